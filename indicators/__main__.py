@@ -1,0 +1,5 @@
+"""`python -m indicators …` is the same as `dem …`."""
+
+from indicators.cli import main
+
+main()

@@ -1,0 +1,161 @@
+"""The `dem` command: a thin shell that parses options, calls one package function, and maps errors to exit codes.
+
+Sub-command groups of the other packages (etl, dashboard) register through the `dem.commands` entry points
+in pyproject.toml, so this base package never imports them.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import click
+
+from indicators import console
+from indicators.catalogue import load_catalogue
+from indicators.errors import EXIT_USAGE, DemError
+from indicators.regulation import MISSING
+from indicators.settings import Settings, load_settings
+
+
+def settings_options(func):
+    """Add --db (env DEM_DB) to a command and pass the resolved Settings as `settings`."""
+
+    @click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="Warehouse file (DuckDB). Default: settings.toml [paths] warehouse, or $DEM_DB.")
+    @functools.wraps(func)
+    def wrapper(*args, db: Path | None = None, **kwargs):
+        settings = load_settings().with_overrides(paths_warehouse=db)
+        return func(*args, settings=settings, **kwargs)
+
+    return wrapper
+
+
+format_option = click.option("--format", "fmt", type=click.Choice(console.FORMATS), default="table",
+                             show_default=True, help="Output format.")
+
+
+class RootGroup(click.Group):
+    """Loads the sub-command groups registered under the `dem.commands` entry points when first asked."""
+
+    def _registered(self) -> dict:
+        return {ep.name: ep for ep in entry_points(group="dem.commands")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._registered()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self._registered():
+            self.add_command(self._registered()[name].load(), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="beijiang-dem")
+def dem() -> None:
+    """北疆数字经济监测 — Inner Mongolia Digital Economy Monitor.
+
+    Exit codes: 0 success · 1 data problems · 2 usage or configuration error · 75 busy (another run holds the lock).
+    """
+
+
+@click.group()
+def catalogue() -> None:
+    """指标体系 — the reference catalogue: indicators, regions, regulation, targets."""
+
+
+@catalogue.command("check")
+@settings_options
+def catalogue_check(settings: Settings) -> None:
+    """Cross-check config/ and list every problem (exit 0 consistent, 1 problems)."""
+    cat = load_catalogue(strict=False)
+    if cat.problems:
+        for problem in cat.problems:
+            click.echo(f"✗ {problem}")
+        click.echo(f"{len(cat.problems)} 个问题 | {len(cat.problems)} problem(s)")
+        sys.exit(1)
+    n_missing = sum(1 for a in cat.regulation.articles.values() if a.status == MISSING)
+    click.echo(f"✓ 指标体系一致 | catalogue consistent: {len(cat.indicators)} indicators, "
+               f"{len(cat.regions.regions)} regions, {len(cat.targets)} targets, "
+               f"{len(cat.regulation.articles)} articles ({n_missing} missing in the source)")
+
+
+@catalogue.command("indicators")
+@click.option("--chapter", type=int, default=None, help="Only indicators of this chapter (1–8).")
+@format_option
+@settings_options
+def catalogue_indicators(chapter: int | None, fmt: str, settings: Settings) -> None:
+    """List indicators with every catalogue attribute."""
+    cat = load_catalogue()
+    rows = [i.as_record() for i in cat.by_chapter(chapter)]
+    columns = None if fmt != "table" else ["code", "name_zh", "chapter", "articles", "unit", "frequency", "measure",
+                                           "aggregation", "polarity", "levels"]
+    click.echo(console.render(rows, fmt, columns))
+
+
+@catalogue.command("regions")
+@click.option("--level", type=click.Choice(["region", "league", "county"]), default=None)
+@click.option("--parent", default=None, help="Only the children of this code or name (e.g. 锡盟).")
+@format_option
+@settings_options
+def catalogue_regions(level: str | None, parent: str | None, fmt: str, settings: Settings) -> None:
+    """List the official units (GB/T 2260) with level, kind, parent and aliases."""
+    cat = load_catalogue()
+    parent_code = cat.regions.resolve(parent).code if parent else None
+    rows = [{"code": r.code, "name_zh": r.name_zh, "name_en": r.name_en, "level": r.level, "kind": r.kind,
+             "parent_code": r.parent_code or "", "aliases": ";".join(r.aliases), "lon": r.lon, "lat": r.lat}
+            for r in cat.regions.regions
+            if (level is None or r.level == level) and (parent_code is None or r.parent_code == parent_code)]
+    click.echo(console.render(rows, fmt))
+
+
+@catalogue.command("article")
+@click.argument("number", type=int)
+@settings_options
+def catalogue_article(number: int, settings: Settings) -> None:
+    """Print an article of the regulation and the indicators that cite it."""
+    cat = load_catalogue()
+    art = cat.regulation.article(number)
+    chapter = cat.regulation.chapters.get(art.chapter) if art.chapter else None
+    click.echo(f"{art.heading}（{chapter.label_zh if chapter else '所属章节不明 | chapter unknown'}）")
+    if art.status == MISSING:
+        click.echo("【原文缺失 | missing in the source】")
+    else:
+        if art.note_zh:
+            click.echo(f"【{art.note_zh} | {art.note_en}】")
+        click.echo(art.text)
+    citing = cat.citing(number)
+    click.echo(f"\n引用本条的指标 | indicators citing this article: {len(citing)}")
+    for ind in citing:
+        click.echo(f"  {ind.code}  {ind.name_zh} ({ind.name_en})")
+
+
+@catalogue.command("targets")
+@format_option
+@settings_options
+def catalogue_targets(fmt: str, settings: Settings) -> None:
+    """List targets and benchmarks with their provenance (official targets cite their source)."""
+    cat = load_catalogue()
+    rows = [vars(t) for t in cat.targets]
+    columns = None if fmt != "table" else ["indicator_code", "region_code", "year", "comparison", "value", "kind",
+                                           "provenance", "verification", "source_id"]
+    click.echo(console.render(rows, fmt, columns))
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        dem.main(args=argv, prog_name="dem", standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(1)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except DemError as exc:
+        click.echo(f"错误：{exc.message_zh}\nerror: {exc.message_en}", err=True)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)

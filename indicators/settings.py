@@ -1,0 +1,154 @@
+"""Typed settings: config/settings.toml, overridden by DEM_* environment variables, then by CLI options."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from indicators.errors import ConfigError
+
+# Short environment names for the settings people change most (DEM_DB=/srv/dem/dem.duckdb).
+SHORT_ENV = {
+    "DEM_DB": ("paths", "warehouse"),
+    "DEM_INBOX": ("paths", "inbox"),
+    "DEM_ARCHIVE": ("paths", "archive"),
+    "DEM_QUARANTINE": ("paths", "quarantine"),
+    "DEM_EXPORTS": ("paths", "exports"),
+    "DEM_HOST": ("server", "host"),
+    "DEM_PORT": ("server", "port"),
+}
+
+
+def project_root() -> Path:
+    """DEM_HOME, else the checkout this package was installed from (editable install)."""
+    return Path(os.environ.get("DEM_HOME") or Path(__file__).resolve().parent.parent)
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("DEM_CONFIG") or project_root() / "config")
+
+
+@dataclass(frozen=True)
+class Paths:
+    warehouse: Path
+    inbox: Path
+    archive: Path
+    quarantine: Path
+    exports: Path
+    logs: Path
+
+
+@dataclass(frozen=True)
+class Server:
+    host: str = "127.0.0.1"
+    port: int = 8050
+    workers: int = 2
+
+
+@dataclass(frozen=True)
+class Etl:
+    yoy_warning_ratio: float = 0.5
+    reconciliation_tolerance: float = 0.01
+    max_errors_reported: int = 1000
+
+
+@dataclass(frozen=True)
+class Progress:
+    base_year: int = 2020
+    on_track: float = 0.95
+    needs_acceleration: float = 0.6
+    no_target_high: float = 0.015
+    no_target_mid: float = 0.005
+
+
+@dataclass(frozen=True)
+class Index:
+    base_year: int = 2020
+    missing: str = "reweight"
+    min_coverage: float = 0.5
+    chapter_weights: dict[int, float] = field(default_factory=lambda: {c: 1.0 for c in range(2, 9)})
+
+
+@dataclass(frozen=True)
+class Settings:
+    paths: Paths
+    server: Server
+    etl: Etl
+    progress: Progress
+    index: Index
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """Apply CLI options given as section_key=value (e.g. paths_warehouse=…); None values are ignored."""
+        sections = {f.name: dataclasses.asdict(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        for name, value in overrides.items():
+            if value is None:
+                continue
+            section, _, key = name.partition("_")
+            if section not in sections or key not in sections[section]:
+                raise ConfigError(f"unknown setting {name}")
+            sections[section][key] = value
+        return _build(sections)
+
+
+def _coerce(value: Any, kind: type, where: str) -> Any:
+    try:
+        if kind is Path:
+            path = Path(os.path.expanduser(str(value)))
+            return path if path.is_absolute() else project_root() / path
+        if kind is bool:
+            return str(value).lower() in {"1", "true", "yes", "on"}
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {value!r} is not a valid {kind.__name__}") from exc
+
+
+def _build(sections: dict[str, dict[str, Any]]) -> Settings:
+    built = {}
+    for section_field in dataclasses.fields(Settings):
+        cls = section_field.type if isinstance(section_field.type, type) else globals()[section_field.type]
+        raw = sections.get(section_field.name, {})
+        unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ConfigError(f"settings.toml [{section_field.name}]: unknown keys {sorted(unknown)}")
+        values = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in raw:
+                continue
+            where = f"[{section_field.name}] {f.name}"
+            if f.name == "chapter_weights":
+                values[f.name] = {int(k): _coerce(v, float, where) for k, v in raw[f.name].items()}
+            else:
+                kind = {"Path": Path, "str": str, "int": int, "float": float, "bool": bool}[str(f.type)]
+                values[f.name] = _coerce(raw[f.name], kind, where)
+        try:
+            built[section_field.name] = cls(**values)
+        except TypeError as exc:
+            raise ConfigError(f"settings.toml [{section_field.name}]: {exc}") from exc
+    return Settings(**built)
+
+
+def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read settings.toml, then apply DEM_<SECTION>_<KEY> and the short DEM_* names from the environment."""
+    environ = os.environ if environ is None else environ
+    path = path or config_dir() / "settings.toml"
+    try:
+        sections = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"settings file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    for env, (section, key) in SHORT_ENV.items():
+        if environ.get(env):
+            sections.setdefault(section, {})[key] = environ[env]
+    for name, value in environ.items():
+        if not name.startswith("DEM_") or name in SHORT_ENV:
+            continue
+        for section in ("paths", "server", "etl", "progress", "index"):
+            prefix = f"DEM_{section.upper()}_"
+            if name.startswith(prefix):
+                sections.setdefault(section, {})[name[len(prefix):].lower()] = value
+    return _build(sections)

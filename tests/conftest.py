@@ -1,0 +1,33 @@
+"""Shared fixtures: the shipped catalogue, a copy of config/ to break, and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indicators.catalogue import Catalogue, load_catalogue
+from indicators.settings import config_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+@pytest.fixture
+def config_copy(tmp_path: Path) -> Path:
+    """A writable copy of config/ for tests that break it on purpose."""
+    target = tmp_path / "config"
+    shutil.copytree(config_dir(), target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,35 @@
+"""Settings: settings.toml defaults, DEM_* environment overrides, CLI options win over both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indicators.errors import ConfigError
+from indicators.settings import load_settings, project_root
+
+
+def test_defaults_are_typed_and_relative_to_the_project():
+    s = load_settings(environ={})
+    assert s.paths.warehouse == project_root() / "data/warehouse/dem.duckdb"
+    assert isinstance(s.server.port, int) and s.server.port == 8050
+    assert s.progress.on_track == 0.95 and s.index.chapter_weights[2] == 1.0
+
+
+def test_environment_overrides_settings_file():
+    s = load_settings(environ={"DEM_DB": "/srv/dem/a.duckdb", "DEM_SERVER_PORT": "9001", "DEM_ETL_YOY_WARNING_RATIO": "0.8"})
+    assert s.paths.warehouse == Path("/srv/dem/a.duckdb")
+    assert s.server.port == 9001 and s.etl.yoy_warning_ratio == 0.8
+
+
+def test_cli_override_wins_over_environment():
+    s = load_settings(environ={"DEM_DB": "/srv/dem/a.duckdb"}).with_overrides(paths_warehouse="/tmp/b.duckdb")
+    assert s.paths.warehouse == Path("/tmp/b.duckdb")
+
+
+def test_bad_values_are_configuration_errors():
+    with pytest.raises(ConfigError, match=r"\[server\] port: 'eighty' is not a valid int"):
+        load_settings(environ={"DEM_PORT": "eighty"})
+    with pytest.raises(ConfigError, match=r"unknown keys \['colour'\]"):
+        load_settings(environ={"DEM_SERVER_COLOUR": "red"})
