@@ -18,7 +18,7 @@ import yaml
 from indicators import formula as formulas
 from indicators.errors import ConfigError
 from indicators.regions import LEVELS, RegionTree, load_regions
-from indicators.regulation import MISSING, Regulation, load_regulation
+from indicators.regulation import Regulation, load_regulation
 from indicators.settings import config_dir
 
 CODE_RE = re.compile(r"^[A-Z]{2}-\d{2}[a-z]?$")

@@ -144,6 +144,51 @@ def catalogue_targets(fmt: str, settings: Settings) -> None:
     click.echo(console.render(rows, fmt, columns))
 
 
+@click.group()
+def data() -> None:
+    """数据 — export observations and list load batches (reads the published warehouse read-only)."""
+
+
+@data.command("export")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file (.csv: UTF-8 with BOM; .xlsx: with a 说明 metadata sheet).")
+@click.option("--indicator", "indicators", multiple=True, help="Indicator code; repeatable.")
+@click.option("--region", "regions", multiple=True, help="Region code or name; repeatable.")
+@click.option("--period", "periods", multiple=True, help="Period (2023, 2023Q1, 2023M03); repeatable.")
+@click.option("--history", is_flag=True, help="Every vintage, not only current values.")
+@settings_options
+def data_export(out: Path, indicators: tuple[str, ...], regions: tuple[str, ...], periods: tuple[str, ...],
+                history: bool, settings: Settings) -> None:
+    """Export observations as tidy CSV or XLSX (formula-injection safe)."""
+    from indicators import export, warehouse
+
+    cat = load_catalogue()
+    codes = [cat.regions.resolve(r).code for r in regions]
+    with warehouse.reader(settings.paths.warehouse) as con:
+        frame = export.observations(con, cat, indicators, codes, periods, history=history)
+    if out.suffix.lower() == ".xlsx":
+        export.write_xlsx({"data": frame}, out)
+    else:
+        export.write_csv(frame, out)
+    click.echo(f"已导出 {len(frame)} 行 → {out} | exported {len(frame)} rows to {out}")
+
+
+@data.command("batches")
+@click.option("--limit", type=int, default=20, show_default=True)
+@format_option
+@settings_options
+def data_batches(limit: int, fmt: str, settings: Settings) -> None:
+    """Recent load batches with status and counts."""
+    from indicators import warehouse
+
+    with warehouse.reader(settings.paths.warehouse) as con:
+        rows = con.execute(
+            """SELECT batch_id, file_name, status, loaded_at, rows_total, rows_new, rows_revised, rows_unchanged,
+                      rows_not_reported, rows_rejected, n_errors, n_warnings, submitter_region, synthetic
+               FROM batches ORDER BY batch_id DESC LIMIT ?""", [limit]).df().to_dict("records")
+    click.echo(console.render(rows, fmt))
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         dem.main(args=argv, prog_name="dem", standalone_mode=False)

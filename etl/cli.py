@@ -1,0 +1,85 @@
+"""`dem etl …` and `dem demo …`: thin wrappers over etl.pipeline, etl.inbox and etl.demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from etl import problems as P
+from etl.pipeline import FileResult, check_files, load_files
+from indicators.catalogue import load_catalogue
+from indicators.cli import settings_options
+from indicators.settings import Settings
+
+MAX_PRINTED = 50
+
+files_argument = click.argument("files", nargs=-1, required=True,
+                                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+def _print(results: list[FileResult], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps([{**r.summary(), "problems": P.to_records(r.problems)} for r in results],
+                              ensure_ascii=False, indent=2, default=str))
+        return
+    for r in results:
+        zh, en = r.headline()
+        click.echo(f"{'✓' if r.accepted else '✗'} {zh}\n  {en}")
+        if r.encoding:
+            click.echo(f"  编码 encoding: {r.encoding}; 版式 layout: {r.layout or '-'}")
+        for p in r.problems[:MAX_PRINTED]:
+            click.echo(f"  [{p.rule}] {p.text()}")
+        if len(r.problems) > MAX_PRINTED:
+            click.echo(f"  … 另有 {len(r.problems) - MAX_PRINTED} 条 | {len(r.problems) - MAX_PRINTED} more "
+                       "(use --format json for all)")
+
+
+@click.group()
+def etl() -> None:
+    """报送入库 — validate and load submission files (CSV/TSV/XLSX, UTF-8 or GB18030, long or wide)."""
+
+
+@etl.command("check")
+@files_argument
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@settings_options
+def etl_check(files: tuple[Path, ...], fmt: str, settings: Settings) -> None:
+    """Validate only; print the report. Exit 0 clean (warnings allowed), 1 errors."""
+    results = check_files(list(files), load_catalogue(), settings)
+    _print(results, fmt)
+    sys.exit(0 if all(not r.errors for r in results) else 1)
+
+
+@etl.command("load")
+@files_argument
+@click.option("--partial", is_flag=True, help="Load the valid rows of a file with errors (reported as left out).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@settings_options
+def etl_load(files: tuple[Path, ...], partial: bool, fmt: str, settings: Settings) -> None:
+    """Validate and load; each file all or nothing (unless --partial). Files stay where they are."""
+    results = load_files(list(files), load_catalogue(), settings, partial=partial)
+    _print(results, fmt)
+    sys.exit(0 if all(r.status in ("loaded", "duplicate") for r in results) else 1)
+
+
+@etl.command("run")
+@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--archive", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--quarantine", type=click.Path(file_okay=False, path_type=Path), default=None)
+@settings_options
+def etl_run(inbox: Path | None, archive: Path | None, quarantine: Path | None, settings: Settings) -> None:
+    """The scheduled job: load every inbox file (oldest first), archive or quarantine it, write a run log.
+    Exit 0 all accepted, 1 some rejected, 75 another run is active."""
+    from etl.inbox import run_inbox
+
+    s = settings.with_overrides(paths_inbox=inbox, paths_archive=archive, paths_quarantine=quarantine)
+    summary = run_inbox(load_catalogue(), s, s.paths.inbox, s.paths.archive, s.paths.quarantine)
+    for r in summary.results:
+        zh, en = r.headline()
+        click.echo(f"{'✓' if r.accepted else '✗'} {zh} → {summary.moved.get(str(r.path))}\n  {en}")
+    click.echo(f"处理 {len(summary.results)} 个文件，退回 {len(summary.rejected)} 个；日志 {summary.log_path}\n"
+               f"processed {len(summary.results)} file(s), {len(summary.rejected)} rejected; log {summary.log_path}")
+    sys.exit(1 if summary.rejected else 0)

@@ -1,0 +1,156 @@
+"""Find the header, recognise the columns (Chinese or English), and turn long or wide tables into one row per value.
+
+Long layout: indicator, region, period, value (+ unit, note, source, synthetic) — one observation per row.
+Wide layout (yearbook style): indicator, region (+ unit …) and one column per period: 2021 | 2022年 | 2024Q1.
+A header such as “数值（亿元）” carries the unit of the whole column. Title rows above the header and
+footnotes (注：…) below the table are recognised and skipped; nothing else is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from etl import problems as P
+from etl.periods import parse_period
+from etl.read import FileRejected, Sheet
+
+# field → accepted header spellings, compared after NFKC, casefold and removing spaces, '_' and '-'
+ALIASES: dict[str, tuple[str, ...]] = {
+    "indicator_code": ("indicator_code", "indicatorcode", "指标代码", "指标编码", "指标编号"),
+    "indicator_name": ("indicator", "indicator_name", "指标", "指标名称"),
+    "region_code": ("region_code", "regioncode", "地区代码", "行政区划代码", "区划代码", "地区编码"),
+    "region_name": ("region", "region_name", "地区", "地区名称", "行政区划", "单位名称", "盟市", "旗县"),
+    "period": ("period", "统计期", "时期", "统计时期", "报告期", "时间"),
+    "value": ("value", "数值", "指标值", "数据", "值"),
+    "unit": ("unit", "计量单位", "单位"),
+    "note": ("note", "notes", "备注", "说明"),
+    "source": ("source", "数据来源", "来源", "资料来源"),
+    "synthetic": ("synthetic", "示例数据", "合成数据"),
+}
+FOOTNOTE_RE = re.compile(r"^(注|说明|备注|资料来源|数据来源|填报说明|note|source)\s*[:：]?", re.IGNORECASE)
+UNIT_IN_HEADER_RE = re.compile(r"^(?P<name>.+?)\s*[（(]\s*(?P<unit>[^（()）]+?)\s*[)）]$")
+HEADER_SCAN_ROWS = 10
+
+
+def header_key(text: str) -> str:
+    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", str(text)).lstrip("\ufeff")).casefold()
+
+
+_LOOKUP = {header_key(a): f for f, names in ALIASES.items() for a in names}
+
+
+@dataclass
+class Columns:
+    """Which sheet column holds which field, and the header text the submitter wrote for it."""
+
+    positions: dict[str, int] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    period_columns: dict[int, str] = field(default_factory=dict)  # wide layout: position → header text
+    header_unit: str = ""  # from “数值（亿元）”
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name, name)
+
+
+def recognise(header: list[str]) -> Columns:
+    cols = Columns()
+    for pos, text in enumerate(header):
+        text = str(text).strip()
+        if not text:
+            continue
+        key = header_key(text)
+        name = _LOOKUP.get(key)
+        unit = ""
+        if name is None and (m := UNIT_IN_HEADER_RE.match(unicodedata.normalize("NFKC", text))):
+            name, unit = _LOOKUP.get(header_key(m.group("name"))), m.group("unit")
+        if name is not None and name not in cols.positions:
+            cols.positions[name], cols.headers[name] = pos, text
+            if name == "value" and unit:
+                cols.header_unit = unit
+        elif name is None and parse_period(text) is not None:
+            cols.period_columns[pos] = text
+    return cols
+
+
+def _find_header(sheet: Sheet, file: str) -> tuple[int, Columns]:
+    cells = sheet.cells
+    for line in cells.index[:HEADER_SCAN_ROWS]:
+        cols = recognise(list(cells.loc[line]))
+        has_indicator = {"indicator_code", "indicator_name"} & cols.positions.keys()
+        has_region = {"region_code", "region_name"} & cols.positions.keys()
+        if has_indicator and has_region:
+            return line, cols
+    first = cells.index[0]
+    cols = recognise(list(cells.loc[first]))
+    missing = [label for label, names in (("指标代码 indicator_code", {"indicator_code", "indicator_name"}),
+                                          ("地区 region", {"region_code", "region_name"}))
+               if not names & cols.positions.keys()]
+    raise FileRejected([P.make("missing_columns", file, first, "", "", detail="、".join(missing),
+                               detail_en=", ".join(missing))])
+
+
+@dataclass
+class LongTable:
+    """One row per submitted value, still as text, with the line it came from."""
+
+    frame: pd.DataFrame  # line, indicator, region, period, value, unit, note, source, synthetic, value_column
+    columns: Columns
+    layout: str  # long | wide
+    header_line: int
+    footnotes: int = 0
+
+
+def _text(cells: pd.DataFrame, cols: Columns, name: str) -> pd.Series:
+    if name in cols.positions:
+        return cells[cols.positions[name]].str.strip()
+    return pd.Series("", index=cells.index, dtype="str")
+
+
+def to_long(sheet: Sheet, file: str) -> LongTable:
+    header_line, cols = _find_header(sheet, file)
+    body = sheet.cells.loc[sheet.cells.index > header_line]
+    body, footnotes = _drop_blank_and_footnotes(body)
+    if body.empty:
+        raise FileRejected([P.make("file_empty", file, None, "", "")])
+    long = "period" in cols.positions and "value" in cols.positions
+    if not long and not cols.period_columns:
+        raise FileRejected([P.make("missing_columns", file, header_line, "", "",
+                                   detail="统计期、数值（或按统计期分列的数值列，如“2023年”）",
+                                   detail_en="period and value (or one value column per period, e.g. '2023')")])
+    ident = pd.DataFrame({
+        "line": body.index.to_numpy(dtype="int64"),
+        "indicator": _text(body, cols, "indicator_code" if "indicator_code" in cols.positions else "indicator_name"),
+        "region": _text(body, cols, "region_code" if "region_code" in cols.positions else "region_name"),
+        "unit": _text(body, cols, "unit"),
+        "note": _text(body, cols, "note"),
+        "source": _text(body, cols, "source"),
+        "synthetic": _text(body, cols, "synthetic"),
+    })
+    if cols.header_unit:
+        ident["unit"] = ident["unit"].where(ident["unit"] != "", cols.header_unit)
+    if long:
+        frame = ident.assign(period=_text(body, cols, "period").to_numpy(),
+                             value=_text(body, cols, "value").to_numpy(), value_column=cols.header("value"))
+    else:
+        parts = [ident.assign(period=text, value=body[pos].str.strip().to_numpy(), value_column=text)
+                 for pos, text in cols.period_columns.items()]
+        frame = pd.concat(parts, ignore_index=True)
+    frame = frame.reset_index(drop=True)
+    return LongTable(frame, cols, "long" if long else "wide", int(header_line), footnotes)
+
+
+def _drop_blank_and_footnotes(body: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    if body.empty:
+        return body, 0
+    filled = np.zeros(len(body), dtype="int64")
+    for col in body.columns:
+        filled += (body[col].str.strip() != "").to_numpy()
+    first = body[body.columns[0]].str.strip()
+    footnote = (filled == 1) & first.str.match(FOOTNOTE_RE.pattern, case=False).to_numpy()
+    keep = (filled > 0) & ~footnote
+    return body.loc[keep], int(footnote.sum())

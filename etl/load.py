@@ -1,0 +1,129 @@
+"""Write one validated submission into the (staging) warehouse in a single transaction, keeping every vintage.
+
+A key (indicator, region, period) seen for the first time is new. If its current value differs — or its source,
+note or synthetic flag — the current row is marked superseded by this batch and the new row becomes current;
+the old vintage stays queryable with its batch. An identical value writes nothing and is counted unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from etl.problems import Problem
+from indicators.warehouse import first_row, utc_now
+
+OBSERVATION_COLUMNS = ["indicator_code", "region_code", "period", "year", "sub", "value", "unit_submitted", "note",
+                       "source", "synthetic", "line"]
+
+
+@dataclass
+class BatchInfo:
+    file_name: str
+    file_path: str
+    sha256: str
+    size_bytes: int
+    received_at: object
+    status: str  # loaded | partial | rejected
+    file_format: str | None
+    encoding: str | None
+    layout: str | None
+    rows_total: int
+    rows_not_reported: int
+    rows_rejected: int
+    n_errors: int
+    n_warnings: int
+    submitter_region: str | None
+    synthetic: bool
+    message: str
+
+
+def loaded_batch(con: duckdb.DuckDBPyConnection, sha256: str) -> int | None:
+    """The batch that already loaded these exact bytes, if any."""
+    row = first_row(con, "SELECT min(batch_id) FROM batches WHERE sha256 = ? AND status IN ('loaded', 'partial')",
+                    [sha256])
+    return row[0] if row else None
+
+
+def rejected_before(con: duckdb.DuckDBPyConnection, sha256: str) -> int | None:
+    row = first_row(con, "SELECT max(batch_id) FROM batches WHERE sha256 = ? AND status = 'rejected'", [sha256])
+    return row[0] if row else None
+
+
+def _insert_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, counts: dict[str, int]) -> int:
+    batch_id = first_row(con, "SELECT nextval('batch_ids')")[0]
+    con.execute(
+        """INSERT INTO batches (batch_id, file_name, file_path, sha256, size_bytes, received_at, loaded_at, status,
+               file_format, encoding, layout, rows_total, rows_new, rows_revised, rows_unchanged, rows_not_reported,
+               rows_rejected, n_errors, n_warnings, submitter_region, synthetic, message)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [batch_id, info.file_name, info.file_path, info.sha256, info.size_bytes, info.received_at, utc_now(),
+         info.status, info.file_format, info.encoding, info.layout, info.rows_total, counts.get("new", 0),
+         counts.get("revised", 0), counts.get("unchanged", 0), info.rows_not_reported, info.rows_rejected,
+         info.n_errors, info.n_warnings, info.submitter_region, info.synthetic, info.message])
+    return batch_id
+
+
+def _insert_problems(con: duckdb.DuckDBPyConnection, batch_id: int, problems: list[Problem]) -> None:
+    if not problems:
+        return
+    frame = pd.DataFrame([{"batch_id": batch_id, "file_name": p.file, "line": p.line, "column": p.column,
+                           "value": p.value, "rule": p.rule, "severity": p.severity, "message_zh": p.message_zh,
+                           "message_en": p.message_en} for p in problems])
+    frame["line"] = frame["line"].astype("Int64")
+    con.register("_problems", frame)
+    con.execute("INSERT INTO problems SELECT * FROM _problems")
+    con.unregister("_problems")
+
+
+def record_rejection(con: duckdb.DuckDBPyConnection, info: BatchInfo, problems: list[Problem]) -> int:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        batch_id = _insert_batch(con, info, {})
+        _insert_problems(con, batch_id, problems)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return batch_id
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, rows: pd.DataFrame,
+               problems: list[Problem]) -> tuple[int, dict[str, int]]:
+    """All or nothing: the batch row, its observations (new vintages) and its problems in one transaction."""
+    incoming = rows[OBSERVATION_COLUMNS].drop_duplicates(["indicator_code", "region_code", "period"])
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("_incoming", incoming)
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _classified AS
+            SELECT i.*,
+                   CASE WHEN c.value IS NULL THEN 'new'
+                        WHEN c.value = i.value AND c.synthetic = i.synthetic
+                             AND c.source IS NOT DISTINCT FROM i.source AND c.note IS NOT DISTINCT FROM i.note
+                        THEN 'unchanged' ELSE 'revised' END AS change
+            FROM _incoming i
+            LEFT JOIN current_observations c USING (indicator_code, region_code, period)""")
+        con.unregister("_incoming")
+        counts = dict(con.execute("SELECT change, count(*) FROM _classified GROUP BY change").fetchall())
+        batch_id = _insert_batch(con, info, counts)
+        con.execute("""
+            UPDATE observations AS o SET superseded_by = ?
+            FROM _classified AS k
+            WHERE k.change = 'revised' AND o.superseded_by IS NULL AND o.indicator_code = k.indicator_code
+              AND o.region_code = k.region_code AND o.period = k.period""", [batch_id])
+        con.execute("""
+            INSERT INTO observations (indicator_code, region_code, period, year, sub, value, unit_submitted, note,
+                                      source, synthetic, batch_id, line, superseded_by)
+            SELECT indicator_code, region_code, period, year, sub, value, unit_submitted, note, source, synthetic,
+                   ?, line, NULL
+            FROM _classified WHERE change IN ('new', 'revised')""", [batch_id])
+        _insert_problems(con, batch_id, problems)
+        con.execute("DROP TABLE _classified")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return batch_id, counts

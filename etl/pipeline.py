@@ -1,0 +1,209 @@
+"""One submission from bytes to a verdict: read → long table → normalise → validate → (load).
+
+`check_file` validates without writing; `load_files` validates and loads each file atomically into a staging
+copy of the warehouse and publishes once at the end; `etl.inbox` builds the scheduled job on top of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from etl import problems as P
+from etl.layout import LongTable, to_long
+from etl.load import BatchInfo, load_batch, loaded_batch, record_rejection, rejected_before
+from etl.normalize import normalise
+from etl.read import FileRejected, SourceFile, read_sheet
+from etl.validate import Thresholds, validate
+from indicators import warehouse
+from indicators.catalogue import Catalogue
+from indicators.settings import Settings
+
+LOADED, PARTIAL, REJECTED, DUPLICATE, CHECKED = "loaded", "partial", "rejected", "duplicate", "checked"
+
+
+def today() -> date:
+    """The ETL's clock; DEM_TODAY=YYYY-MM-DD pins it (tests, re-runs of old deliveries)."""
+    pinned = os.environ.get("DEM_TODAY")
+    return date.fromisoformat(pinned) if pinned else date.today()
+
+
+@dataclass
+class FileResult:
+    path: Path
+    status: str
+    problems: list[P.Problem] = field(default_factory=list)
+    rule_counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    batch_id: int | None = None
+    sha256: str = ""
+    encoding: str | None = None
+    file_format: str | None = None
+    layout: str | None = None
+    submitter_region: str | None = None
+    synthetic: bool = False
+
+    @property
+    def errors(self) -> list[P.Problem]:
+        return [p for p in self.problems if p.severity == P.ERROR]
+
+    @property
+    def warnings(self) -> list[P.Problem]:
+        return [p for p in self.problems if p.severity == P.WARNING]
+
+    @property
+    def n_errors(self) -> int:
+        return sum(n for rule, n in self.rule_counts.items() if P.RULES[rule][0] == P.ERROR) or len(self.errors)
+
+    @property
+    def n_warnings(self) -> int:
+        return sum(n for rule, n in self.rule_counts.items() if P.RULES[rule][0] == P.WARNING) or len(self.warnings)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status in (LOADED, PARTIAL, DUPLICATE) or (self.status == CHECKED and not self.errors)
+
+    def headline(self) -> tuple[str, str]:
+        name = self.path.name
+        c = self.counts
+        if self.status == DUPLICATE:
+            return (f"{name}：已入库（批次 {self.batch_id}），未重复载入", f"{name}: already loaded (batch {self.batch_id})")
+        if self.status == REJECTED:
+            return (f"{name}：退回，{self.n_errors} 个错误，数据仓库未改动",
+                    f"{name}: rejected, {self.n_errors} error(s); the warehouse is unchanged")
+        if self.status == CHECKED:
+            verdict = ("通过", "passes") if not self.errors else ("未通过", "fails")
+            return (f"{name}：校验{verdict[0]}，{c.get('rows', 0)} 行，{self.n_errors} 个错误，{self.n_warnings} 个警告",
+                    f"{name}: check {verdict[1]}, {c.get('rows', 0)} rows, {self.n_errors} error(s), "
+                    f"{self.n_warnings} warning(s)")
+        left_out = (f"，{c.get('rejected', 0)} 行有错误未载入", f", {c.get('rejected', 0)} rows with errors left out") \
+            if self.status == PARTIAL else ("", "")
+        return (f"{name}：入库（批次 {self.batch_id}），新增 {c.get('new', 0)}，修订 {c.get('revised', 0)}，"
+                f"未变 {c.get('unchanged', 0)}，未报送 {c.get('not_reported', 0)}{left_out[0]}",
+                f"{name}: loaded as batch {self.batch_id}: {c.get('new', 0)} new, {c.get('revised', 0)} revised, "
+                f"{c.get('unchanged', 0)} unchanged, {c.get('not_reported', 0)} not reported{left_out[1]}")
+
+    def summary(self) -> dict:
+        zh, en = self.headline()
+        return {"file": str(self.path), "status": self.status, "batch_id": self.batch_id, "sha256": self.sha256,
+                "encoding": self.encoding, "file_format": self.file_format, "layout": self.layout,
+                "submitter_region": self.submitter_region, "synthetic": self.synthetic, "counts": self.counts,
+                "errors": self.n_errors, "warnings": self.n_warnings, "rule_counts": self.rule_counts,
+                "message_zh": zh, "message_en": en}
+
+
+@dataclass
+class Validated:
+    result: FileResult
+    source: SourceFile
+    frame: pd.DataFrame | None = None  # normalised rows with their validation columns
+    bad_rows: pd.Series | None = None
+    table: LongTable | None = None
+
+
+def _current(con: duckdb.DuckDBPyConnection | None, frame: pd.DataFrame) -> pd.DataFrame:
+    """Current warehouse values the cross-row rules need: same indicators, one year either side."""
+    empty = pd.DataFrame(columns=["indicator_code", "region_code", "period", "year", "sub", "value"])
+    codes = frame["indicator_code"].dropna().unique().tolist()
+    years = frame["year"].dropna()
+    if con is None or not codes or years.empty:
+        return empty
+    return con.execute(
+        """SELECT indicator_code, region_code, period, year, sub, value FROM current_observations
+           WHERE list_contains(?, indicator_code) AND year BETWEEN ? AND ?""",
+        [codes, int(years.min()) - 1, int(years.max()) + 1]).df()
+
+
+def _submitter(cat: Catalogue, regions: pd.Series) -> str | None:
+    """The lowest unit containing every region of the file: a county, its league, or the region."""
+    codes = set(regions.dropna().unique())
+    if not codes:
+        return None
+    if len(codes) == 1:
+        return codes.pop()
+    leagues = {cat.regions.league_of(c) for c in codes}
+    return leagues.pop() if len(leagues) == 1 and None not in leagues else cat.regions.root.code
+
+
+def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.DuckDBPyConnection | None) -> Validated:
+    source = SourceFile.open(path)
+    result = FileResult(path, CHECKED, sha256=source.sha256)
+    try:
+        sheet = read_sheet(source)
+        result.encoding, result.file_format = sheet.encoding, sheet.file_format
+        table = to_long(sheet, source.name)
+    except FileRejected as exc:
+        result.problems, result.counts = exc.problems, {"rows": 0}
+        return Validated(result, source)
+    result.layout = table.layout
+    frame = normalise(table, cat)
+    limits = Thresholds(today(), settings.etl.yoy_warning_ratio, settings.etl.reconciliation_tolerance)
+    prepared, problems, bad_rows, rule_counts = validate(table, frame, cat, _current(con, frame), limits, source.name,
+                                                         cap=settings.etl.max_errors_reported)
+    result.problems, result.rule_counts = problems, rule_counts
+    missing = prepared["value_state"].eq("missing") & ~bad_rows
+    result.counts = {"rows": len(prepared), "not_reported": int(missing.sum()), "rejected": int(bad_rows.sum())}
+    result.submitter_region = _submitter(cat, prepared["region_code"])
+    result.synthetic = bool(prepared["synthetic"].any())
+    return Validated(result, source, prepared, bad_rows, table)
+
+
+def check_files(paths: list[Path], cat: Catalogue, settings: Settings) -> list[FileResult]:
+    """Validate only. Cross-row rules compare with the published warehouse when there is one."""
+    db = settings.paths.warehouse
+    with warehouse.reader(db) if db.exists() else contextlib.nullcontext() as con:
+        return [validate_file(p, cat, settings, con).result for p in paths]
+
+
+def _batch_info(v: Validated, status: str, message: str) -> BatchInfo:
+    r, c = v.result, v.result.counts
+    return BatchInfo(
+        file_name=v.source.name, file_path=str(v.source.path.resolve()), sha256=v.source.sha256,
+        size_bytes=v.source.size, received_at=v.source.modified, status=status, file_format=r.file_format,
+        encoding=r.encoding, layout=r.layout, rows_total=c.get("rows", 0), rows_not_reported=c.get("not_reported", 0),
+        rows_rejected=c.get("rejected", 0) if status != REJECTED else c.get("rows", 0), n_errors=r.n_errors,
+        n_warnings=r.n_warnings, submitter_region=r.submitter_region, synthetic=r.synthetic, message=message)
+
+
+def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Settings, partial: bool) -> FileResult:
+    """Validate against the staging warehouse and load all or nothing (or, with partial, the valid rows)."""
+    source_sha = SourceFile.open(path).sha256
+    if (batch := loaded_batch(stage.con, source_sha)) is not None:
+        return FileResult(path, DUPLICATE, batch_id=batch, sha256=source_sha)
+    v = validate_file(path, cat, settings, stage.con)
+    r = v.result
+    if r.errors and not (partial and v.frame is not None and (~v.bad_rows).any()):
+        r.status = REJECTED
+        if rejected_before(stage.con, r.sha256) is None:
+            r.batch_id = record_rejection(stage.con, _batch_info(v, REJECTED, r.headline()[1]), r.problems)
+            stage.changed = True
+        return r
+    keep = ~v.bad_rows & v.frame["value_state"].eq("ok")
+    r.status = PARTIAL if r.errors else LOADED
+    rows = v.frame.loc[keep]
+    r.batch_id, changes = load_batch(stage.con, _batch_info(v, r.status, ""), rows, r.problems)
+    r.counts.update({k: int(n) for k, n in changes.items()})
+    stage.changed = True
+    return r
+
+
+def load_files(paths: list[Path], cat: Catalogue, settings: Settings, partial: bool = False,
+               locked: bool = False) -> list[FileResult]:
+    """Each file loads completely or not at all; the warehouse is published once, after the last file."""
+    with warehouse.writer(settings.paths.warehouse, locked=locked) as stage:
+        warehouse.write_reference(stage.con, cat)
+        return [load_one(stage, p, cat, settings, partial) for p in paths]
+
+
+@contextlib.contextmanager
+def writing(settings: Settings, cat: Catalogue, locked: bool = False) -> Iterator[warehouse.Staging]:
+    with warehouse.writer(settings.paths.warehouse, locked=locked) as stage:
+        warehouse.write_reference(stage.con, cat)
+        yield stage

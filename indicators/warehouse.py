@@ -1,0 +1,273 @@
+"""The DuckDB warehouse: schema, short read-only connections for readers, and publish-by-rename for the writer.
+
+DuckDB lets one process hold a file read-write and then nobody else may open it, not even read-only. So the
+published file is never opened for writing: a writer takes an exclusive lock file, copies the published file to
+a staging file, works there (one transaction per submission file), checkpoints, closes, fsyncs and atomically
+renames the staging file over the published one. Readers (dashboard, reports, exports) open the published file
+read-only for a moment; a reader that still holds the old file keeps reading the old inode until it closes.
+A writer killed at any moment leaves the published file intact; the next writer removes the stale staging file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from indicators.errors import BusyError, ConfigError, DataError
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS batch_ids START 1;
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id INTEGER PRIMARY KEY,
+    file_name VARCHAR NOT NULL,
+    file_path VARCHAR,
+    sha256 VARCHAR NOT NULL,
+    size_bytes BIGINT,
+    received_at TIMESTAMP,            -- UTC: when the file was last modified / handed in
+    loaded_at TIMESTAMP NOT NULL,     -- UTC: when this batch was processed
+    status VARCHAR NOT NULL,          -- loaded | partial | rejected
+    file_format VARCHAR,              -- csv | tsv | xlsx
+    encoding VARCHAR,
+    layout VARCHAR,                   -- long | wide
+    rows_total INTEGER,               -- observations in the file (after melting a wide table)
+    rows_new INTEGER,                 -- keys seen for the first time
+    rows_revised INTEGER,             -- keys whose current value changed (a new vintage)
+    rows_unchanged INTEGER,           -- same value as the current vintage: nothing written
+    rows_not_reported INTEGER,        -- marked not reported (-, —, …, /, NA) and skipped
+    rows_rejected INTEGER,            -- rows with errors (left out under --partial; all rows when rejected)
+    n_errors INTEGER,
+    n_warnings INTEGER,
+    submitter_region VARCHAR,         -- the lowest region containing every row of the file
+    synthetic BOOLEAN,                -- any row flagged synthetic (示例数据)
+    message VARCHAR
+);
+CREATE TABLE IF NOT EXISTS observations (
+    indicator_code VARCHAR NOT NULL,
+    region_code VARCHAR NOT NULL,
+    period VARCHAR NOT NULL,          -- canonical: 2023 | 2023Q1 | 2023M03
+    year INTEGER NOT NULL,
+    sub INTEGER NOT NULL,             -- quarter or month number; 0 for a year
+    value DOUBLE NOT NULL,            -- in the catalogue unit
+    unit_submitted VARCHAR,
+    note VARCHAR,
+    source VARCHAR,
+    synthetic BOOLEAN NOT NULL,
+    batch_id INTEGER NOT NULL,
+    line INTEGER,                     -- line in the submitted file (header = line 1)
+    superseded_by INTEGER             -- batch that replaced this vintage; NULL = current
+);
+CREATE TABLE IF NOT EXISTS problems (
+    batch_id INTEGER,
+    file_name VARCHAR,
+    line INTEGER,
+    "column" VARCHAR,
+    value VARCHAR,
+    rule VARCHAR,
+    severity VARCHAR,                 -- error | warning
+    message_zh VARCHAR,
+    message_en VARCHAR
+);
+CREATE OR REPLACE VIEW current_observations AS
+    SELECT * FROM observations WHERE superseded_by IS NULL;
+"""
+
+
+def quote_ident(name: str) -> str:
+    """Identifiers cannot be bound as parameters; quote them in one place ('a"b' → '"a""b"')."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query, with the result fully consumed: DuckDB ≥ 2 refuses register() and other work
+    on a connection whose previous result was only partly fetched (fetchone() of a longer result)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# ── readers ──────────────────────────────────────────────────────────────────────────────────────────
+
+def _require(path: Path) -> None:
+    if not path.exists():
+        raise DataError(f"数据仓库不存在：{path}（请先运行 dem demo build 或 dem etl load）",
+                        f"warehouse not found: {path} (run `dem demo build` or `dem etl load` first)")
+
+
+def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
+    _require(path)
+    return duckdb.connect(str(path), read_only=True)
+
+
+@contextlib.contextmanager
+def reader(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short read-only connection to the published warehouse."""
+    con = connect_readonly(path)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+class ReaderCache:
+    """One read-only connection per published file, reopened when a writer publishes a new file.
+
+    Opening costs tens of milliseconds, so a long-running reader (the dashboard) keeps the connection while the
+    file's inode stays the same; each call gets its own cursor, which is safe to use from one thread.
+    Holding it never blocks the ETL: writers rename a new file into place and never open this one.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._identity: tuple[int, int] | None = None
+
+    def identity(self) -> tuple[int, int]:
+        _require(self.path)
+        st = self.path.stat()
+        return (st.st_ino, st.st_mtime_ns)
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lock:
+            ident = self.identity()
+            if self._con is None or ident != self._identity:
+                if self._con is not None:
+                    self._con.close()
+                self._con, self._identity = connect_readonly(self.path), ident
+            cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+            self._con = None
+
+
+# ── the writer ───────────────────────────────────────────────────────────────────────────────────────
+
+@dataclass
+class Staging:
+    """The writer's private copy of the warehouse; `con` is read-write."""
+
+    con: duckdb.DuckDBPyConnection
+    path: Path
+    published: Path
+    changed: bool = False  # set by callers when something was written, so that publishing is worth it
+
+
+def lock_path(published: Path) -> Path:
+    return published.with_name(published.name + ".lock")
+
+
+@contextlib.contextmanager
+def exclusive_lock(published: Path) -> Iterator[None]:
+    """One writer at a time per warehouse; a second one gets BusyError (exit 75) at once."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path(published), "a+")  # noqa: SIM115 — the handle must outlive this statement
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BusyError(f"另一个入库进程正在运行（锁文件 {lock_path(published)}），请稍后重试",
+                            f"another ETL run holds the lock {lock_path(published)}; try again later") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()} {utc_now().isoformat()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the flock
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SCHEMA)
+    row = first_row(con, "SELECT value FROM meta WHERE key = 'schema_version'")
+    if row is None:
+        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    elif row[0] != SCHEMA_VERSION:
+        raise ConfigError(f"warehouse schema version {row[0]} does not match this software ({SCHEMA_VERSION}); "
+                          "rebuild it from the archived submissions")
+
+
+def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the engine's precomputed tables inside the staging file, so readers never compute them."""
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def writer(published: Path, locked: bool = False) -> Iterator[Staging]:
+    """Lock (unless the caller holds the lock already), copy the published warehouse to a staging file, yield it,
+    then refresh the derived tables and publish by atomic rename.
+    If the body raises, the staging file is discarded and the published warehouse is untouched.
+    """
+    with contextlib.nullcontext() if locked else exclusive_lock(published):
+        staging = published.with_name(f"{published.name}.staging-{os.getpid()}")
+        for stale in published.parent.glob(f"{published.name}.staging-*"):
+            stale.unlink()  # left behind by a killed writer; we hold the lock, so nobody uses it
+        if published.exists():
+            shutil.copyfile(published, staging)
+        con = duckdb.connect(str(staging))
+        try:
+            ensure_schema(con)
+            stage = Staging(con, staging, published)
+            yield stage
+            if stage.changed or not published.exists():
+                refresh_derived(con)
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('published_at', ?)", [utc_now().isoformat()])
+                con.execute("CHECKPOINT")
+                con.close()
+                _fsync(staging)
+                os.replace(staging, published)  # atomic on POSIX: readers see the old or the new file
+                _fsync(published.parent)
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                con.close()
+            for leftover in (staging, staging.with_name(staging.name + ".wal")):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+
+
+def write_reference(con: duckdb.DuckDBPyConnection, catalogue) -> None:
+    """Copy the catalogue (config/) into reference tables so that SQL users and exports see it beside the data."""
+    import pandas as pd
+
+    regions = pd.DataFrame([{**vars(r), "aliases": ";".join(r.aliases)} for r in catalogue.regions.regions])
+    indicators = pd.DataFrame([i.as_record() for i in catalogue.indicators.values()])
+    targets = pd.DataFrame([vars(t) for t in catalogue.targets])
+    for name, frame in (("regions", regions), ("indicators", indicators), ("targets", targets)):
+        con.register("_reference", frame)
+        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM _reference")
+        con.unregister("_reference")
+
+
+def published_at(path: Path) -> str | None:
+    with reader(path) as con:
+        row = first_row(con, "SELECT value FROM meta WHERE key = 'published_at'")
+    return row[0] if row else None
