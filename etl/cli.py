@@ -83,3 +83,8 @@ def etl_run(inbox: Path | None, archive: Path | None, quarantine: Path | None, s
     click.echo(f"处理 {len(summary.results)} 个文件，退回 {len(summary.rejected)} 个；日志 {summary.log_path}\n"
                f"processed {len(summary.results)} file(s), {len(summary.rejected)} rejected; log {summary.log_path}")
     sys.exit(1 if summary.rejected else 0)
+
+
+@click.group()
+def demo() -> None:
+    """示例数据 — synthetic demo submissions (always flagged 示例数据 / synthetic) and the demo warehouse."""
