@@ -197,13 +197,12 @@ def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Set
 def load_files(paths: list[Path], cat: Catalogue, settings: Settings, partial: bool = False,
                locked: bool = False) -> list[FileResult]:
     """Each file loads completely or not at all; the warehouse is published once, after the last file."""
-    with warehouse.writer(settings.paths.warehouse, locked=locked) as stage:
-        warehouse.write_reference(stage.con, cat)
+    with writing(settings, cat, locked=locked) as stage:
         return [load_one(stage, p, cat, settings, partial) for p in paths]
 
 
 @contextlib.contextmanager
 def writing(settings: Settings, cat: Catalogue, locked: bool = False) -> Iterator[warehouse.Staging]:
-    with warehouse.writer(settings.paths.warehouse, locked=locked) as stage:
-        warehouse.write_reference(stage.con, cat)
+    with warehouse.writer(settings.paths.warehouse, cat, locked=locked,
+                          tolerance=settings.etl.reconciliation_tolerance) as stage:
         yield stage

@@ -156,16 +156,21 @@ def data() -> None:
 @click.option("--region", "regions", multiple=True, help="Region code or name; repeatable.")
 @click.option("--period", "periods", multiple=True, help="Period (2023, 2023Q1, 2023M03); repeatable.")
 @click.option("--history", is_flag=True, help="Every vintage, not only current values.")
+@click.option("--derived", is_flag=True,
+              help="Also derived indicators, spatial aggregates and annual roll-ups (status, coverage columns).")
 @settings_options
 def data_export(out: Path, indicators: tuple[str, ...], regions: tuple[str, ...], periods: tuple[str, ...],
-                history: bool, settings: Settings) -> None:
+                history: bool, derived: bool, settings: Settings) -> None:
     """Export observations as tidy CSV or XLSX (formula-injection safe)."""
     from indicators import export, warehouse
 
     cat = load_catalogue()
     codes = [cat.regions.resolve(r).code for r in regions]
     with warehouse.reader(settings.paths.warehouse) as con:
-        frame = export.observations(con, cat, indicators, codes, periods, history=history)
+        if derived:
+            frame = export.facts(con, cat, indicators, codes, periods)
+        else:
+            frame = export.observations(con, cat, indicators, codes, periods, history=history)
     if out.suffix.lower() == ".xlsx":
         export.write_xlsx({"data": frame}, out)
     else:
@@ -187,6 +192,67 @@ def data_batches(limit: int, fmt: str, settings: Settings) -> None:
                       rows_not_reported, rows_rejected, n_errors, n_warnings, submitter_region, synthetic
                FROM batches ORDER BY batch_id DESC LIMIT ?""", [limit]).df().to_dict("records")
     click.echo(console.render(rows, fmt))
+
+
+@click.group("indicators")
+def indicators_group() -> None:
+    """指标计算 — progress against targets, the composite index, and the audit trail of any value."""
+
+
+@indicators_group.command("progress")
+@click.option("--year", type=int, required=True)
+@click.option("--region", "region", default=None, help="Region code or name; default: the region and 12 leagues.")
+@format_option
+@settings_options
+def indicators_progress(year: int, region: str | None, fmt: str, settings: Settings) -> None:
+    """Progress status per indicator (Open SDG method): achieved, on_track, needs_acceleration, …"""
+    from indicators import progress, warehouse
+
+    cat = load_catalogue()
+    regions = [cat.regions.resolve(region).code] if region else [cat.regions.root.code] + [
+        r.code for r in cat.regions.leagues()]
+    with warehouse.reader(settings.paths.warehouse) as con:
+        frame = progress.progress(con, cat, year, settings.progress, regions=regions)
+    columns = None if fmt != "table" else ["indicator_code", "region_code", "base_year", "base_value", "latest_year",
+                                           "latest_value", "target_year", "target_value", "ratio", "status"]
+    click.echo(console.render(frame.to_dict("records"), fmt, columns))
+
+
+@indicators_group.command("index")
+@click.option("--year", type=int, required=True)
+@format_option
+@settings_options
+def indicators_index(year: int, fmt: str, settings: Settings) -> None:
+    """The composite index (0–100) of the 12 leagues with chapter sub-indices and ranks."""
+    from indicators import composite, warehouse
+
+    cat = load_catalogue()
+    with warehouse.reader(settings.paths.warehouse) as con:
+        frame = composite.index_scores(con, cat, year, settings.index)
+    frame["region_name"] = frame["region_code"].map({c: r.name_zh for c, r in cat.regions.by_code.items()})
+    if fmt == "table":
+        total = frame[frame["chapter"] == 0].set_index("region_code")
+        wide = frame[frame["chapter"] > 0].pivot(index="region_code", columns="chapter", values="score").round(1)
+        wide.columns = [f"ch{c}" for c in wide.columns]
+        table = total[["rank", "region_name", "score", "coverage"]].join(wide).reset_index().sort_values("rank")
+        click.echo(console.render(table.round(3).to_dict("records"), fmt))
+    else:
+        click.echo(console.render(frame.to_dict("records"), fmt))
+
+
+@indicators_group.command("explain")
+@click.argument("code")
+@click.argument("region")
+@click.argument("period")
+@settings_options
+def indicators_explain(code: str, region: str, period: str, settings: Settings) -> None:
+    """How one value was obtained: inputs with batches, rule or formula, coverage, vintages."""
+    from indicators import audit, warehouse
+
+    cat = load_catalogue()
+    with warehouse.reader(settings.paths.warehouse) as con:
+        explanation = audit.explain(con, cat, cat.indicator(code).code, cat.regions.resolve(region).code, period)
+    click.echo("\n".join(explanation.lines(cat)))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -54,6 +54,22 @@ def observations(con: duckdb.DuckDBPyConnection, cat: Catalogue, indicators: Seq
     return frame[HISTORY_COLUMNS if history else OBSERVATION_COLUMNS].reset_index(drop=True)
 
 
+FACT_COLUMNS = ["indicator_code", "indicator_name", "region_code", "region_name", "region_level", "period", "value",
+                "unit", "status", "coverage", "complete", "ytd_through", "synthetic", "revised", "source", "batch_id"]
+
+
+def facts(con: duckdb.DuckDBPyConnection, cat: Catalogue, indicators: Sequence[str] = (), regions: Sequence[str] = (),
+          periods: Sequence[str] = ()) -> pd.DataFrame:
+    """Reported, aggregated and derived values with status and coverage ("11/12"), at every frequency."""
+    from indicators.query import label, values
+
+    frame = label(values(con, indicators, regions, periods, frequency=None), cat)
+    frame["coverage"] = [f"{n}/{t}" if pd.notna(n) else "" for n, t in
+                         zip(frame["coverage_n"], frame["coverage_total"], strict=True)]
+    frame["region_level"] = frame["region_code"].map({c: r.level for c, r in cat.regions.by_code.items()})
+    return frame[FACT_COLUMNS].reset_index(drop=True)
+
+
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,12 @@ SHORT_ENV = {
     "DEM_HOST": ("server", "host"),
     "DEM_PORT": ("server", "port"),
 }
+
+
+def today() -> date:
+    """The system's clock for 'period in the future' and 'year in progress'; DEM_TODAY=YYYY-MM-DD pins it."""
+    pinned = os.environ.get("DEM_TODAY")
+    return date.fromisoformat(pinned) if pinned else date.today()
 
 
 def project_root() -> Path:

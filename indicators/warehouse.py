@@ -209,8 +209,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                           "rebuild it from the archived submissions")
 
 
-def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+def refresh_derived(con: duckdb.DuckDBPyConnection, catalogue, tolerance: float) -> None:
     """Recompute the engine's precomputed tables inside the staging file, so readers never compute them."""
+    from indicators import derive
+    from indicators.settings import today
+
+    derive.refresh(con, catalogue, today(), tolerance)
 
 
 def _fsync(path: Path) -> None:
@@ -222,9 +226,9 @@ def _fsync(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def writer(published: Path, locked: bool = False) -> Iterator[Staging]:
+def writer(published: Path, catalogue=None, locked: bool = False, tolerance: float = 0.01) -> Iterator[Staging]:
     """Lock (unless the caller holds the lock already), copy the published warehouse to a staging file, yield it,
-    then refresh the derived tables and publish by atomic rename.
+    then refresh the reference and derived tables (when given the catalogue) and publish by atomic rename.
     If the body raises, the staging file is discarded and the published warehouse is untouched.
     """
     with contextlib.nullcontext() if locked else exclusive_lock(published):
@@ -239,7 +243,9 @@ def writer(published: Path, locked: bool = False) -> Iterator[Staging]:
             stage = Staging(con, staging, published)
             yield stage
             if stage.changed or not published.exists():
-                refresh_derived(con)
+                if catalogue is not None:
+                    write_reference(con, catalogue)
+                    refresh_derived(con, catalogue, tolerance)
                 con.execute("INSERT OR REPLACE INTO meta VALUES ('published_at', ?)", [utc_now().isoformat()])
                 con.execute("CHECKPOINT")
                 con.close()

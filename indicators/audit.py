@@ -1,0 +1,93 @@
+"""How a shown value was obtained — the calculation components, like Open SDG's: inputs with their batches,
+the rule or formula, coverage, vintages. Used by the dashboard's provenance panel and `dem indicators explain`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from indicators.catalogue import Catalogue
+from indicators.query import values
+
+RULE_TEXT = {
+    "sum": ("下级合计", "sum of the level below"),
+    "weighted_mean": ("按{weight}加权平均", "mean weighted by {weight}"),
+    "stock": ("取年末期（第四季度/12月）数值", "value of the last period of the year (Q4 / December)"),
+    "flow": ("各期数值合计", "sum of the periods"),
+    "ytd": ("取12月累计数", "the December year-to-date value"),
+}
+
+
+@dataclass
+class Explanation:
+    indicator_code: str
+    region_code: str
+    period: str
+    fact: dict | None
+    rule_zh: str = ""
+    rule_en: str = ""
+    inputs: pd.DataFrame = field(default_factory=pd.DataFrame)  # the facts or observations it came from
+    vintages: pd.DataFrame = field(default_factory=pd.DataFrame)  # every submitted vintage of a reported value
+
+    def lines(self, cat: Catalogue) -> list[str]:
+        ind, region = cat.indicator(self.indicator_code), cat.regions.by_code.get(self.region_code)
+        head = f"{ind.code} {ind.name_zh} · {region.name_zh if region else self.region_code} · {self.period}"
+        if not self.fact:
+            return [head, "无数值（未报送） | no value (not reported)"]
+        f = self.fact
+        cov = f" · 覆盖 coverage {f['coverage_n']}/{f['coverage_total']}" if pd.notna(f.get("coverage_n")) else ""
+        out = [head, f"数值 value: {f['value']} {ind.unit} · {f['status']} ({f['basis']}){cov}"
+               f"{' · 示例数据 synthetic' if f['synthetic'] else ''}{' · 已修订 revised' if f['revised'] else ''}",
+               f"规则 rule: {self.rule_zh} | {self.rule_en}"]
+        if pd.notna(f.get("aggregated_value")) and f["status"] == "reported":
+            out.append(f"核对 reconciliation: reported {f['reported_value']} vs aggregated {f['aggregated_value']} "
+                       f"(diff {f['reconciliation_diff']}, within tolerance: {f['reconciliation_ok']})")
+        if not self.inputs.empty:
+            out.append("输入 inputs:")
+            out += ["  " + " · ".join(f"{k}={v}" for k, v in row.items()) for row in self.inputs.to_dict("records")]
+        if not self.vintages.empty:
+            out.append("版本 vintages:")
+            out += ["  " + " · ".join(f"{k}={v}" for k, v in row.items()) for row in self.vintages.to_dict("records")]
+        return out
+
+
+INPUT_COLUMNS = ["indicator_code", "region_code", "period", "value", "status", "synthetic", "batch_id"]
+
+
+def _vintages(con: duckdb.DuckDBPyConnection, code: str, region: str, period: str) -> pd.DataFrame:
+    return con.execute(
+        """SELECT o.batch_id, b.file_name, o.line, o.value, o.unit_submitted, o.source, o.synthetic, b.loaded_at,
+                  o.superseded_by
+           FROM observations o JOIN batches b USING (batch_id)
+           WHERE o.indicator_code = ? AND o.region_code = ? AND o.period = ? ORDER BY o.batch_id""",
+        [code, region, period]).df()
+
+
+def explain(con: duckdb.DuckDBPyConnection, cat: Catalogue, code: str, region: str, period: str) -> Explanation:
+    ind = cat.indicator(code)
+    frequency = "annual" if len(period) == 4 else None
+    found = values(con, [code], [region], [period], frequency=frequency, include_missing=True)
+    fact = found.iloc[0].to_dict() if len(found) else None
+    e = Explanation(code, region, period, fact)
+    if fact is None:
+        return e
+    if fact["basis"] == "rollup":
+        e.rule_zh, e.rule_en = RULE_TEXT[ind.measure]
+        year = int(fact["year"])
+        e.inputs = values(con, [code], [region], frequency=ind.frequency, years=(year, year))[INPUT_COLUMNS]
+    elif fact["status"] == "derived":
+        e.rule_zh = e.rule_en = f"{ind.formula}"
+        e.inputs = values(con, ind.inputs, [region], [period], frequency=None)[INPUT_COLUMNS]
+    elif fact["status"] == "aggregated":
+        e.rule_zh, e.rule_en = (t.format(weight=ind.weight) for t in RULE_TEXT[ind.aggregation])
+        children = [r.code for r in cat.regions.children(region)]
+        e.inputs = values(con, [code], children, [period], frequency=None, include_missing=True)[INPUT_COLUMNS]
+    else:
+        e.rule_zh, e.rule_en = "本级报送", "reported by this region"
+        e.vintages = _vintages(con, code, region, period)
+    if fact["status"] == "reported" and fact["basis"] == "native" and e.vintages.empty:
+        e.vintages = _vintages(con, code, region, period)
+    return e

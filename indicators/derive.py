@@ -1,0 +1,229 @@
+"""The derived layer (table `facts`), recomputed inside the staging warehouse every time a load publishes.
+
+From the current observations it builds, for every indicator, region and period:
+1. spatial aggregates at the native frequency, county → league → region, by the catalogue rule
+   (sum; weighted_mean by the weight indicator; none), keeping a region's own reported value first and the
+   aggregate beside it so that reconciliation is visible, with coverage ("11 of 12 leagues");
+2. annual values rolled up from quarterly and monthly series by the indicator's measure
+   (stock → Q4/December value; flow → sum of the periods; ytd → the December cumulative), labelled
+   year-to-date while the year is in progress and incomplete when periods are missing;
+3. derived indicators from their formulas, at every level from that level's own inputs (never averaged),
+   only where every input exists.
+An aggregate is only given when every child has a value (a total missing a component is not published);
+the coverage row still says how many reported. Readers only ever SELECT from `facts`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from indicators import formula as formulas
+from indicators.catalogue import Catalogue
+
+FREQ_OF_KIND = {"A": "annual", "Q": "quarterly", "M": "monthly"}
+PERIODS_PER_YEAR = {"quarterly": 4, "monthly": 12}
+FACT_COLUMNS = ["indicator_code", "region_code", "region_level", "period", "year", "sub", "frequency", "value",
+                "amount", "status", "basis", "reported_value", "aggregated_value", "reconciliation_diff",
+                "reconciliation_ok", "coverage_n", "coverage_total", "complete", "ytd_through", "synthetic",
+                "revised", "batch_id", "source"]
+DECIMALS = 9  # sums of converted values are rounded here: 12 leagues' census counts in 万人 sum to 2404.9155
+
+
+def _period_code(year: int, sub: int, frequency: str) -> str:
+    return {"annual": f"{year}", "quarterly": f"{year}Q{sub}", "monthly": f"{year}M{sub:02d}"}[frequency]
+
+
+def _reported(obs: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
+    freq = {c: i.frequency for c, i in cat.indicators.items()}
+    level = {c: r.level for c, r in cat.regions.by_code.items()}
+    out = obs.assign(frequency=obs["indicator_code"].map(freq), region_level=obs["region_code"].map(level),
+                     status="reported", basis="native", reported_value=obs["value"], aggregated_value=np.nan,
+                     coverage_n=pd.NA, coverage_total=pd.NA, complete=True, ytd_through=None)
+    return out
+
+
+def _aggregate_level(final: pd.DataFrame, code: str, cat: Catalogue, child_level: str,
+                     parent_of: dict[str, str], weights: pd.DataFrame | None, tolerance: float) -> pd.DataFrame:
+    """Aggregate one indicator from child_level to the level above, for every period the children report."""
+    ind = cat.indicator(code)
+    children = final[(final["indicator_code"] == code) & (final["region_level"] == child_level)]
+    n_children = pd.Series(parent_of).value_counts()
+    if children.empty:
+        return children.iloc[0:0]
+    kids = children.assign(parent=children["region_code"].map(parent_of)).dropna(subset=["parent"])
+    keys = ["parent", "period", "year", "sub", "frequency"]
+    if ind.aggregation == "sum":
+        kids = kids[kids["value"].notna()]
+        grouped = kids.groupby(keys, dropna=False).agg(total=("value", "sum"), n=("value", "size"),
+                                                         synthetic=("synthetic", "any")).reset_index()
+        expected = grouped["parent"].map(n_children).to_numpy()
+        grouped["value"] = np.where(grouped["n"].to_numpy() == expected, np.round(grouped["total"], DECIMALS), np.nan)
+        grouped["coverage_total"] = expected
+    else:  # weighted_mean
+        w = weights.rename(columns={"value": "w"})[["region_code", "period", "w"]]
+        kids = kids.merge(w, on=["region_code", "period"], how="left")
+        kids = kids[kids["w"].fillna(0) > 0]
+        has = kids["value"].notna()
+        kids = kids.assign(vw=kids["value"] * kids["w"], n_has=has.astype(int), w_has=kids["w"].where(has, 0.0))
+        grouped = kids.groupby(keys, dropna=False).agg(vw=("vw", "sum"), w=("w_has", "sum"), n=("n_has", "sum"),
+                                                         expected=("w", "size"), synthetic=("synthetic", "any")
+                                                         ).reset_index()
+        complete = (grouped["n"] == grouped["expected"]) & (grouped["w"] > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grouped["value"] = np.where(complete, grouped["vw"] / grouped["w"], np.nan)
+        grouped["coverage_total"] = grouped["expected"]
+    grouped = grouped.rename(columns={"parent": "region_code", "n": "coverage_n"})
+    grouped["aggregated_value"] = grouped["value"]
+    return grouped[["region_code", "period", "year", "sub", "frequency", "value", "aggregated_value", "coverage_n",
+                    "coverage_total", "synthetic"]].assign(indicator_code=code)
+
+
+def _merge_level(final: pd.DataFrame, agg: pd.DataFrame, level: str, tolerance: float) -> pd.DataFrame:
+    """Put aggregates beside the level's reported values: reported first, the aggregate kept for reconciliation."""
+    if agg.empty:
+        return final
+    key = ["indicator_code", "region_code", "period"]
+    at_level = final["region_level"] == level
+    reported = final[at_level]
+    merged = reported.merge(agg[key + ["aggregated_value", "coverage_n", "coverage_total"]], on=key, how="left",
+                            suffixes=("", "_agg"))
+    for col in ("aggregated_value", "coverage_n", "coverage_total"):
+        merged[col] = merged[f"{col}_agg"]
+        merged = merged.drop(columns=f"{col}_agg")
+    diff = merged["reported_value"] - merged["aggregated_value"]
+    merged["reconciliation_diff"] = diff
+    merged["reconciliation_ok"] = (diff.abs() <= tolerance * merged["reported_value"].abs()).where(diff.notna())
+    only_agg = agg.merge(reported[key], on=key, how="left", indicator=True)
+    only_agg = only_agg[only_agg["_merge"] == "left_only"].drop(columns="_merge")
+    only_agg = only_agg.assign(region_level=level, status="aggregated", basis="native", reported_value=np.nan,
+                               complete=only_agg["value"].notna(), ytd_through=None, revised=False, batch_id=pd.NA,
+                               source=None)
+    return pd.concat([final[~at_level], merged, only_agg], ignore_index=True)
+
+
+def _aggregate(final: pd.DataFrame, cat: Catalogue, tolerance: float) -> pd.DataFrame:
+    parent_county = {r.code: r.parent_code for r in cat.regions.counties()}
+    parent_league = {r.code: r.parent_code for r in cat.regions.leagues()}
+    # weighted means last: their weights (e.g. racks DI-05) must already be aggregated at every level
+    ordered = sorted(cat.indicators.values(), key=lambda i: i.aggregation == "weighted_mean")
+    for ind in ordered:
+        if ind.aggregation not in ("sum", "weighted_mean"):
+            continue
+        for child_level, parent_of, level in (("county", parent_county, "league"), ("league", parent_league, "region")):
+            weights = None
+            if ind.aggregation == "weighted_mean":
+                weights = final[(final["indicator_code"] == ind.weight) & (final["region_level"] == child_level)]
+            agg = _aggregate_level(final, ind.code, cat, child_level, parent_of, weights, tolerance)
+            final = _merge_level(final, agg, level, tolerance)
+    return final
+
+
+def _rollup(final: pd.DataFrame, cat: Catalogue, today: date) -> pd.DataFrame:
+    """Annual values of quarterly and monthly series, by measure; ytd amounts on monthly rows."""
+    out = []
+    for ind in cat.indicators.values():
+        if ind.frequency == "annual":
+            continue
+        rows = final[(final["indicator_code"] == ind.code) & final["value"].notna()].sort_values("sub")
+        if rows.empty:
+            continue
+        n = PERIODS_PER_YEAR[ind.frequency]
+        g = rows.groupby(["region_code", "region_level", "year"], sort=False)
+        annual = g.agg(last_sub=("sub", "max"), last_value=("value", "last"), total=("value", "sum"),
+                       count=("value", "size"), synthetic=("synthetic", "any"),
+                       all_reported=("status", lambda s: bool((s == "reported").all()))).reset_index()
+        full = annual["count"] == n if ind.measure == "flow" else annual["last_sub"] == n
+        in_progress = annual["year"] >= today.year
+        value = annual["total"] if ind.measure == "flow" else annual["last_value"]
+        keep = full | in_progress | (ind.measure != "stock")
+        annual = annual.assign(value=np.round(value, DECIMALS), complete=full)
+        annual = annual[keep]
+        through = [_period_code(y, s, ind.frequency) for y, s in zip(annual["year"], annual["last_sub"], strict=True)]
+        annual = annual.assign(
+            ytd_through=np.where(annual["complete"], None, through), indicator_code=ind.code,
+            period=annual["year"].astype(str), sub=0, frequency="annual", basis="rollup",
+            status=np.where(annual["all_reported"], "reported", "aggregated"), reported_value=np.nan,
+            aggregated_value=np.nan, revised=False, batch_id=pd.NA, source=None)
+        out.append(annual.drop(columns=["last_sub", "last_value", "total", "count", "all_reported"]))
+    return pd.concat([final, *out], ignore_index=True) if out else final
+
+
+def _ytd_amounts(final: pd.DataFrame, cat: Catalogue) -> pd.Series:
+    """Monthly amount of a year-to-date series: the difference of successive cumulative values (January as is)."""
+    ytd = [c for c, i in cat.indicators.items() if i.measure == "ytd"]
+    amount = pd.Series(np.nan, index=final.index)
+    rows = final[final["indicator_code"].isin(ytd) & (final["frequency"] == "monthly")].sort_values("sub")
+    if rows.empty:
+        return amount
+    g = rows.groupby(["indicator_code", "region_code", "year"])
+    prev_value, prev_sub = g["value"].shift(1), g["sub"].shift(1)
+    diff = np.where(rows["sub"] == 1, rows["value"], np.where(prev_sub == rows["sub"] - 1, rows["value"] - prev_value,
+                                                               np.nan))
+    amount.loc[rows.index] = diff
+    return amount
+
+
+def _derive(final: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
+    for ind in cat.derived_order():
+        inputs = ind.inputs
+        rows = final[final["indicator_code"].isin(inputs) & (final["frequency"] == ind.frequency)
+                     & final["value"].notna()]
+        if rows.empty:
+            continue
+        keys = ["region_code", "region_level", "period", "year", "sub", "frequency"]
+        wide = rows.pivot_table(index=keys, columns="indicator_code", values="value", aggfunc="first")
+        if any(c not in wide.columns for c in inputs):
+            continue
+        wide = wide.dropna(subset=inputs)
+        flags = rows.groupby(keys).agg(synthetic=("synthetic", "any"), complete=("complete", "all"),
+                                       ytd_through=("ytd_through", "max"))
+        values = formulas.evaluate(ind.formula, {c: wide[c].to_numpy() for c in inputs})
+        derived = wide.reset_index()[keys].assign(indicator_code=ind.code, value=values)
+        derived = derived.merge(flags.reset_index(), on=keys, how="left")
+        derived = derived[derived["value"].notna()].assign(
+            status="derived", basis="formula", reported_value=np.nan, aggregated_value=np.nan, revised=False,
+            batch_id=pd.NA, source=None)
+        final = pd.concat([final, derived], ignore_index=True)
+    return final
+
+
+def build_facts(obs: pd.DataFrame, cat: Catalogue, today: date, tolerance: float = 0.01) -> pd.DataFrame:
+    final = _reported(obs, cat)
+    final = _aggregate(final, cat, tolerance)
+    final = _rollup(final, cat, today)
+    final["amount"] = _ytd_amounts(final, cat)
+    final = _derive(final, cat)
+    for col in FACT_COLUMNS:
+        if col not in final.columns:
+            final[col] = pd.NA
+    facts = final[FACT_COLUMNS].copy()
+    facts["coverage_n"] = pd.to_numeric(facts["coverage_n"]).astype("Int64")
+    facts["coverage_total"] = pd.to_numeric(facts["coverage_total"]).astype("Int64")
+    facts["batch_id"] = pd.to_numeric(facts["batch_id"]).astype("Int64")
+    for col in ("synthetic", "revised", "complete"):
+        facts[col] = facts[col].astype("boolean").fillna(False).astype(bool)
+    facts["reconciliation_ok"] = facts["reconciliation_ok"].astype("boolean")
+    facts["ytd_through"] = facts["ytd_through"].astype(object).where(facts["ytd_through"].notna(), None)
+    return facts.sort_values(["indicator_code", "region_code", "year", "frequency", "sub"]).reset_index(drop=True)
+
+
+def current_observations(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute("""
+        SELECT o.indicator_code, o.region_code, o.period, o.year, o.sub, o.value, o.synthetic, o.source, o.batch_id,
+               EXISTS (SELECT 1 FROM observations p WHERE p.superseded_by = o.batch_id
+                       AND p.indicator_code = o.indicator_code AND p.region_code = o.region_code
+                       AND p.period = o.period) AS revised
+        FROM current_observations o""").df()
+
+
+def refresh(con: duckdb.DuckDBPyConnection, cat: Catalogue, today: date, tolerance: float) -> int:
+    """Rebuild `facts` from the current observations (inside the writer's staging file)."""
+    facts = build_facts(current_observations(con), cat, today, tolerance)
+    con.register("_facts", facts)
+    con.execute("CREATE OR REPLACE TABLE facts AS SELECT * FROM _facts")
+    con.unregister("_facts")
+    return len(facts)
