@@ -31,3 +31,19 @@ def config_copy(tmp_path: Path) -> Path:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory) -> Path:
+    """The full demo warehouse (bundled real figures + synthetic demo data), built once per test session
+    through the production CLI: `dem demo build --db …`. Read it only (read-only connections)."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    dem = Path(sys.executable).with_name("dem")
+    result = subprocess.run([str(dem), "demo", "build", "--db", str(db)], capture_output=True, text=True,
+                            timeout=600, env={**os.environ, "DEM_TODAY": "2026-11-27"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return db

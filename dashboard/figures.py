@@ -1,0 +1,285 @@
+"""Figure builders: pure functions DataFrame → plotly Figure, shared by the dashboard and the PDF report.
+
+graph_objects only (plotly.express costs ~100 ms per figure in a callback). Missing values stay missing:
+lines break at gaps (connectgaps=False) and map areas without a value are drawn grey and labelled 未报送.
+Frames come from `indicators.query.values(...)` passed through `indicators.query.label(...)`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.i18n import t
+from dashboard.style import (
+    FONT_FAMILY,
+    MISSING_COLOUR,
+    OKABE_ITO,
+    REGION_COLOUR,
+    SEQUENTIAL,
+    STATUS_ORDER,
+    STATUS_STYLE,
+)
+from indicators.progress import status_label
+from indicators.settings import project_root
+
+GEO = {"league": "inner_mongolia_leagues.geojson", "county": "inner_mongolia_counties.geojson"}
+MAP_CENTER = {"lat": 44.3, "lon": 113.5}
+
+
+def number(value: float, digits: int = 6) -> str:
+    """Readable number for labels: 2404.9155 → '2,404.92', 0.0412 → '0.0412'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:,.{digits}g}"
+
+
+def base_layout(fig: go.Figure, title: str = "", height: int = 380) -> go.Figure:
+    fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
+                      font={"family": FONT_FAMILY, "size": 12}, height=height, template="plotly_white",
+                      margin={"l": 48, "r": 16, "t": 48 if title else 16, "b": 40},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
+                      hoverlabel={"font": {"family": FONT_FAMILY}})
+    return fig
+
+
+def synthetic_badge(fig: go.Figure, lang: str) -> go.Figure:
+    """A visible corner mark on figures that include synthetic data (it survives in PNG exports)."""
+    fig.add_annotation(text=f"{t('synthetic_mark', 'zh')} · synthetic" if lang == "zh" else "synthetic · 示例数据",
+                       xref="paper", yref="paper", x=1, y=1.02, xanchor="right", yanchor="bottom", showarrow=False,
+                       font={"size": 11, "color": "#8B0000"}, bordercolor="#8B0000", borderwidth=1, borderpad=2)
+    return fig
+
+
+def empty_figure(lang: str, height: int = 260) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=t("no_data", lang), x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font={"size": 16, "color": "#666"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return base_layout(fig, height=height)
+
+
+def _hover(unit: str) -> str:
+    return "%{fullData.name}<br>%{x}: %{y:,.4~g} " + unit + "<br>%{customdata[0]}<extra></extra>"
+
+
+def _status_text(row: pd.Series, lang: str) -> str:
+    parts = [t(row["status"], lang)] if row["status"] in ("reported", "aggregated", "derived") else [row["status"]]
+    if row.get("synthetic"):
+        parts.append(t("synthetic_mark", lang))
+    if row.get("revised"):
+        parts.append(t("revised", lang))
+    if not row.get("complete", True):
+        parts.append(("截至" if lang == "zh" else "to ") + str(row.get("ytd_through") or ""))
+    return " · ".join(parts)
+
+
+def trend(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", region_code: str = "150000",
+          target: tuple[int, float, str] | None = None, benchmark: float | None = None, height: int = 380) -> go.Figure:
+    """Time series of one indicator for several regions; the region in black; gaps stay gaps.
+    `target` = (year, value, label) draws a marker and a dashed guide to the target year."""
+    if frame.empty:
+        return empty_figure(lang)
+    years = list(range(int(frame["year"].min()), int(frame["year"].max()) + 1))
+    fig = go.Figure()
+    for i, (code, series) in enumerate(frame.groupby("region_code", sort=False)):
+        series = series.set_index("year").reindex(years)  # missing years become gaps, never zeros
+        name = series["region_name"].dropna().iloc[0] if series["region_name"].notna().any() else code
+        is_region = code == region_code
+        custom = [[_status_text(r, lang) if pd.notna(r["value"]) else t("not_reported", lang)]
+                  for _, r in series.reset_index().iterrows()]
+        fig.add_trace(go.Scatter(
+            x=years, y=series["value"], name=name, mode="lines+markers", connectgaps=False, customdata=custom,
+            hovertemplate=_hover(unit),
+            line={"color": REGION_COLOUR if is_region else OKABE_ITO[i % len(OKABE_ITO)], "width": 3 if is_region else 2,
+                  "dash": "solid"},
+            marker={"symbol": ["circle-open" if s else "circle" for s in series["synthetic"].fillna(False)], "size": 7}))
+    if target is not None:
+        year, value, label = target
+        fig.add_trace(go.Scatter(x=[year], y=[value], name=label, mode="markers+text", text=[label],
+                                 textposition="top center", marker={"symbol": "star", "size": 14, "color": "#009E73"},
+                                 hovertemplate=f"{label}: %{{y:,.4~g}} {unit}<extra></extra>"))
+        fig.update_xaxes(range=[years[0] - 0.3, max(years[-1], year) + 0.3])
+    if benchmark is not None:
+        fig.add_hline(y=benchmark, line_dash="dot", line_color="#555",
+                      annotation_text=f"{t('benchmark', lang)} {benchmark:,.4g}", annotation_position="top left")
+    fig.update_xaxes(dtick=1, title=None)
+    fig.update_yaxes(title=unit, rangemode="tozero" if frame["value"].min() >= 0 else "normal")
+    base_layout(fig, title, height)
+    return synthetic_badge(fig, lang) if frame["synthetic"].any() else fig
+
+
+def sparkline(years: list[int], values: list[float], colour: str = OKABE_ITO[0]) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=years, y=values, mode="lines+markers", connectgaps=False,
+                               line={"color": colour, "width": 2}, marker={"size": 4}, hoverinfo="x+y"))
+    fig.update_layout(height=48, width=150, margin={"l": 2, "r": 2, "t": 2, "b": 2}, showlegend=False,
+                      xaxis={"visible": False}, yaxis={"visible": False}, template="plotly_white",
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
+def ranking(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", average: float | None = None,
+            lower_is_better: bool = False, height: int = 420) -> go.Figure:
+    """Leagues ranked on one value (best on top); missing leagues listed at the bottom as 未报送."""
+    if frame.empty:
+        return empty_figure(lang)
+    have = frame[frame["value"].notna()].sort_values("value", ascending=lower_is_better)
+    missing = frame[frame["value"].isna()]
+    names = list(missing["region_name"]) + list(have["region_name"][::-1])
+    fig = go.Figure(go.Bar(
+        x=list(have["value"][::-1]), y=list(have["region_name"][::-1]), orientation="h",
+        marker={"color": [OKABE_ITO[5] if s else OKABE_ITO[0] for s in have["synthetic"][::-1]],
+                "pattern": {"shape": ["/" if s else "" for s in have["synthetic"][::-1]]}},
+        text=[number(v) for v in have["value"][::-1]], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{x:,.4~g} " + unit + "<extra></extra>", name=t("value", lang)))
+    if len(missing):
+        fig.add_trace(go.Bar(x=[0] * len(missing), y=list(missing["region_name"]), orientation="h",
+                             marker={"color": MISSING_COLOUR}, name=t("not_reported", lang),
+                             text=[t("not_reported", lang)] * len(missing), textposition="outside",
+                             hovertemplate="%{y}: " + t("not_reported", lang) + "<extra></extra>"))
+    if average is not None and not math.isnan(average):
+        fig.add_vline(x=average, line_dash="dash", line_color="#555",
+                      annotation_text=f"{t('league_average', lang)} {average:,.4g}", annotation_position="top")
+    fig.update_yaxes(categoryorder="array", categoryarray=names, title=None)
+    fig.update_xaxes(title=unit)
+    base_layout(fig, title, height)
+    fig.update_layout(showlegend=bool(len(missing)), bargap=0.25)
+    return synthetic_badge(fig, lang) if have["synthetic"].any() else fig
+
+
+def index_bars(scores: pd.DataFrame, chapter_labels: dict[int, str], lang: str = "zh", title: str = "",
+               height: int = 440) -> go.Figure:
+    """Composite index per league (ranked), split into the weighted contributions of the chapter sub-indices."""
+    total = scores[scores["chapter"] == 0].dropna(subset=["score"]).sort_values("score")
+    if total.empty:
+        return empty_figure(lang)
+    chapters = scores[scores["chapter"] > 0]
+    weights = chapters.groupby("region_code").apply(
+        lambda g: (g["chapter_weight"].where(g["score"].notna(), 0)).sum(), include_groups=False)
+    fig = go.Figure()
+    for i, (chapter, part) in enumerate(chapters.groupby("chapter")):
+        part = part.set_index("region_code").reindex(total["region_code"])
+        contribution = part["score"].fillna(0) * part["chapter_weight"] / weights.reindex(total["region_code"]).values
+        fig.add_trace(go.Bar(y=total["region_name"], x=contribution, orientation="h", name=chapter_labels.get(chapter, str(chapter)),
+                             marker={"color": OKABE_ITO[i % len(OKABE_ITO)]},
+                             customdata=part["score"].round(1),
+                             hovertemplate="%{y} · %{fullData.name}: %{customdata}<extra></extra>"))
+    fig.add_trace(go.Scatter(y=total["region_name"], x=total["score"], mode="text", showlegend=False,
+                             text=[f"{s:.1f}（{int(r)}）" if lang == "zh" else f"{s:.1f} (#{int(r)})"
+                                   for s, r in zip(total["score"], total["rank"], strict=True)],
+                             textposition="middle right", hoverinfo="skip"))
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title="0–100", range=[0, max(100, float(total["score"].max())) * 1.18])
+    base_layout(fig, title, height)
+    return synthetic_badge(fig, lang) if scores["synthetic"].fillna(False).any() else fig
+
+
+@cache
+def geojson(level: str) -> dict:
+    return json.loads((project_root() / "data" / "geo" / GEO[level]).read_text(encoding="utf-8"))
+
+
+def choropleth(frame: pd.DataFrame, level: str, unit: str, lang: str = "zh", title: str = "", height: int = 520,
+               ranks: pd.Series | None = None) -> go.Figure:
+    """Leagues or counties coloured by value on a blank background (no tiles, no network).
+    Areas without a value are grey and say 未报送 — never the bottom of the colour scale."""
+    gj = geojson(level)
+    codes = [f["properties"]["code"] for f in gj["features"]]
+    data = frame.set_index("region_code").reindex(codes)
+    names = {f["properties"]["code"]: f["properties"]["name_zh"] for f in gj["features"]}
+    data["region_name"] = data["region_name"].fillna(pd.Series(names))
+    have = data[data["value"].notna()]
+    missing = data[data["value"].isna()]
+    fig = go.Figure()
+    if len(have):
+        text = [f"{r['region_name']}<br>{number(r['value'])} {unit}"
+                + (f"<br>{t('rank', lang)} {int(ranks[c])}" if ranks is not None and c in ranks else "")
+                + f"<br>{_status_text(r, lang)}" for c, r in have.iterrows()]
+        fig.add_trace(go.Choroplethmap(
+            geojson=gj, featureidkey="properties.code", locations=list(have.index), z=have["value"],
+            colorscale=SEQUENTIAL, marker={"line": {"color": "white", "width": 0.8}}, text=text,
+            hovertemplate="%{text}<extra></extra>", colorbar={"title": {"text": unit}, "thickness": 12},
+            name=t("value", lang)))
+    if len(missing):
+        fig.add_trace(go.Choroplethmap(
+            geojson=gj, featureidkey="properties.code", locations=list(missing.index), z=[0] * len(missing),
+            colorscale=[[0, MISSING_COLOUR], [1, MISSING_COLOUR]], showscale=False,
+            marker={"line": {"color": "white", "width": 0.8}},
+            text=[f"{n}<br>{t('not_reported', lang)}" for n in missing["region_name"]],
+            hovertemplate="%{text}<extra></extra>", name=t("not_reported", lang)))
+    fig.update_layout(map={"style": "white-bg", "center": MAP_CENTER, "zoom": 3.6})
+    base_layout(fig, title, height)
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 40 if title else 0, "b": 0})
+    return synthetic_badge(fig, lang) if frame["synthetic"].fillna(False).any() else fig
+
+
+def status_summary(progress: pd.DataFrame, chapter_labels: dict[int, str], lang: str = "zh", title: str = "",
+                   height: int = 320) -> go.Figure:
+    """How many indicators per chapter are in each progress status (stacked bars with symbol + word legend)."""
+    if progress.empty:
+        return empty_figure(lang)
+    counts = progress.groupby(["chapter", "status"]).size().unstack(fill_value=0)
+    fig = go.Figure()
+    for status in STATUS_ORDER:
+        if status not in counts.columns:
+            continue
+        colour, symbol, _ = STATUS_STYLE[status]
+        fig.add_trace(go.Bar(y=[chapter_labels.get(c, str(c)) for c in counts.index], x=counts[status],
+                             orientation="h", name=f"{symbol} {status_label(status, lang)}", marker={"color": colour},
+                             hovertemplate="%{y}: %{x} · " + status_label(status, lang) + "<extra></extra>"))
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed")
+    base_layout(fig, title, height)
+    return fig
+
+
+def submission_matrix(matrix: pd.DataFrame, lang: str = "zh", title: str = "", height: int = 460) -> go.Figure:
+    """League × indicator grid of the latest submission state: received · missing · rejected · late.
+    `matrix` has columns region_name, indicator_code and state."""
+    states = ["received", "late", "rejected", "missing"]
+    labels = {"received": ("已报送", "received"), "late": ("逾期", "late"), "rejected": ("退回", "rejected"),
+              "missing": ("未报送", "missing")}
+    colours = {"received": "#009E73", "late": "#E69F00", "rejected": "#D55E00", "missing": MISSING_COLOUR}
+    symbols = {"received": "✔", "late": "…", "rejected": "✖", "missing": "·"}
+    if matrix.empty:
+        return empty_figure(lang)
+    code = {s: i for i, s in enumerate(states)}
+    grid = matrix.pivot(index="region_name", columns="indicator_code", values="state")
+    z = grid.map(lambda s: code.get(s, 3)).to_numpy()
+    text = grid.map(lambda s: symbols.get(s, "·")).to_numpy()
+    scale = []
+    for i, s in enumerate(states):
+        scale += [[i / len(states), colours[s]], [(i + 1) / len(states), colours[s]]]
+    fig = go.Figure(go.Heatmap(z=z, x=list(grid.columns), y=list(grid.index), text=text, texttemplate="%{text}",
+                               colorscale=scale, zmin=-0.5, zmax=len(states) - 0.5, showscale=False,
+                               hovertemplate="%{y} · %{x}<extra></extra>", xgap=1, ygap=1))
+    for s in states:  # legend entries with symbol and word, not colour alone
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"color": colours[s], "size": 10,
+                                                                             "symbol": "square"},
+                                 name=f"{symbols[s]} {labels[s][1 if lang == 'en' else 0]}"))
+    fig.update_xaxes(tickangle=-60, side="top")
+    base_layout(fig, title, height)
+    return fig
+
+
+def chapter_labels(cat, lang: str = "zh", short: bool = True) -> dict[int, str]:
+    """Chapter number → label; Chapter 3 shows its missing-heading flag rather than an invented title."""
+    out = {}
+    for n, ch in cat.regulation.chapters.items():
+        if lang == "en":
+            out[n] = f"Ch.{n} " + (ch.title_en or t("heading_missing", "en")) if short else ch.label_en
+        else:
+            out[n] = (ch.label_zh if not short or not ch.heading_missing else f"第{n}章（{t('heading_missing', 'zh')}）")
+    return out
+
+
+def write_png(fig: go.Figure, path: Path, width: int = 900, height: int | None = None, scale: float = 2) -> Path:
+    """Static image through kaleido and the system Chromium (fonts-noto-cjk for Chinese)."""
+    fig.write_image(str(path), width=width, height=height or fig.layout.height or 400, scale=scale)
+    return path
