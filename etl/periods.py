@@ -49,8 +49,9 @@ class Period:
     def label(self, lang: str = "zh") -> str:
         if lang == "en":
             return {"A": f"{self.year}", "Q": f"{self.year} Q{self.sub}", "M": f"{self.year}-{self.sub:02d}"}[self.kind]
-        return {"A": f"{self.year}年", "Q": f"{self.year}年第{'一二三四'[self.sub - 1]}季度",
-                "M": f"{self.year}年{self.sub}月"}[self.kind]
+        if self.kind == "Q":
+            return f"{self.year}年第{'一二三四'[self.sub - 1]}季度"
+        return f"{self.year}年{self.sub}月" if self.kind == "M" else f"{self.year}年"
 
 
 def parse_period(text: str) -> Period | None:

@@ -21,13 +21,14 @@ from indicators.settings import Index
 
 
 def _bounds(frame: pd.DataFrame, base_year: int) -> pd.DataFrame:
-    """Min and max over leagues per indicator in the base year (or the first year with data, if later)."""
-    first_year = frame.groupby("indicator_code")["year"].transform(lambda y: max(base_year, y.min()) if
-                                                                    (y >= base_year).any() else y.min())
-    base = frame[frame["year"] == first_year]
-    bounds = base.groupby("indicator_code")["value"].agg(lo="min", hi="max").reset_index()
-    bounds["bounds_year"] = base.groupby("indicator_code")["year"].first().reindex(bounds["indicator_code"]).to_numpy()
-    return bounds
+    """Min and max over leagues per indicator in the base year (or the first year with data after it, or the
+    last year before it when there is nothing later)."""
+    years = frame.groupby("indicator_code")["year"]
+    after = frame[frame["year"] >= base_year].groupby("indicator_code")["year"].min()
+    bounds_year = after.reindex(years.max().index).fillna(years.max()).astype(int).rename("bounds_year")
+    base = frame.merge(bounds_year.reset_index(), on="indicator_code")
+    base = base[base["year"] == base["bounds_year"]]
+    return base.groupby(["indicator_code", "bounds_year"])["value"].agg(lo="min", hi="max").reset_index()
 
 
 def indicator_scores(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Index) -> pd.DataFrame:

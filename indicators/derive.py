@@ -33,10 +33,6 @@ FACT_COLUMNS = ["indicator_code", "region_code", "region_level", "period", "year
 DECIMALS = 9  # sums of converted values are rounded here: 12 leagues' census counts in 万人 sum to 2404.9155
 
 
-def _period_code(year: int, sub: int, frequency: str) -> str:
-    return {"annual": f"{year}", "quarterly": f"{year}Q{sub}", "monthly": f"{year}M{sub:02d}"}[frequency]
-
-
 def _reported(obs: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
     freq = {c: i.frequency for c, i in cat.indicators.items()}
     level = {c: r.level for c, r in cat.regions.by_code.items()}
@@ -46,40 +42,57 @@ def _reported(obs: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
     return out
 
 
-def _aggregate_level(final: pd.DataFrame, code: str, cat: Catalogue, child_level: str,
-                     parent_of: dict[str, str], weights: pd.DataFrame | None, tolerance: float) -> pd.DataFrame:
-    """Aggregate one indicator from child_level to the level above, for every period the children report."""
-    ind = cat.indicator(code)
-    children = final[(final["indicator_code"] == code) & (final["region_level"] == child_level)]
-    n_children = pd.Series(parent_of).value_counts()
-    if children.empty:
-        return children.iloc[0:0]
-    kids = children.assign(parent=children["region_code"].map(parent_of)).dropna(subset=["parent"])
-    keys = ["parent", "period", "year", "sub", "frequency"]
-    if ind.aggregation == "sum":
-        kids = kids[kids["value"].notna()]
-        grouped = kids.groupby(keys, dropna=False).agg(total=("value", "sum"), n=("value", "size"),
-                                                         synthetic=("synthetic", "any")).reset_index()
-        expected = grouped["parent"].map(n_children).to_numpy()
-        grouped["value"] = np.where(grouped["n"].to_numpy() == expected, np.round(grouped["total"], DECIMALS), np.nan)
-        grouped["coverage_total"] = expected
-    else:  # weighted_mean
-        w = weights.rename(columns={"value": "w"})[["region_code", "period", "w"]]
-        kids = kids.merge(w, on=["region_code", "period"], how="left")
-        kids = kids[kids["w"].fillna(0) > 0]
-        has = kids["value"].notna()
-        kids = kids.assign(vw=kids["value"] * kids["w"], n_has=has.astype(int), w_has=kids["w"].where(has, 0.0))
-        grouped = kids.groupby(keys, dropna=False).agg(vw=("vw", "sum"), w=("w_has", "sum"), n=("n_has", "sum"),
-                                                         expected=("w", "size"), synthetic=("synthetic", "any")
-                                                         ).reset_index()
-        complete = (grouped["n"] == grouped["expected"]) & (grouped["w"] > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            grouped["value"] = np.where(complete, grouped["vw"] / grouped["w"], np.nan)
-        grouped["coverage_total"] = grouped["expected"]
-    grouped = grouped.rename(columns={"parent": "region_code", "n": "coverage_n"})
-    grouped["aggregated_value"] = grouped["value"]
-    return grouped[["region_code", "period", "year", "sub", "frequency", "value", "aggregated_value", "coverage_n",
-                    "coverage_total", "synthetic"]].assign(indicator_code=code)
+KEYS = ["indicator_code", "parent", "period", "year", "sub", "frequency"]
+
+
+def _sums(kids: pd.DataFrame, n_children: pd.Series) -> pd.DataFrame:
+    """Totals of every sum indicator; only when every child has a value (coverage kept either way)."""
+    grouped = kids.groupby(KEYS, dropna=False).agg(total=("value", "sum"), n=("value", "size"),
+                                                     synthetic=("synthetic", "any")).reset_index()
+    expected = grouped["parent"].map(n_children).to_numpy()
+    complete = grouped["n"].to_numpy() == expected
+    return grouped.assign(value=np.where(complete, np.round(grouped["total"], DECIMALS), np.nan),
+                          coverage_n=grouped["n"], coverage_total=expected)
+
+
+def _weighted_means(final: pd.DataFrame, kids: pd.DataFrame, cat: Catalogue, child_level: str,
+                    parent_of: dict[str, str]) -> pd.DataFrame:
+    """Σ value × weight / Σ weight over the children that carry weight (e.g. PUE by racks: a county without
+    data centres has no weight and does not count against coverage); complete when all of them report."""
+    weight_of = {c: i.weight for c, i in cat.indicators.items() if i.aggregation == "weighted_mean"}
+    weights = final[(final["region_level"] == child_level) & final["indicator_code"].isin(set(weight_of.values()))
+                    & (final["value"] > 0)][["indicator_code", "region_code", "period", "value"]]
+    pairs = pd.DataFrame({"indicator_code": list(weight_of), "weight_code": list(weight_of.values())})
+    base = pairs.merge(weights.rename(columns={"indicator_code": "weight_code", "value": "w"}), on="weight_code")
+    base = base.merge(kids[["indicator_code", "region_code", "period", "year", "sub", "frequency", "value",
+                            "synthetic"]], on=["indicator_code", "region_code", "period"], how="left")
+    base = base.assign(parent=base["region_code"].map(parent_of))
+    base["year"] = base["year"].fillna(base["period"].str[:4].astype(int))
+    base["sub"], base["frequency"] = base["sub"].fillna(0), base["frequency"].fillna("annual")
+    has = base["value"].notna()
+    base = base.assign(vw=(base["value"] * base["w"]).where(has, 0.0), w_has=base["w"].where(has, 0.0),
+                       n_has=has.astype(int), synthetic=base["synthetic"].fillna(False).astype(bool))
+    keys = ["indicator_code", "parent", "period"]
+    g = base.groupby(keys).agg(vw=("vw", "sum"), w=("w_has", "sum"), coverage_n=("n_has", "sum"),
+                               coverage_total=("w", "size"), synthetic=("synthetic", "any"), year=("year", "max"),
+                               sub=("sub", "max"), frequency=("frequency", "first")).reset_index()
+    complete = (g["coverage_n"] == g["coverage_total"]) & (g["w"] > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g["value"] = np.where(complete, g["vw"] / g["w"], np.nan)
+    return g[g["coverage_n"] > 0]
+
+
+def _aggregate_level(final: pd.DataFrame, cat: Catalogue, child_level: str, parent_of: dict[str, str]) -> pd.DataFrame:
+    """Aggregates at the level above child_level, for every sum and weighted_mean indicator and period."""
+    rule = {c: i.aggregation for c, i in cat.indicators.items()}
+    kids = final[(final["region_level"] == child_level) & final["value"].notna()]
+    kids = kids.assign(parent=kids["region_code"].map(parent_of), rule=kids["indicator_code"].map(rule))
+    sums = _sums(kids[kids["rule"] == "sum"], pd.Series(parent_of).value_counts())
+    means = _weighted_means(final, kids[kids["rule"] == "weighted_mean"], cat, child_level, parent_of)
+    agg = pd.concat([sums, means], ignore_index=True).rename(columns={"parent": "region_code"})
+    agg["aggregated_value"] = agg["value"]
+    return agg[["indicator_code", "region_code", "period", "year", "sub", "frequency", "value", "aggregated_value",
+                "coverage_n", "coverage_total", "synthetic"]]
 
 
 def _merge_level(final: pd.DataFrame, agg: pd.DataFrame, level: str, tolerance: float) -> pd.DataFrame:
@@ -88,12 +101,8 @@ def _merge_level(final: pd.DataFrame, agg: pd.DataFrame, level: str, tolerance: 
         return final
     key = ["indicator_code", "region_code", "period"]
     at_level = final["region_level"] == level
-    reported = final[at_level]
-    merged = reported.merge(agg[key + ["aggregated_value", "coverage_n", "coverage_total"]], on=key, how="left",
-                            suffixes=("", "_agg"))
-    for col in ("aggregated_value", "coverage_n", "coverage_total"):
-        merged[col] = merged[f"{col}_agg"]
-        merged = merged.drop(columns=f"{col}_agg")
+    reported = final[at_level].drop(columns=["aggregated_value", "coverage_n", "coverage_total"])
+    merged = reported.merge(agg[key + ["aggregated_value", "coverage_n", "coverage_total"]], on=key, how="left")
     diff = merged["reported_value"] - merged["aggregated_value"]
     merged["reconciliation_diff"] = diff
     merged["reconciliation_ok"] = (diff.abs() <= tolerance * merged["reported_value"].abs()).where(diff.notna())
@@ -106,50 +115,42 @@ def _merge_level(final: pd.DataFrame, agg: pd.DataFrame, level: str, tolerance: 
 
 
 def _aggregate(final: pd.DataFrame, cat: Catalogue, tolerance: float) -> pd.DataFrame:
-    parent_county = {r.code: r.parent_code for r in cat.regions.counties()}
-    parent_league = {r.code: r.parent_code for r in cat.regions.leagues()}
-    # weighted means last: their weights (e.g. racks DI-05) must already be aggregated at every level
-    ordered = sorted(cat.indicators.values(), key=lambda i: i.aggregation == "weighted_mean")
-    for ind in ordered:
-        if ind.aggregation not in ("sum", "weighted_mean"):
-            continue
-        for child_level, parent_of, level in (("county", parent_county, "league"), ("league", parent_league, "region")):
-            weights = None
-            if ind.aggregation == "weighted_mean":
-                weights = final[(final["indicator_code"] == ind.weight) & (final["region_level"] == child_level)]
-            agg = _aggregate_level(final, ind.code, cat, child_level, parent_of, weights, tolerance)
-            final = _merge_level(final, agg, level, tolerance)
+    """County → league, then league → region (from the leagues' final values, reported first)."""
+    final = final.assign(aggregated_value=np.nan, coverage_n=np.nan, coverage_total=np.nan)
+    for child_level, level, units in (("county", "league", cat.regions.counties()),
+                                      ("league", "region", cat.regions.leagues())):
+        parent_of = {r.code: r.parent_code for r in units}
+        final = _merge_level(final, _aggregate_level(final, cat, child_level, parent_of), level, tolerance)
     return final
 
 
 def _rollup(final: pd.DataFrame, cat: Catalogue, today: date) -> pd.DataFrame:
-    """Annual values of quarterly and monthly series, by measure; ytd amounts on monthly rows."""
-    out = []
-    for ind in cat.indicators.values():
-        if ind.frequency == "annual":
-            continue
-        rows = final[(final["indicator_code"] == ind.code) & final["value"].notna()].sort_values("sub")
-        if rows.empty:
-            continue
-        n = PERIODS_PER_YEAR[ind.frequency]
-        g = rows.groupby(["region_code", "region_level", "year"], sort=False)
-        annual = g.agg(last_sub=("sub", "max"), last_value=("value", "last"), total=("value", "sum"),
-                       count=("value", "size"), synthetic=("synthetic", "any"),
-                       all_reported=("status", lambda s: bool((s == "reported").all()))).reset_index()
-        full = annual["count"] == n if ind.measure == "flow" else annual["last_sub"] == n
-        in_progress = annual["year"] >= today.year
-        value = annual["total"] if ind.measure == "flow" else annual["last_value"]
-        keep = full | in_progress | (ind.measure != "stock")
-        annual = annual.assign(value=np.round(value, DECIMALS), complete=full)
-        annual = annual[keep]
-        through = [_period_code(y, s, ind.frequency) for y, s in zip(annual["year"], annual["last_sub"], strict=True)]
-        annual = annual.assign(
-            ytd_through=np.where(annual["complete"], None, through), indicator_code=ind.code,
-            period=annual["year"].astype(str), sub=0, frequency="annual", basis="rollup",
-            status=np.where(annual["all_reported"], "reported", "aggregated"), reported_value=np.nan,
-            aggregated_value=np.nan, revised=False, batch_id=pd.NA, source=None)
-        out.append(annual.drop(columns=["last_sub", "last_value", "total", "count", "all_reported"]))
-    return pd.concat([final, *out], ignore_index=True) if out else final
+    """Annual values of quarterly and monthly series by measure: stock → last period, flow → sum, ytd → December.
+    A year in progress is labelled year-to-date (ytd_through); a past year with periods missing is incomplete
+    (a stock without its Q4/December value gets no annual value at all)."""
+    measure = {c: i.measure for c, i in cat.indicators.items()}
+    per_year = {c: PERIODS_PER_YEAR.get(i.frequency, 1) for c, i in cat.indicators.items()}
+    rows = final[(final["frequency"] != "annual") & final["value"].notna()].sort_values("sub")
+    if rows.empty:
+        return final
+    rows = rows.assign(is_reported=rows["status"] == "reported")
+    g = rows.groupby(["indicator_code", "region_code", "region_level", "year", "frequency"], sort=False)
+    annual = g.agg(last_sub=("sub", "max"), last_value=("value", "last"), total=("value", "sum"),
+                   count=("value", "size"), synthetic=("synthetic", "any"),
+                   all_reported=("is_reported", "all")).reset_index()
+    m = annual["indicator_code"].map(measure)
+    n = annual["indicator_code"].map(per_year)
+    full = np.where(m == "flow", annual["count"] == n, annual["last_sub"] == n)
+    keep = full | (annual["year"] >= today.year) | (m != "stock")
+    value = np.where(m == "flow", annual["total"], annual["last_value"])
+    through = [f"{int(y)}Q{int(s)}" if f == "quarterly" else f"{int(y)}M{int(s):02d}"
+               for y, f, s in zip(annual["year"], annual["frequency"], annual["last_sub"], strict=True)]
+    annual = annual.assign(value=np.round(value, DECIMALS), complete=full, ytd_through=np.where(full, None, through),
+                           period=annual["year"].astype(int).astype(str), sub=0, frequency="annual", basis="rollup",
+                           status=np.where(annual["all_reported"], "reported", "aggregated"), reported_value=np.nan,
+                           aggregated_value=np.nan, revised=False, batch_id=pd.NA, source=None)[keep]
+    annual = annual.drop(columns=["last_sub", "last_value", "total", "count", "all_reported"])
+    return pd.concat([final, annual], ignore_index=True)
 
 
 def _ytd_amounts(final: pd.DataFrame, cat: Catalogue) -> pd.Series:
@@ -201,6 +202,8 @@ def build_facts(obs: pd.DataFrame, cat: Catalogue, today: date, tolerance: float
         if col not in final.columns:
             final[col] = pd.NA
     facts = final[FACT_COLUMNS].copy()
+    facts["year"] = facts["year"].astype("int64")
+    facts["sub"] = facts["sub"].astype("int64")
     facts["coverage_n"] = pd.to_numeric(facts["coverage_n"]).astype("Int64")
     facts["coverage_total"] = pd.to_numeric(facts["coverage_total"]).astype("Int64")
     facts["batch_id"] = pd.to_numeric(facts["batch_id"]).astype("Int64")

@@ -88,34 +88,48 @@ def choose_target(targets: list[Target], year: int) -> Target | None:
     return ahead[0] if ahead else (own[-1] if own else None)
 
 
+def _endpoints(frame: pd.DataFrame, base_year: int) -> pd.DataFrame:
+    """Per indicator and region: the latest value, and the first value at or after the base year."""
+    frame = frame.sort_values("year")
+    key = ["indicator_code", "region_code"]
+    latest = frame.groupby(key).tail(1).set_index(key)
+    first = frame[frame["year"] >= base_year].groupby(key).head(1).set_index(key)
+    out = latest[["region_level", "year", "value", "status"]].rename(
+        columns={"year": "latest_year", "value": "latest_value", "status": "latest_status"})
+    out = out.join(first[["year", "value"]].rename(columns={"year": "base_year", "value": "base_value"}))
+    out["synthetic"] = frame.groupby(key)["synthetic"].any()
+    return out.reset_index()
+
+
 def progress(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Progress,
              regions: Sequence[str] = (), indicators: Sequence[str] = (), level: str | None = None) -> pd.DataFrame:
     """One row per indicator and region: base and latest values, target, CAGRs, R and status for `year`."""
     frame = values(con, indicators, regions, level=level, years=(0, year))
     frame = frame[frame["complete"]]
+    if frame.empty:
+        return pd.DataFrame()
+    ends = _endpoints(frame, p.base_year)
+    targets: dict[tuple[str, str], list[Target]] = {}
+    for t in cat.targets:
+        targets.setdefault((t.indicator_code, t.region_code), []).append(t)
     rows = []
-    for (code, region), series in frame.groupby(["indicator_code", "region_code"], sort=True):
-        ind = cat.indicators.get(code)
+    for r in ends.itertuples(index=False):
+        ind = cat.indicators.get(r.indicator_code)
         if ind is None:
             continue
-        series = series.sort_values("year")
-        base = series[series["year"] >= p.base_year]
-        latest = series.iloc[-1]
-        first = base.iloc[0] if len(base) else None
-        target = choose_target(cat.targets_for(code, region), int(latest["year"]))
-        benchmark = next((t for t in cat.targets_for(code, region) if t.kind == "benchmark"), None)
-        if first is None or first["year"] == latest["year"]:
-            a = assess(math.nan, 0, float(latest["value"]), int(latest["year"]), ind.polarity, target, p)
-        else:
-            a = assess(float(first["value"]), int(first["year"]), float(latest["value"]), int(latest["year"]),
-                       ind.polarity, target, p)
+        own = targets.get((r.indicator_code, r.region_code), [])
+        target = choose_target(own, int(r.latest_year))
+        benchmark = next((t for t in own if t.kind == "benchmark"), None)
+        has_base = pd.notna(r.base_year) and r.base_year < r.latest_year
+        a = assess(float(r.base_value) if has_base else math.nan, int(r.base_year) if has_base else 0,
+                   float(r.latest_value), int(r.latest_year), ind.polarity, target, p)
         rows.append({
-            "indicator_code": code, "region_code": region, "region_level": latest["region_level"],
+            "indicator_code": r.indicator_code, "region_code": r.region_code, "region_level": r.region_level,
             "chapter": ind.chapter, "polarity": ind.polarity,
-            "base_year": None if first is None else int(first["year"]),
-            "base_value": None if first is None else float(first["value"]),
-            "latest_year": int(latest["year"]), "latest_value": float(latest["value"]),
-            "latest_status": latest["status"], "synthetic": bool(series["synthetic"].any()),
+            "base_year": int(r.base_year) if pd.notna(r.base_year) else None,
+            "base_value": float(r.base_value) if pd.notna(r.base_value) else None,
+            "latest_year": int(r.latest_year), "latest_value": float(r.latest_value), "latest_status": r.latest_status,
+            "synthetic": bool(r.synthetic),
             "target_year": target.year if target else None, "target_value": target.value if target else None,
             "target_comparison": target.comparison if target else None,
             "target_provenance": target.provenance if target else None,

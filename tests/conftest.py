@@ -41,9 +41,11 @@ def demo_warehouse(tmp_path_factory) -> Path:
     import subprocess
     import sys
 
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    folder = tmp_path_factory.mktemp("demo")
+    db = folder / "demo.duckdb"
     dem = Path(sys.executable).with_name("dem")
-    result = subprocess.run([str(dem), "demo", "build", "--db", str(db)], capture_output=True, text=True,
+    result = subprocess.run([str(dem), "demo", "build", "--db", str(db), "--out", str(folder / "files")],
+                            capture_output=True, text=True,
                             timeout=600, env={**os.environ, "DEM_TODAY": "2026-11-27"})
     assert result.returncode == 0, result.stdout + result.stderr
     return db

@@ -1,0 +1,82 @@
+"""Benchmark of the indicator engine on the full demo warehouse (issue: Indicator engine).
+
+Prints the median time of the API calls the dashboard makes and the time to rebuild the derived layer.
+Goals: each call under 50 ms median; the derived layer refreshed in under 10 s after a load.
+Run: .venv/bin/python tests/benchmarks/engine_bench.py [--db PATH]   (builds a demo warehouse if none given)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from indicators import composite, derive, progress, query, warehouse
+from indicators.catalogue import default_catalogue
+from indicators.settings import load_settings, today
+
+
+def median_ms(func, repeat: int = 30) -> float:
+    func()  # warm-up
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", type=Path, default=None)
+    args = parser.parse_args()
+    db = args.db
+    if db is None:
+        db = Path(tempfile.mkdtemp()) / "demo.duckdb"
+        start = time.perf_counter()
+        subprocess.run([str(Path(sys.executable).with_name("dem")), "demo", "build", "--db", str(db)], check=True,
+                       capture_output=True)
+        print(f"demo build: {time.perf_counter() - start:.1f} s")
+    cat, settings = default_catalogue(), load_settings()
+    cache = warehouse.ReaderCache(db)
+    with cache.cursor() as con:
+        n_obs = con.execute("SELECT count(*) FROM current_observations").fetchall()[0][0]
+        n_facts = con.execute("SELECT count(*) FROM facts").fetchall()[0][0]
+        year = max(query.data_years(con))
+        obs = derive.current_observations(con)
+    print(f"warehouse: {n_obs:,} current observations, {n_facts:,} facts, latest year {year}")
+
+    start = time.perf_counter()
+    facts = derive.build_facts(obs, cat, today(), settings.etl.reconciliation_tolerance)
+    print(f"derived layer rebuild: {time.perf_counter() - start:.2f} s for {len(facts):,} facts (goal < 10 s)")
+
+    leagues = [r.code for r in cat.regions.leagues()]
+
+    def call(fn):
+        def run():
+            with cache.cursor() as con:
+                return fn(con)
+        return run
+
+    calls = {
+        "one indicator × all leagues × all years": call(lambda con: query.values(con, ["DI-02"], level="league")),
+        "one league × all indicators × one year": call(lambda con: query.values(con, regions=["150100"],
+                                                                                 years=(year, year))),
+        "index for one year": call(lambda con: composite.index_scores(con, cat, year, settings.index)),
+        "progress, region + 12 leagues, one year": call(lambda con: progress.progress(
+            con, cat, year, settings.progress, regions=["150000", *leagues])),
+    }
+    print(f"{'API call':45s} {'median ms':>10s}  goal 50 ms")
+    for name, fn in calls.items():
+        ms = median_ms(fn)
+        print(f"{name:45s} {ms:10.1f}  {'ok' if ms < 50 else 'SLOW'}")
+    fresh = median_ms(lambda: warehouse.reader(db).__enter__().close(), repeat=10)
+    print(f"{'(opening a read-only connection, for reference)':45s} {fresh:10.1f}")
+
+
+if __name__ == "__main__":
+    main()
