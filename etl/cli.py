@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from etl import problems as P
+from etl.demo import DEFAULT_SEED, build, generate
 from etl.pipeline import FileResult, check_files, load_files
 from indicators.catalogue import load_catalogue
 from indicators.cli import settings_options
@@ -88,3 +89,30 @@ def etl_run(inbox: Path | None, archive: Path | None, quarantine: Path | None, s
 @click.group()
 def demo() -> None:
     """示例数据 — synthetic demo submissions (always flagged 示例数据 / synthetic) and the demo warehouse."""
+
+
+@demo.command("generate")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed; same seed, same files.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output directory. Default: data/demo/ of the project.")
+@settings_options
+def demo_generate(seed: int, out: Path | None, settings: Settings) -> None:
+    """Write synthetic submission files (all leagues and counties, 2019–2024), every row flagged 示例数据.
+    Writes files only; the warehouse (--db) is not touched."""
+    paths = generate(seed, out)
+    click.echo(f"已生成 {len(paths)} 个示例文件 → {paths[0].parent if paths else out} | "
+               f"wrote {len(paths)} synthetic demo file(s)")
+
+
+@demo.command("build")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed; same seed, same files.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to (re)generate the demo files. Default: data/demo/ of the project.")
+@settings_options
+def demo_build(seed: int, out: Path | None, settings: Settings) -> None:
+    """Regenerate the demo files and rebuild the warehouse from scratch: data/reference/ (real figures) first,
+    then the demo files, through the production loader. Exit 0 all loaded, 1 a file was rejected."""
+    report = build(seed, settings, out)
+    for line in report.lines():
+        click.echo(line)
+    sys.exit(1 if report.rejected else 0)
