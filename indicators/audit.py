@@ -39,7 +39,8 @@ class Explanation:
             return [head, "无数值（未报送） | no value (not reported)"]
         f = self.fact
         cov = f" · 覆盖 coverage {f['coverage_n']}/{f['coverage_total']}" if pd.notna(f.get("coverage_n")) else ""
-        out = [head, f"数值 value: {f['value']} {ind.unit} · {f['status']} ({f['basis']}){cov}"
+        shown = "—" if pd.isna(f["value"]) else f"{f['value']:,.{ind.decimals}f}"
+        out = [head, f"数值 value: {shown} {ind.unit} · {f['status']} ({f['basis']}){cov}"
                f"{' · 示例数据 synthetic' if f['synthetic'] else ''}{' · 已修订 revised' if f['revised'] else ''}",
                f"规则 rule: {self.rule_zh} | {self.rule_en}"]
         if pd.notna(f.get("aggregated_value")) and f["status"] == "reported":
