@@ -92,7 +92,8 @@ def trend(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", reg
         series = series.set_index("year").reindex(years)  # missing years become gaps, never zeros
         name = series["region_name"].dropna().iloc[0] if series["region_name"].notna().any() else code
         is_region = code == region_code
-        custom = [[_status_text(r, lang) if pd.notna(r["value"]) else t("not_reported", lang)]
+        # customdata: [status text for the hover, region code for the dashboard's provenance click]
+        custom = [[_status_text(r, lang) if pd.notna(r["value"]) else t("not_reported", lang), code]
                   for _, r in series.reset_index().iterrows()]
         fig.add_trace(go.Scatter(
             x=years, y=series["value"], name=name, mode="lines+markers", connectgaps=False, customdata=custom,
@@ -122,6 +123,19 @@ def sparkline(years: list[int], values: list[float], colour: str = OKABE_ITO[0])
                       xaxis={"visible": False}, yaxis={"visible": False}, template="plotly_white",
                       paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
     return fig
+
+
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def spark_text(values: list[float]) -> str:
+    """A text sparkline for tables: [1, 2, nan, 4] → '▁▃·█'; a gap stays a gap ('·'), never a zero."""
+    have = [v for v in values if v is not None and not math.isnan(v)]
+    if not have:
+        return ""
+    lo, hi = min(have), max(have)
+    span = (hi - lo) or 1.0
+    return "".join("·" if v is None or math.isnan(v) else SPARK_BLOCKS[round((v - lo) / span * 7)] for v in values)
 
 
 def ranking(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", average: float | None = None,
@@ -186,10 +200,13 @@ def geojson(level: str) -> dict:
 
 
 def choropleth(frame: pd.DataFrame, level: str, unit: str, lang: str = "zh", title: str = "", height: int = 520,
-               ranks: pd.Series | None = None) -> go.Figure:
+               ranks: pd.Series | None = None, geojson_url: str | None = None, zoom: float = 3.6) -> go.Figure:
     """Leagues or counties coloured by value on a blank background (no tiles, no network).
-    Areas without a value are grey and say 未报送 — never the bottom of the colour scale."""
+    Areas without a value are grey and say 未报送 — never the bottom of the colour scale.
+    With `geojson_url` (the dashboard) the trace refers to the boundary file by URL, which the browser fetches
+    once and caches, instead of carrying it in every figure (the county file is ~280 KB)."""
     gj = geojson(level)
+    source = geojson_url or gj
     codes = [f["properties"]["code"] for f in gj["features"]]
     data = frame.set_index("region_code").reindex(codes)
     names = {f["properties"]["code"]: f["properties"]["name_zh"] for f in gj["features"]}
@@ -202,18 +219,18 @@ def choropleth(frame: pd.DataFrame, level: str, unit: str, lang: str = "zh", tit
                 + (f"<br>{t('rank', lang)} {int(ranks[c])}" if ranks is not None and c in ranks else "")
                 + f"<br>{_status_text(r, lang)}" for c, r in have.iterrows()]
         fig.add_trace(go.Choroplethmap(
-            geojson=gj, featureidkey="properties.code", locations=list(have.index), z=have["value"],
+            geojson=source, featureidkey="properties.code", locations=list(have.index), z=have["value"],
             colorscale=SEQUENTIAL, marker={"line": {"color": "white", "width": 0.8}}, text=text,
             hovertemplate="%{text}<extra></extra>", colorbar={"title": {"text": unit}, "thickness": 12},
             name=t("value", lang)))
     if len(missing):
         fig.add_trace(go.Choroplethmap(
-            geojson=gj, featureidkey="properties.code", locations=list(missing.index), z=[0] * len(missing),
+            geojson=source, featureidkey="properties.code", locations=list(missing.index), z=[0] * len(missing),
             colorscale=[[0, MISSING_COLOUR], [1, MISSING_COLOUR]], showscale=False,
             marker={"line": {"color": "white", "width": 0.8}},
             text=[f"{n}<br>{t('not_reported', lang)}" for n in missing["region_name"]],
             hovertemplate="%{text}<extra></extra>", name=t("not_reported", lang)))
-    fig.update_layout(map={"style": "white-bg", "center": MAP_CENTER, "zoom": 3.6})
+    fig.update_layout(map={"style": "white-bg", "center": MAP_CENTER, "zoom": zoom})
     base_layout(fig, title, height)
     fig.update_layout(margin={"l": 0, "r": 0, "t": 40 if title else 0, "b": 0})
     return synthetic_badge(fig, lang) if frame["synthetic"].fillna(False).any() else fig
@@ -283,3 +300,17 @@ def write_png(fig: go.Figure, path: Path, width: int = 900, height: int | None =
     """Static image through kaleido and the system Chromium (fonts-noto-cjk for Chinese)."""
     fig.write_image(str(path), width=width, height=height or fig.layout.height or 400, scale=scale)
     return path
+
+
+def highlight_region(fig: go.Figure, region_name: str, colour: str = OKABE_ITO[3]) -> go.Figure:
+    """Colour one region's bar in a ranking() figure (the league a report or profile is about), keeping the
+    hatching of synthetic bars; the region's name is also set in bold on the axis, so colour is not the only cue."""
+    bars = fig.data[0]
+    names = list(bars.y or [])
+    if region_name in names:
+        colours = list(bars.marker.color) if isinstance(bars.marker.color, (list, tuple)) else [bars.marker.color] * len(names)
+        colours[names.index(region_name)] = colour
+        bars.marker.color = colours
+        fig.update_yaxes(ticktext=[f"<b>{n}</b>" if n == region_name else n for n in fig.layout.yaxis.categoryarray],
+                         tickvals=list(fig.layout.yaxis.categoryarray))
+    return fig

@@ -1,0 +1,88 @@
+"""The Dash application: pages register themselves (dashboard/pages), everything is served from this process.
+
+serve_locally=True and no external scripts or stylesheets: the JS bundles, CSS (assets/) and the boundary files
+(/geo/<level>.json, cached by the browser) all come from the app's own origin, so no request leaves the machine.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import dash
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
+from flask import abort, send_file
+
+from dashboard import components, data, ids
+from dashboard.figures import GEO
+from dashboard.i18n import lang_of, t
+from indicators.settings import Settings, project_root
+
+HERE = Path(__file__).resolve().parent
+PAGE_MODULES = ("overview", "map", "league", "indicator", "chapter", "index", "quality", "catalogue", "not_found_404")
+
+
+def create_app(settings: Settings | None = None, db: Path | None = None) -> dash.Dash:
+    """Build the app for a warehouse. One app per process: pages register their callbacks globally."""
+    data.configure(settings, db)
+    app = dash.Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(HERE / "assets"),
+                    serve_locally=True, suppress_callback_exceptions=True, title=t("app_title"), update_title=None,
+                    meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
+    for name in PAGE_MODULES:
+        module = importlib.import_module(f"dashboard.pages.{name}")
+        # Dash fills this in when it imports pages_folder itself; we import the modules by their package
+        # names (so that tests and the app share one module object) and hand over the layout function.
+        dash.page_registry[module.__name__].setdefault("layout", module.layout)
+    app.layout = html.Div([dash.page_container])
+    _geo_route(app)
+    app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = 86400
+    return app
+
+
+def _geo_route(app: dash.Dash) -> None:
+    """The bundled boundaries, fetched once by the browser and cached, instead of inside every map figure
+    (the county file is ~280 KB)."""
+
+    @app.server.route(app.config.routes_pathname_prefix + "geo/<level>.json")
+    def geo(level: str):
+        if level not in GEO:
+            abort(404)
+        return send_file(project_root() / "data" / "geo" / GEO[level], mimetype="application/geo+json",
+                         max_age=86400)
+
+
+def geo_url(level: str) -> str:
+    """The URL of a boundary file as the browser sees it (honours a reverse-proxy prefix)."""
+    return dash.get_relative_path(f"/geo/{level}.json")
+
+
+def sync_url(*control_ids) -> None:
+    """Mirror these controls' values into the address bar (see assets/dem.js); call once per page module."""
+    dash.clientside_callback(ClientsideFunction("dem", "sync_url"),
+                             Output(ids.URL_SYNC, "data", allow_duplicate=True),
+                             [Input(c, "value") for c in control_ids], prevent_initial_call=True)
+
+
+def query_lang(search_lang: object) -> str:
+    return lang_of(search_lang if isinstance(search_lang, str) else None)
+
+
+# ── shell callbacks shared by every page ─────────────────────────────────────────────────────────────
+
+@dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True),
+               Input({"type": ids.EXPLAIN, "key": ALL}, "n_clicks"), State(ids.LANG, "data"),
+               prevent_initial_call=True)
+def show_explanation(clicks, lang):
+    """An ⓘ button was pressed: show audit.explain for its indicator, region and period."""
+    if not ctx.triggered_id or not any(clicks or []):
+        return no_update
+    code, region, period = ctx.triggered_id["key"].split("|")
+    return components.explanation(data.explain(code, region, period).lines(data.catalogue()), query_lang(lang))
+
+
+@dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True), Input(ids.PROVENANCE_CLOSE, "n_clicks"),
+               State(ids.LANG, "data"), prevent_initial_call=True)
+def close_explanation(clicks, lang):
+    if not clicks:
+        return no_update
+    return html.P(t("provenance_hint", query_lang(lang)), className="hint")

@@ -1,0 +1,198 @@
+"""Layout pieces shared by the pages: the header (navigation, language toggle, synthetic banner), the provenance
+panel, the status legend, accessible tables and labelled controls. Pure functions of their arguments."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import pandas as pd
+from dash import dash_table, dcc, html
+
+from dashboard import data, ids
+from dashboard.i18n import t
+from dashboard.style import FONT_FAMILY, MISSING_COLOUR, STATUS_ORDER, STATUS_STYLE
+from indicators.progress import status_label
+
+PAGES = (("/", "overview"), ("/map", "map"), ("/league/150100", "league"), ("/indicator/DI-01", "indicator"),
+         ("/chapter/2", "chapter"), ("/index", "index"), ("/quality", "quality"), ("/catalogue", "catalogue"))
+
+
+def dom_id(component_id) -> str:
+    """The DOM id Dash gives a component: a pattern-matching dict id becomes its JSON with sorted keys."""
+    if isinstance(component_id, dict):
+        return json.dumps(component_id, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return str(component_id)
+
+
+def href(path: str, lang: str, **query: object) -> str:
+    """A link that keeps the language: href('/map', 'en', year=2023) → '/map?lang=en&year=2023'."""
+    params = {k: v for k, v in {"lang": lang if lang == "en" else None, **query}.items() if v not in (None, "")}
+    return path + ("?" + urlencode(params) if params else "")
+
+
+def header(active: str, lang: str, path: str, query: dict) -> html.Header:
+    """Title, navigation, language toggle and (when the warehouse holds synthetic data) the 示例数据 banner."""
+    other = "zh" if lang == "en" else "en"
+    toggle_query = {k: v for k, v in query.items() if k != "lang" and v not in (None, "")}
+    # dcc.Link (no full reload) has no aria props: the current page is told by a visually hidden word
+    nav = [dcc.Link([t(key, lang)] + ([html.Span(t("current_page", lang), className="sr-only")] if key == active else []),
+                    href=href(p, lang), className="nav-link" + (" active" if key == active else ""))
+           for p, key in PAGES]
+    return html.Header(className="site-header", children=[
+        html.Div(className="brand-row", children=[
+            html.A(t("app_title", lang), href=href("/", lang), className="brand"),
+            html.A(t("language", lang), id=ids.LANG_TOGGLE, href=href(path, other, **toggle_query),
+                   className="lang-toggle", lang=other, hrefLang=other,
+                   **{"aria-label": "Switch to English" if lang == "zh" else "切换为中文"}),
+        ]),
+        html.Nav(nav, id=ids.NAV, className="nav", **{"aria-label": "主导航 main navigation"}),
+        synthetic_banner(lang),
+    ])
+
+
+def synthetic_banner(lang: str) -> html.Div | None:
+    if not (data.available() and data.has_synthetic()):
+        return None
+    return html.Div([html.Strong("示例数据 · synthetic", className="synthetic-mark"), " ", t("synthetic_note", lang)],
+                    className="synthetic-banner", role="note")
+
+
+def page(active: str, lang: str, path: str, query: dict, title: str, *body, controls=None) -> html.Div:
+    """The frame of every page: header, title, controls, body, provenance panel, URL sync target, footer."""
+    if not data.available():
+        body = (html.P(t("no_warehouse", lang).format(path=data.settings().paths.warehouse), className="warning"),)
+    return html.Div(lang="en" if lang == "en" else "zh-CN", className="page", children=[
+        html.A(t("skip_to_content", lang), href="#main", className="skip-link"),
+        header(active, lang, path, query),
+        html.Main(id="main", tabIndex="-1", children=[
+            html.H1(title),
+            html.Div(controls, className="controls") if controls else None,
+            *body,
+            provenance_panel(lang),
+        ]),
+        dcc.Store(id=ids.URL_SYNC),
+        dcc.Store(id=ids.LANG, data=lang),
+        footer(lang),
+    ])
+
+
+def footer(lang: str) -> html.Footer:
+    stamp = data.published_at() if data.available() else None
+    return html.Footer(className="site-footer", children=[
+        html.Span(f"{t('published_at', lang)}: {stamp[:19].replace('T', ' ') if stamp else '—'} UTC"),
+        html.Span(t("footer_note", lang)),
+    ])
+
+
+def provenance_panel(lang: str) -> html.Aside:
+    return html.Aside(id=ids.PROVENANCE, className="provenance", role="region", **{
+        "aria-live": "polite", "aria-label": t("provenance", lang)},
+        children=html.P(t("provenance_hint", lang), className="hint"))
+
+
+def explanation(lines: list[str], lang: str) -> list:
+    """audit.explain output as a readable block with a close button."""
+    return [html.Div(className="provenance-head", children=[
+        html.H2(t("provenance", lang)),
+        html.Button("×", id=ids.PROVENANCE_CLOSE, className="close", **{"aria-label": t("close", lang)})]),
+        html.P(lines[0], className="provenance-title"),
+        html.Pre("\n".join(lines[1:]), className="provenance-body")]
+
+
+def explain_button(code: str, region: str, period: str, lang: str) -> html.Button:
+    """A small ⓘ button that opens the provenance of one value (keyboard reachable, labelled)."""
+    return html.Button("ⓘ", id={"type": ids.EXPLAIN, "key": f"{code}|{region}|{period}"}, className="explain",
+                       title=t("show_provenance", lang), **{"aria-label": f"{t('show_provenance', lang)} {code} {period}"})
+
+
+def labelled(label: str, control_id: str, control) -> html.Div:
+    """A control with a visible <label for>: screen readers announce the label, clicks focus the control."""
+    return html.Div([html.Label(label, htmlFor=control_id), control], className="control")
+
+
+def status_badge(status: str, lang: str) -> html.Span:
+    colour, symbol, _ = STATUS_STYLE.get(status, ("#999", "?", ""))
+    return html.Span([html.Span(symbol, className="status-symbol", style={"color": colour}, **{"aria-hidden": "true"}),
+                      " " + status_label(status, lang)], className="status-badge")
+
+
+def status_legend(lang: str) -> html.Div:
+    """Every progress status with its symbol, colour and word (never colour alone)."""
+    items = [html.Li(status_badge(s, lang)) for s in STATUS_ORDER]
+    return html.Div([html.Span(t("status_legend", lang), className="legend-title"), html.Ul(items)],
+                    className="legend", role="note")
+
+
+def missing_legend(lang: str) -> html.Span:
+    return html.Span([html.Span(className="swatch", style={"background": MISSING_COLOUR}), " " + t("not_reported", lang)],
+                     className="legend-item")
+
+
+def table(table_id, frame: pd.DataFrame, columns: dict[str, str], page_size: int = 25, hidden: tuple = (),
+          **kwargs) -> dash_table.DataTable:
+    """An accessible DataTable of `frame` with the given {column: header}; `hidden` columns travel in the rows
+    without being shown (e.g. "id", which active_cell reports as row_id whatever the sort order)."""
+    keep = list(columns) + [h for h in hidden if h in frame.columns and h not in columns]
+    records = frame[keep].astype(object).where(frame[keep].notna(), None).to_dict("records")
+    return dash_table.DataTable(
+        id=table_id, data=records, columns=[{"id": c, "name": n} for c, n in columns.items()],
+        page_size=page_size, sort_action="native", style_as_list_view=True, cell_selectable=True,
+        style_table={"overflowX": "auto"},
+        style_cell={"fontFamily": FONT_FAMILY, "fontSize": "14px", "textAlign": "left", "padding": "6px",
+                    "whiteSpace": "normal", "height": "auto", "maxWidth": "420px"},
+        style_header={"fontWeight": "600", "backgroundColor": "#f2f4f7"},
+        css=[{"selector": "td.focused", "rule": "outline: 3px solid #0b5cad !important;"}], **kwargs)
+
+
+def graph(graph_id, figure=None, label: str = "", **kwargs) -> html.Div:
+    """A plotly graph inside a role="figure" box that names it to screen readers (dcc.Graph takes no aria
+    props); no plotly logo, no cloud links."""
+    return html.Div(dcc.Graph(id=graph_id, figure=figure or {}, className="graph", **kwargs,
+                              config={"displaylogo": False, "responsive": True,
+                                      "modeBarButtonsToRemove": ["sendDataToCloud"]}),
+                    role="figure", **({"aria-label": label} if label else {}))
+
+
+def fmt(value: object, decimals: int = 2) -> str:
+    """Numbers for tables: 2404.9155 → '2,404.92'; missing → '—'."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return "—"
+    return f"{float(value):,.{decimals}f}"
+
+
+def pct(value: object) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{float(value):+.1%}"
+
+
+def as_int(value: object, default: int, allowed: list[int] | None = None) -> int:
+    """A query value as an int, falling back to the default for anything unusable ('abc', a missing year)."""
+    try:
+        number_ = int(str(value))
+    except (TypeError, ValueError):
+        return default
+    return number_ if allowed is None or number_ in allowed else default
+
+
+def as_list(value: object) -> list[str]:
+    """'150100,150200' → ['150100', '150200']; a list passes through; None → []."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [v for v in str(value).split(",") if v]
+
+
+def year_options(lang: str) -> list[dict]:
+    return [{"label": str(y), "value": y} for y in reversed(data.data_years())]
+
+
+def indicator_options(lang: str, indicators=None) -> list[dict]:
+    cat = data.catalogue()
+    return [{"label": f"{i.code} {i.name(lang)}", "value": i.code} for i in (indicators or cat.indicators.values())]
+
+
+def synthetic_tag(lang: str) -> html.Span:
+    return html.Span(t("synthetic_mark", lang) + (" · synthetic" if lang == "zh" else ""), className="synthetic-tag")

@@ -1,0 +1,87 @@
+"""Component ids, defined once. Controls whose value belongs in the URL start with "q-": the browser-side
+URL sync (assets/dem.js) turns `q-year__map` = 2023 into `?year=2023`, so every view can be bookmarked."""
+
+from __future__ import annotations
+
+# ── shell (every page) ──
+URL_SYNC = "url-sync"
+LANG = "lang"  # a Store holding the page's language, for callbacks that write texts  # dummy output of the clientside URL sync
+LANG_TOGGLE = "lang-toggle"
+PROVENANCE = "provenance"  # the panel showing audit.explain output
+PROVENANCE_CLOSE = "provenance-close"
+EXPLAIN = "explain"  # pattern-matching type: {"type": EXPLAIN, "key": "DI-01|150000|2023"}
+NAV = "nav"
+
+# ── URL-state controls ──
+# "q-<key>__<page>": the key is the query parameter, the page suffix keeps ids unique across pages (a callback
+# whose inputs exist only partly on the current page is an error in Dash).
+
+
+def control(key: str, page: str) -> str:
+    """control("year", "map") → "q-year__map", mirrored into the URL as ?year=…"""
+    return f"q-{key}__{page}"
+
+
+OVERVIEW_YEAR = control("year", "overview")
+MAP_INDICATOR = control("indicator", "map")
+MAP_LEVEL = control("level", "map")
+MAP_YEAR = control("year", "map")
+LEAGUE_YEAR = control("year", "league")
+LEAGUE_COUNTY = control("county", "league")
+INDICATOR_LEAGUES = control("leagues", "indicator")
+INDICATOR_YEAR = control("year", "indicator")
+INDICATOR_TAB = control("tab", "indicator")
+CHAPTER_YEAR = control("year", "chapter")
+INDEX_YEAR = control("year", "index")
+CATALOGUE_SEARCH = control("search", "catalogue")
+CATALOGUE_CHAPTER = control("chapter", "catalogue")
+
+
+def weight(chapter) -> dict:
+    """Slider of a chapter weight on the index page (pattern-matching, chapters come from settings):
+    {"type": "q-w", "chapter": 3} ↔ `?w3=1.5`; weight(ALL) matches every slider."""
+    return {"type": "q-w", "chapter": chapter}
+
+
+# ── overview ──
+OVERVIEW_CARDS = "overview-cards"
+OVERVIEW_INDEX = "overview-index"
+OVERVIEW_MAP = "overview-map"
+OVERVIEW_CHANGES = "overview-changes"
+
+# ── map ──
+MAP_GRAPH = "map-graph"
+MAP_PERIOD_LABEL = "map-period-label"
+
+# ── league profile ──
+LEAGUE_TABLES = "league-tables"
+LEAGUE_TABLE = "league-table"  # pattern-matching type, one table per chapter: {"type": LEAGUE_TABLE, "chapter": 2}
+LEAGUE_COUNTIES = "league-counties"
+LEAGUE_PDF = "league-pdf"  # place of the "download PDF" button (filled by the report work)
+
+# ── indicator ──
+INDICATOR_CHART = "indicator-chart"
+INDICATOR_MAP = "indicator-map"
+INDICATOR_TABLE = "indicator-table"
+INDICATOR_TAB_BODY = "indicator-tab-body"
+DOWNLOAD_BUTTON = "download-csv-button"
+DOWNLOAD = "download-csv"
+
+# ── chapter ──
+CHAPTER_TABLE = "chapter-table"
+
+# ── index ──
+INDEX_GRAPH = "index-graph"
+INDEX_COVERAGE = "index-coverage"
+
+# ── quality ──
+QUALITY_MATRIX = "quality-matrix"
+QUALITY_BATCHES = "quality-batches"
+QUALITY_PROBLEMS = "quality-problems"
+QUALITY_OUTLIERS = "quality-outliers"
+QUALITY_RECONCILIATION = "quality-reconciliation"
+QUALITY_FRESHNESS = "quality-freshness"
+
+# ── catalogue ──
+CATALOGUE_TABLE = "catalogue-table"
+REGULATION_TEXT = "regulation-text"

@@ -1,0 +1,1 @@
+"""Dashboard pages: each module registers itself with dash.register_page and defines layout(**query)."""

@@ -1,0 +1,83 @@
+"""指标体系 Catalogue: a searchable table of every indicator (chapter, articles, unit, frequency, department,
+definition) and the regulation browsable by chapter, with the lost passage shown as missing."""
+
+from __future__ import annotations
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, dcc, html
+
+from dashboard import components as c
+from dashboard import data, ids
+from dashboard.app import sync_url
+from dashboard.figures import chapter_labels
+from dashboard.i18n import lang_of, t
+from dashboard.pages.chapter import articles
+
+dash.register_page(__name__, path="/catalogue", name="指标体系 Catalogue", title="北疆数字经济监测 · 指标体系")
+
+
+def layout(lang: str | None = None, search: str | None = None, chapter: str | None = None, **_query) -> html.Div:
+    lang = lang_of(lang)
+    cat = data.catalogue()
+    labels = chapter_labels(cat, lang, short=False)
+    controls = [
+        c.labelled(t("search", lang), ids.CATALOGUE_SEARCH, dcc.Input(id=ids.CATALOGUE_SEARCH, type="search", value=search or "",
+                                                             debounce=0.3, placeholder="DI-01 / 5G / 工信")),
+        c.labelled(t("regulation", lang), ids.CATALOGUE_CHAPTER, dcc.Dropdown(
+            id=ids.CATALOGUE_CHAPTER, options=[{"label": v, "value": k} for k, v in labels.items()],
+            value=c.as_int(chapter, 1, list(labels)), clearable=False)),
+    ]
+    body = [html.Section(className="panel", children=[html.Div(id=ids.CATALOGUE_TABLE)]),
+            html.Section(className="panel", children=[html.H2(t("regulation", lang)),
+                                                      html.Div(id=ids.REGULATION_TEXT)])]
+    return c.page("catalogue", lang, "/catalogue", {"lang": lang, "search": search, "chapter": chapter},
+                  t("catalogue", lang), *body, controls=controls)
+
+
+def catalogue_frame(lang: str) -> pd.DataFrame:
+    cat = data.catalogue()
+    rows = [{"id": i.code, "code": i.code, "name": i.name(lang), "chapter": i.chapter,
+             "articles": "、".join(cat.regulation.articles[a].heading for a in i.articles) if lang == "zh"
+             else ", ".join(f"Art. {a}" for a in i.articles),
+             "unit": i.unit, "frequency": t(i.frequency, lang), "department": i.department,
+             "definition": i.definition(lang),
+             "link": f"[{t('details', lang)}]({c.href('/indicator/' + i.code, lang)})"} for i in cat.indicators.values()]
+    return pd.DataFrame(rows)
+
+
+def search_frame(frame: pd.DataFrame, text: str) -> pd.DataFrame:
+    """Rows whose code, name, unit, department or definition contain every word typed (case-insensitive)."""
+    words = [w.casefold() for w in (text or "").split()]
+    if not words:
+        return frame
+    hay = (frame["code"] + " " + frame["name"] + " " + frame["unit"] + " " + frame["department"] + " "
+           + frame["definition"]).str.casefold()
+    keep = pd.Series(True, index=frame.index)
+    for w in words:
+        keep &= hay.str.contains(w, regex=False)
+    return frame[keep]
+
+
+@dash.callback(Output(ids.CATALOGUE_TABLE, "children"), Input(ids.CATALOGUE_SEARCH, "value"), State(ids.LANG, "data"))
+def update_table(text, lang):
+    lang = lang_of(lang)
+    frame = search_frame(catalogue_frame(lang), text)
+    table = c.table("catalogue-grid", frame, {
+        "code": t("code", lang), "name": t("indicator_name", lang), "chapter": t("chapter", lang),
+        "articles": t("articles", lang), "unit": t("unit", lang), "frequency": t("frequency", lang),
+        "department": t("department", lang), "definition": t("definition", lang), "link": t("details", lang)},
+        page_size=80, hidden=("id",))
+    table.columns[-1]["presentation"] = "markdown"
+    return [html.P(f"{len(frame)} / {len(data.catalogue().indicators)}", role="status"), table]
+
+
+@dash.callback(Output(ids.REGULATION_TEXT, "children"), Input(ids.CATALOGUE_CHAPTER, "value"), State(ids.LANG, "data"))
+def update_regulation(chapter, lang):
+    lang = lang_of(lang)
+    ch = data.catalogue().regulation.chapters[int(chapter)]
+    flag = html.Span(t("heading_missing", lang), className="flag") if ch.heading_missing else None
+    return [html.H3([ch.label_en if lang == "en" else ch.label_zh, flag]), *articles(int(chapter), lang)]
+
+
+sync_url(ids.CATALOGUE_SEARCH, ids.CATALOGUE_CHAPTER)

@@ -1,0 +1,81 @@
+"""综合指数 Composite index (DESI-style): chapter weights as sliders, the 12 leagues re-ranked live, with the
+chapter sub-indices and how much of the index each league's data covers."""
+
+from __future__ import annotations
+
+import dash
+from dash import ALL, Input, Output, State, dcc, html
+
+from dashboard import components as c
+from dashboard import data, ids
+from dashboard.app import sync_url
+from dashboard.figures import chapter_labels, index_bars
+from dashboard.i18n import lang_of, t
+
+dash.register_page(__name__, path="/index", name="综合指数 Composite index", title="北疆数字经济监测 · 综合指数")
+
+
+def chapters() -> list[int]:
+    """The chapters that carry a weight in settings.toml [index.chapter_weights]."""
+    return sorted(data.settings().index.chapter_weights)
+
+
+def weight_value(raw: object, default: float) -> float:
+    try:
+        value = float(str(raw))
+    except (TypeError, ValueError):
+        return default
+    return min(max(value, 0.0), 3.0)
+
+
+def layout(lang: str | None = None, year: str | None = None, **query) -> html.Div:
+    lang = lang_of(lang)
+    labels = chapter_labels(data.catalogue(), lang)
+    years = (data.data_years() if data.available() else []) or [2024]
+    defaults = data.settings().index.chapter_weights
+    sliders = [html.Div([html.Label(f"{labels[n]} · {t('weight', lang)}", htmlFor=c.dom_id(ids.weight(n))),
+                         dcc.Slider(id=ids.weight(n), min=0, max=3, step=0.5,
+                                    value=weight_value(query.get(f"w{n}"), defaults[n]),
+                                    marks={v: str(v) for v in (0, 1, 2, 3)}, updatemode="mouseup")],
+                        className="control") for n in chapters()]
+    controls = [c.labelled(t("select_year", lang), ids.INDEX_YEAR, dcc.Dropdown(
+        id=ids.INDEX_YEAR, options=c.year_options(lang), value=c.as_int(year, years[-1], years), clearable=False))]
+    body = [html.Section(className="panel", children=[html.H2(t("chapter_weights", lang)),
+                                                      html.Div(sliders, className="controls sliders")]),
+            html.Section(className="panel", children=[c.graph(ids.INDEX_GRAPH, label=t("index_title", lang))]),
+            html.Section(className="panel", children=[html.H2(t("coverage", lang)), html.P(t("coverage_note", lang)),
+                                                      html.Div(id=ids.INDEX_COVERAGE)])]
+    return c.page("index", lang, "/index", {"lang": lang, "year": year, **query}, t("index_title", lang), *body,
+                  controls=controls)
+
+
+def coverage_table(scores, lang: str):
+    """League × chapter: the sub-index score with the share of indicators available ("72.4 (3/4)")."""
+    labels = chapter_labels(data.catalogue(), lang)
+    cells = scores.assign(cell=[("—" if s != s else f"{s:.1f}") + f" ({int(n)}/{int(m)})"
+                                for s, n, m in zip(scores["score"], scores["n"], scores["n_total"], strict=True)])
+    wide = cells.pivot(index="region_name", columns="chapter", values="cell")
+    ranks = scores[scores["chapter"] == 0].set_index("region_name")["rank"]
+    wide = wide.assign(rank=ranks.reindex(wide.index)).sort_values("rank").reset_index()
+    columns = {"rank": t("rank", lang), "region_name": t("region_name", lang), 0: t("composite", lang)}
+    columns.update({n: labels[n] for n in chapters() if n in wide.columns})
+    wide.columns = [str(col) for col in wide.columns]
+    return c.table(ids.INDEX_COVERAGE + "-table", wide, {str(k): v for k, v in columns.items()}, page_size=12)
+
+
+@dash.callback(Output(ids.INDEX_GRAPH, "figure"), Output(ids.INDEX_COVERAGE, "children"), Input(ids.INDEX_YEAR, "value"),
+               Input(ids.weight(ALL), "value"), State(ids.weight(ALL), "id"), State(ids.LANG, "data"))
+def update(year, weights, slider_ids, lang):
+    lang = lang_of(lang)
+    chosen = tuple((i["chapter"], float(w)) for i, w in zip(slider_ids, weights, strict=True))
+    return view(int(year), chosen, lang)
+
+
+@data.memo
+def view(year: int, weights: tuple, lang: str):
+    scores = data.index_scores(year, weights, lang)
+    title = f"{t('index_title', lang)} · {year}"
+    return index_bars(scores, chapter_labels(data.catalogue(), lang), lang, title=title), coverage_table(scores, lang)
+
+
+sync_url(ids.INDEX_YEAR, ids.weight(ALL))

@@ -1,0 +1,191 @@
+"""指标 Indicator: definition, unit, cited articles (text on hover and in a fold-out), department and targets;
+a chart tab (selected leagues vs the region, with the target), a map tab and a table tab; CSV of the view."""
+
+from __future__ import annotations
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, dcc, html, no_update
+
+from dashboard import components as c
+from dashboard import data, ids
+from dashboard.app import geo_url, sync_url
+from dashboard.figures import choropleth, number, trend
+from dashboard.i18n import lang_of, t
+from indicators import export, query
+from indicators.progress import choose_target
+
+dash.register_page(__name__, path_template="/indicator/<code>", name="指标 Indicator", title="北疆数字经济监测 · 指标")
+
+REGION = "150000"
+TABS = ("chart", "map", "table")
+CSV_COLUMNS = ["indicator_code", "indicator_name", "region_code", "region_name", "period", "value", "unit", "status",
+               "coverage", "complete", "synthetic", "revised", "source", "batch_id"]
+
+
+def layout(code: str | None = None, lang: str | None = None, leagues: str | None = None, tab: str | None = None,
+           year: str | None = None, **_query) -> html.Div:
+    lang = lang_of(lang)
+    cat = data.catalogue()
+    path = f"/indicator/{code}"
+    if code not in cat.indicators or not data.available():
+        return c.page("indicator", lang, path, {"lang": lang}, t("indicator", lang),
+                      html.P(t("not_found", lang).format(what=code), className="warning"))
+    ind = cat.indicator(code)
+    years = data.data_years()
+    league_codes = [r.code for r in cat.regions.leagues()]
+    chosen = [x for x in c.as_list(leagues) if x in league_codes] or default_leagues(code)
+    controls = [
+        c.labelled(t("select_leagues", lang), ids.INDICATOR_LEAGUES, dcc.Dropdown(
+            id=ids.INDICATOR_LEAGUES, multi=True, value=chosen, placeholder=t("select_leagues", lang),
+            options=[{"label": r.name(lang), "value": r.code} for r in cat.regions.leagues()])),
+        c.labelled(t("select_year", lang) + " (" + t("map", lang) + ")", ids.INDICATOR_YEAR, dcc.Dropdown(
+            id=ids.INDICATOR_YEAR, options=c.year_options(lang), value=c.as_int(year, years[-1], years), clearable=False)),
+        html.Div([html.Button(t("download_csv", lang), id=ids.DOWNLOAD_BUTTON, className="primary"),
+                  dcc.Download(id=ids.DOWNLOAD), html.Div(t("download_note", lang), className="hint")],
+                 className="control"),
+    ]
+    body = [definition(ind, lang),
+            dcc.Tabs(id=ids.INDICATOR_TAB, value=tab if tab in TABS else "chart", children=[
+                dcc.Tab(label=t(x, lang), value=x) for x in TABS]),
+            html.Div(id=ids.INDICATOR_TAB_BODY, className="panel")]
+    return c.page("indicator", lang, path, {"lang": lang, "leagues": leagues, "tab": tab, "year": year},
+                  f"{ind.code} {ind.name(lang)}", *body, controls=controls)
+
+
+def default_leagues(code: str, n: int = 3) -> list[str]:
+    """The three leagues with the highest latest value (a starting point; the URL keeps any other choice)."""
+    frame = data.values((code,), (), (), "league", "annual", None)
+    latest = frame.sort_values("year").groupby("region_code").tail(1)
+    return list(latest.sort_values("value", ascending=False)["region_code"][:n])
+
+
+def definition(ind, lang: str) -> html.Section:
+    """What the indicator is, where the regulation asks for it (article text on hover and fold-out), who reports."""
+    reg = data.catalogue().regulation
+    articles = []
+    for article_no in ind.articles:
+        art = reg.articles[article_no]
+        text = art.text or t("article_missing", lang)
+        articles.append(html.Details([html.Summary(art.heading, title=text),
+                                      html.P(text, className="article-text")], className="article-ref"))
+    targets = [html.Li(f"{tg.year}: {tg.comparison} {number(tg.value)} {ind.unit} · " + target_kind(tg, lang)
+                       + (f" ({tg.source_id})" if tg.source_id else ""))
+               for tg in data.catalogue().targets_for(ind.code, REGION)]
+    rows = [("definition", ind.definition(lang)), ("unit", ind.unit), ("frequency", t(ind.frequency, lang)),
+            ("department", ind.department)]
+    return html.Section(className="panel", children=[
+        html.Dl([el for key, value in rows for el in (html.Dt(t(key, lang)), html.Dd(value))]
+                + [html.Dt(t("chapter", lang)), html.Dd(dcc.Link(f"{t('chapter', lang)} {ind.chapter}",
+                                                                href=c.href(f"/chapter/{ind.chapter}", lang)))]
+                + [html.Dt(t("articles", lang)), html.Dd(articles)]
+                + ([html.Dt(t("target", lang)), html.Dd(html.Ul(targets))] if targets else []),
+                className="definition")])
+
+
+def target_kind(target, lang: str) -> str:
+    """A national benchmark is not the region's target; an illustrative target says so."""
+    if target.kind == "benchmark":
+        return t("benchmark", lang)
+    return t("official_target" if target.is_official else "illustrative_target", lang)
+
+
+def view(code: str, leagues: list[str], lang: str) -> pd.DataFrame:
+    """The data of the current view: the region and the selected leagues, every year, labelled."""
+    frame = data.values((code,), tuple([REGION, *leagues]), (), None, "annual", None)
+    return query.label(frame, data.catalogue(), lang)
+
+
+def chart(code: str, leagues: list[str], lang: str):
+    cat, ind = data.catalogue(), data.catalogue().indicator(code)
+    frame = view(code, leagues, lang)
+    own = [tg for tg in cat.targets_for(code, REGION)]
+    target = choose_target(own, int(frame["year"].max())) if len(frame) and own else None
+    mark = None
+    if target is not None:
+        mark = (target.year, target.value, f"{t('target', lang)} {target.year}" +
+                ("" if target.is_official else f" ({t('illustrative_target', lang)})"))
+    bench = next((tg.value for tg in own if tg.kind == "benchmark"), None)
+    return c.graph(ids.INDICATOR_CHART, trend(frame, ind.unit, lang, title=ind.name(lang), target=mark,
+                                              benchmark=bench), label=ind.name(lang))
+
+
+def map_tab(code: str, year: int, lang: str):
+    ind = data.catalogue().indicator(code)
+    frame = query.label(data.values((code,), (), (), "league", "annual", (year, year)), data.catalogue(), lang)
+    ranks = frame.set_index("region_code")["value"].rank(ascending=ind.polarity == "lower_is_better",
+                                                         method="min").dropna().astype(int)
+    fig = choropleth(frame, "league", ind.unit, lang, title=f"{ind.name(lang)} · {year}", ranks=ranks,
+                     geojson_url=geo_url("league"))
+    return [html.Div(c.missing_legend(lang), className="legend"), c.graph(ids.INDICATOR_MAP, fig, label=t("map", lang))]
+
+
+def table_tab(code: str, leagues: list[str], lang: str):
+    frame = csv_frame(code, leagues, lang)
+    return c.table(ids.INDICATOR_TABLE, frame.assign(
+        synthetic=frame["synthetic"].map(lambda s: t("synthetic_mark", lang) if s else ""),
+        status=frame["status"].map(lambda s: t(s, lang))), {
+        "region_name": t("region_name", lang), "period": t("period", lang), "value": t("value", lang),
+        "unit": t("unit", lang), "status": t("source", lang), "coverage": t("coverage", lang),
+        "synthetic": t("synthetic_mark", lang)}, page_size=30)
+
+
+def csv_frame(code: str, leagues: list[str], lang: str) -> pd.DataFrame:
+    frame = view(code, leagues, lang)
+    frame["coverage"] = [f"{n}/{m}" if pd.notna(n) else "" for n, m in
+                         zip(frame["coverage_n"], frame["coverage_total"], strict=True)]
+    return frame[CSV_COLUMNS].sort_values(["region_code", "period"]).reset_index(drop=True)
+
+
+@dash.callback(Output(ids.INDICATOR_TAB_BODY, "children"), Input(ids.INDICATOR_TAB, "value"), Input(ids.INDICATOR_LEAGUES, "value"),
+               Input(ids.INDICATOR_YEAR, "value"), State("_pages_location", "pathname"), State(ids.LANG, "data"))
+def update(tab, leagues, year, pathname, lang):
+    lang, code = lang_of(lang), pathname.rstrip("/").rsplit("/", 1)[-1]
+    leagues = list(leagues or [])
+    if tab == "map":
+        return map_tab(code, int(year), lang)
+    if tab == "table":
+        return table_tab(code, leagues, lang)
+    return chart(code, leagues, lang)
+
+
+@dash.callback(Output(ids.DOWNLOAD, "data"), Input(ids.DOWNLOAD_BUTTON, "n_clicks"), State(ids.INDICATOR_LEAGUES, "value"),
+               State("_pages_location", "pathname"), State(ids.LANG, "data"), prevent_initial_call=True)
+def download(clicks, leagues, pathname, lang):
+    """The current view as CSV: UTF-8 with BOM, formula-injection safe, with the synthetic flag per row."""
+    if not clicks:
+        return no_update
+    code = pathname.rstrip("/").rsplit("/", 1)[-1]
+    frame = csv_frame(code, list(leagues or []), lang_of(lang))
+    return dcc.send_bytes(export.to_csv_bytes(frame), f"{code}.csv")
+
+
+def explain_point(code: str, click: dict | None, year: object, lang: str):
+    """A clicked map area (location = region) or chart point (customdata ends with the region, x = year)."""
+    if not click or not click.get("points"):
+        return no_update
+    point = click["points"][0]
+    if "location" in point:
+        region, period = point["location"], str(year)
+    else:
+        region, period = (point.get("customdata") or [None])[-1], str(point.get("x"))
+    if not region or region not in data.catalogue().regions.by_code:
+        return no_update
+    return c.explanation(data.explain(code, region, period).lines(data.catalogue()), lang_of(lang))
+
+
+# Two callbacks, not one with two inputs: only one of the graphs exists at a time (the active tab).
+@dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True), Input(ids.INDICATOR_CHART, "clickData"),
+               State("_pages_location", "pathname"), State(ids.LANG, "data"), prevent_initial_call=True)
+def explain_chart(click, pathname, lang):
+    return explain_point(pathname.rstrip("/").rsplit("/", 1)[-1], click, None, lang)
+
+
+@dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True), Input(ids.INDICATOR_MAP, "clickData"),
+               State(ids.INDICATOR_YEAR, "value"), State("_pages_location", "pathname"), State(ids.LANG, "data"),
+               prevent_initial_call=True)
+def explain_map(click, year, pathname, lang):
+    return explain_point(pathname.rstrip("/").rsplit("/", 1)[-1], click, year, lang)
+
+
+sync_url(ids.INDICATOR_LEAGUES, ids.INDICATOR_YEAR, ids.INDICATOR_TAB)

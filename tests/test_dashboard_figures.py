@@ -1,0 +1,84 @@
+"""Figure builders and the read-side quality queries, without a browser: gaps stay gaps, missing areas are grey,
+the dashboard's maps refer to the boundary file by URL, and the quality states follow the deadline rule."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from dashboard import figures
+from indicators import quality
+from indicators.catalogue import default_catalogue
+from indicators.warehouse import reader
+
+
+def frame(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["region_code", "region_name", "year", "value", "status", "synthetic"]).assign(
+        indicator_code="DI-01", complete=True, revised=False, ytd_through=None)
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ([1, 2, math.nan, 4], "▁▃·█"),
+    ([5, 5, 5], "▁▁▁"),
+    ([math.nan, math.nan], ""),
+])
+def test_spark_text_keeps_gaps_as_gaps_never_zero(values, expected):
+    assert figures.spark_text(values) == expected
+
+
+def test_trend_breaks_lines_at_missing_years_and_carries_the_region_for_provenance():
+    fig = figures.trend(frame([("150000", "全区", 2020, 10.0, "aggregated", False),
+                               ("150000", "全区", 2022, 12.0, "aggregated", True)]), "个")
+    trace = fig.data[0]
+    assert list(trace.x) == [2020, 2021, 2022]
+    assert math.isnan(trace.y[1]) and trace.connectgaps is False
+    assert trace.customdata[1][0] == "未报送" and trace.customdata[0][-1] == "150000"
+    assert any("示例数据" in (a.text or "") for a in fig.layout.annotations)
+
+
+def test_choropleth_by_url_draws_missing_leagues_grey_and_labelled():
+    fig = figures.choropleth(frame([("150100", "呼和浩特市", 2023, 5.0, "reported", False)]), "league", "个",
+                             geojson_url="/geo/league.json")
+    have, missing = fig.data
+    assert have.geojson == "/geo/league.json" and list(have.locations) == ["150100"]
+    assert len(missing.locations) == 11 and all("未报送" in text for text in missing.text)
+    assert missing.colorscale[0][1] == figures.MISSING_COLOUR
+    assert fig.layout.map.style == "white-bg"  # no tiles: nothing is fetched
+
+
+def test_choropleth_for_reports_embeds_the_boundaries():
+    fig = figures.choropleth(frame([("150100", "呼和浩特市", 2023, 5.0, "reported", False)]), "league", "个")
+    assert isinstance(fig.data[0].geojson, dict)
+
+
+@pytest.mark.parametrize(("year", "sub", "frequency", "end", "due"), [
+    (2023, 0, "annual", date(2023, 12, 31), date(2024, 3, 30)),
+    (2023, 2, "quarterly", date(2023, 6, 30), date(2023, 8, 14)),
+    (2024, 2, "monthly", date(2024, 2, 29), date(2024, 3, 20)),
+])
+def test_deadline_is_the_end_of_the_period_plus_the_grace_days(year, sub, frequency, end, due):
+    assert quality.period_end(year, sub, frequency) == end
+    assert quality.deadline(year, sub, frequency) == due
+
+
+def test_quality_queries_on_the_demo_warehouse(demo_warehouse, monkeypatch):
+    monkeypatch.setenv("DEM_TODAY", "2026-11-27")
+    cat = default_catalogue()
+    with reader(demo_warehouse) as con:
+        matrix = quality.submission_matrix(con, cat)
+        outliers = quality.outliers(con, cat)
+        recon = quality.reconciliation(con, cat)
+        fresh = quality.freshness(con, cat)
+        batches = quality.recent_batches(con, cat, limit=5)
+        changes = quality.last_load_changes(con, cat)
+    assert set(matrix["state"]) <= set(quality.STATES)
+    assert matrix["region_code"].nunique() == 12
+    assert len(outliers) and set(outliers["indicator_code"]) <= set(cat.indicators)
+    assert (recon["reconciliation_diff"].abs() > 0).all()
+    assert fresh["behind"].dropna().ge(0).all() and not fresh["indicator_code"].isin(
+        [i.code for i in cat.indicators.values() if i.is_derived]).any()
+    assert len(batches) == 5 and batches["loaded_at"].is_monotonic_decreasing
+    assert set(changes["change"]) <= {"new", "revised"} and changes["batch_id"].nunique() == 1
