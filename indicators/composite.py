@@ -32,7 +32,16 @@ def _bounds(frame: pd.DataFrame, base_year: int) -> pd.DataFrame:
 
 
 def indicator_scores(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Index) -> pd.DataFrame:
-    """Normalised score (0–1 in the base year) of every index indicator for every league in `year`."""
+    """Normalised score (0–1 in the base year) of every index indicator for every league in `year`;
+    read from the table precomputed at publish when it was computed with these parameters."""
+    from indicators import precompute
+
+    if precompute.stored(con, precompute.SCORES_TABLE, p):
+        return con.execute(f"SELECT * EXCLUDE (year) FROM {precompute.SCORES_TABLE} WHERE year = ?", [year]).df()
+    return compute_indicator_scores(con, cat, year, p)
+
+
+def compute_indicator_scores(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Index) -> pd.DataFrame:
     codes = [i.code for i in cat.indicators.values() if i.in_index]
     frame = values(con, codes, level="league")
     frame = frame[frame["complete"]]

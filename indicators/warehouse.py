@@ -211,10 +211,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def refresh_derived(con: duckdb.DuckDBPyConnection, catalogue, tolerance: float) -> None:
     """Recompute the engine's precomputed tables inside the staging file, so readers never compute them."""
-    from indicators import derive
-    from indicators.settings import today
+    from indicators import derive, precompute
+    from indicators.settings import load_settings, today
 
     derive.refresh(con, catalogue, today(), tolerance)
+    precompute.refresh(con, catalogue, load_settings())
 
 
 def _fsync(path: Path) -> None:

@@ -248,3 +248,21 @@ def test_explain_traces_an_aggregate_to_its_children_and_batches(tmp_path):
     assert e.fact["status"] == "aggregated" and len(e.inputs) == 12 and set(e.inputs["batch_id"]) == {1}
     assert "下级合计" in "\n".join(e.lines(cat))
     assert leaf.vintages["file_name"].tolist() == ["leagues.csv"] and leaf.vintages["line"].tolist() == [2]
+
+
+def test_precomputed_progress_and_scores_match_a_fresh_computation(demo_warehouse):
+    from indicators import precompute
+    from indicators.catalogue import load_catalogue
+    cat, settings = load_catalogue(), load_settings()
+    with warehouse.reader(demo_warehouse) as con:
+        assert precompute.stored(con, precompute.PROGRESS_TABLE, settings.progress)
+        stored = progress.progress(con, cat, 2023, settings.progress, regions=["150000", "152500"])
+        fresh = progress.compute(con, cat, 2023, settings.progress, regions=["150000", "152500"])
+        assert stored["status"].tolist() == fresh["status"].tolist() and len(stored) > 50
+        other = Progress(on_track=0.99)  # other thresholds: the stored table does not apply
+        assert not precompute.stored(con, precompute.PROGRESS_TABLE, other)
+        assert len(progress.progress(con, cat, 2023, other, regions=["150000"])) > 0
+        a = composite.indicator_scores(con, cat, 2024, settings.index).sort_values(["indicator_code", "region_code"])
+        b = composite.compute_indicator_scores(con, cat, 2024, settings.index).sort_values(
+            ["indicator_code", "region_code"])
+        assert a["score"].round(12).tolist() == b["score"].round(12).tolist()

@@ -8,12 +8,15 @@ Run: .venv/bin/python tests/benchmarks/engine_bench.py [--db PATH]   (builds a d
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import duckdb
 
 from indicators import composite, derive, progress, query, warehouse
 from indicators.catalogue import default_catalogue
@@ -52,7 +55,14 @@ def main() -> None:
 
     start = time.perf_counter()
     facts = derive.build_facts(obs, cat, today(), settings.etl.reconciliation_tolerance)
-    print(f"derived layer rebuild: {time.perf_counter() - start:.2f} s for {len(facts):,} facts (goal < 10 s)")
+    print(f"facts computation: {time.perf_counter() - start:.2f} s for {len(facts):,} facts")
+    copy = Path(tempfile.mkdtemp()) / "copy.duckdb"
+    shutil.copyfile(db, copy)
+    with duckdb.connect(str(copy)) as con:
+        start = time.perf_counter()
+        warehouse.refresh_derived(con, cat, settings.etl.reconciliation_tolerance)
+        print(f"derived layer refresh at publish (facts + precomputed progress and index scores): "
+              f"{time.perf_counter() - start:.2f} s (goal < 10 s)")
 
     leagues = [r.code for r in cat.regions.leagues()]
 
@@ -74,8 +84,6 @@ def main() -> None:
     for name, fn in calls.items():
         ms = median_ms(fn)
         print(f"{name:45s} {ms:10.1f}  {'ok' if ms < 50 else 'SLOW'}")
-    fresh = median_ms(lambda: warehouse.reader(db).__enter__().close(), repeat=10)
-    print(f"{'(opening a read-only connection, for reference)':45s} {fresh:10.1f}")
 
 
 if __name__ == "__main__":
