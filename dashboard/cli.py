@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from indicators.cli import settings_options
@@ -32,3 +34,66 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int |
 @click.group()
 def report() -> None:
     """监测分析报告 — the monitoring bulletin as PDF, and tidy CSV/XLSX exports."""
+
+
+year_option = click.option("--year", type=int, required=True, help="Report year (e.g. 2024).")
+quarter_option = click.option("--quarter", type=click.IntRange(1, 4), default=None,
+                              help="Quarterly bulletin: quarterly series at YQn, annual ones for the year before.")
+region_option = click.option("--region", default=None,
+                             help="A league's code or name (e.g. 152500, 锡林郭勒盟, 锡盟). Default: the whole region.")
+since_option = click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                            help="List revisions loaded on or after this day. Default: the previous period's deadline.")
+
+
+@report.command("pdf")
+@year_option
+@quarter_option
+@region_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="PDF file. Default: <exports>/监测分析报告_<code>_<year>[Q<n>].pdf")
+@since_option
+@settings_options
+def report_pdf(year: int, quarter: int | None, region: str | None, out: Path | None, since, settings: Settings) -> None:
+    """Write the monitoring bulletin (监测分析报告) of the region or a league as PDF."""
+    from dashboard.report.renderer import ChartRenderer
+
+    with ChartRenderer() as renderer:  # Chromium starts now, while the report modules load and the data is read
+        from dashboard.report import build_report
+
+        path = build_report(settings, year, quarter, region, out, since.date() if since else None, renderer)
+    click.echo(f"已生成 {path} | written {path}")
+
+
+@report.command("all")
+@year_option
+@quarter_option
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory. Default: settings [paths] exports (data/exports).")
+@since_option
+@settings_options
+def report_all(year: int, quarter: int | None, out_dir: Path | None, since, settings: Settings) -> None:
+    """Write the region's and all 12 leagues' bulletins with stable names, with one browser for all charts."""
+    from dashboard.report import build_all
+
+    paths = build_all(settings, year, quarter, out_dir, since.date() if since else None)
+    for path in paths:
+        click.echo(f"已生成 {path} | written {path}")
+
+
+@report.command("csv")
+@year_option
+@quarter_option
+@region_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file (.csv with a .metadata.csv sidecar, or .xlsx with a 说明 sheet). "
+                   "Default: <exports>/监测分析报告_<code>_<year>[Q<n>].csv")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None,
+              help="Default: from --out's suffix (csv when there is none).")
+@settings_options
+def report_csv(year: int, quarter: int | None, region: str | None, out: Path | None, fmt: str | None,
+               settings: Settings) -> None:
+    """Write the bulletin's data as tidy CSV (UTF-8 with BOM) or XLSX with its metadata."""
+    from dashboard.report.build import build_data
+
+    for path in build_data(settings, year, quarter, region, out, fmt):
+        click.echo(f"已导出 {path} | written {path}")

@@ -158,8 +158,9 @@ def ranking(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", a
                              text=[t("not_reported", lang)] * len(missing), textposition="outside",
                              hovertemplate="%{y}: " + t("not_reported", lang) + "<extra></extra>"))
     if average is not None and not math.isnan(average):
+        # label to the left of the line: the top right corner holds the synthetic badge
         fig.add_vline(x=average, line_dash="dash", line_color="#555",
-                      annotation_text=f"{t('league_average', lang)} {average:,.4g}", annotation_position="top")
+                      annotation_text=f"{t('league_average', lang)} {average:,.4g}", annotation_position="top left")
     fig.update_yaxes(categoryorder="array", categoryarray=names, title=None)
     fig.update_xaxes(title=unit)
     base_layout(fig, title, height)

@@ -158,10 +158,12 @@ def data() -> None:
 @click.option("--history", is_flag=True, help="Every vintage, not only current values.")
 @click.option("--derived", is_flag=True,
               help="Also derived indicators, spatial aggregates and annual roll-ups (status, coverage columns).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None,
+              help="csv (with a <name>.metadata.csv sidecar) or xlsx (with a 说明 sheet). Default: from --out's suffix.")
 @settings_options
 def data_export(out: Path, indicators: tuple[str, ...], regions: tuple[str, ...], periods: tuple[str, ...],
-                history: bool, derived: bool, settings: Settings) -> None:
-    """Export observations as tidy CSV or XLSX (formula-injection safe)."""
+                history: bool, derived: bool, fmt: str | None, settings: Settings) -> None:
+    """Export observations as tidy CSV or XLSX (formula-injection safe) with their metadata."""
     from indicators import export, warehouse
 
     cat = load_catalogue()
@@ -171,11 +173,12 @@ def data_export(out: Path, indicators: tuple[str, ...], regions: tuple[str, ...]
             frame = export.facts(con, cat, indicators, codes, periods)
         else:
             frame = export.observations(con, cat, indicators, codes, periods, history=history)
-    if out.suffix.lower() == ".xlsx":
-        export.write_xlsx({"data": frame}, out)
-    else:
-        export.write_csv(frame, out)
-    click.echo(f"已导出 {len(frame)} 行 → {out} | exported {len(frame)} rows to {out}")
+        published = warehouse.first_row(con, "SELECT value FROM meta WHERE key = 'published_at'")
+    written = export.write_export(frame, out, cat, fmt, published[0] if published else None,
+                                  description="dem data export" + (" --derived" if derived else "")
+                                  + (" --history" if history else ""))
+    click.echo(f"已导出 {len(frame)} 行 → {out} | exported {len(frame)} rows to {out}"
+               + "".join(f"\n说明 metadata → {p}" for p in written[1:]))
 
 
 @data.command("batches")

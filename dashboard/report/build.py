@@ -1,0 +1,144 @@
+"""Building bulletins in three steps that never overlap: read everything from the published warehouse through
+one short read-only connection and close it; render every chart with one browser; lay out the PDFs.
+
+So a report runs safely beside the dashboard (readers never block each other) and beside an ETL load (the
+writer publishes by renaming a new file into place; an open reader keeps the old one until it closes).
+Stable names for scheduled runs: 监测分析报告_150000_2024.pdf, 监测分析报告_152500_2024Q3.pdf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from dashboard.report.charts import report_charts
+from dashboard.report.content import TREND_YEARS, Report, ReportSpec, assemble, league_index
+from dashboard.report.pdf import render
+from dashboard.report.renderer import ChartRenderer
+from indicators import query, warehouse
+from indicators.catalogue import Catalogue, default_catalogue
+from indicators.errors import DataError, UsageError
+from indicators.settings import Settings, load_settings
+
+NAME = "监测分析报告"
+
+
+def resolve_settings(settings_or_db_path: Settings | Path | str | None) -> Settings:
+    if isinstance(settings_or_db_path, Settings):
+        return settings_or_db_path
+    settings = load_settings()
+    return settings if settings_or_db_path is None else settings.with_overrides(paths_warehouse=Path(settings_or_db_path))
+
+
+def default_name(region_code: str, year: int, quarter: int | None = None) -> str:
+    return f"{NAME}_{region_code}_{year}{f'Q{quarter}' if quarter else ''}.pdf"
+
+
+def report_region(cat: Catalogue, region: str | None) -> str:
+    """A region code for the report: the region (default) or a league, by code, name or alias."""
+    found = cat.regions.root if not region else cat.regions.resolve(region)
+    if found.level == "county":
+        raise UsageError(f"{found.name_zh}是旗县，报告只按全区或盟市编制（请用 --region 所属盟市）",
+                         f"{found.code} is a county; reports cover the region or a league")
+    return found.code
+
+
+def _check(spec: ReportSpec, years: list[int]) -> None:
+    if spec.quarter is not None and spec.quarter not in (1, 2, 3, 4):
+        raise UsageError(f"季度应为1–4，而不是{spec.quarter}", f"quarter must be 1–4, not {spec.quarter}")
+    if spec.year not in years:
+        shown = f"{years[0]}–{years[-1]}" if years else "无"
+        raise DataError(f"数据仓库中没有{spec.year}年的数据（现有年份：{shown}）",
+                        f"the warehouse has no data for {spec.year} (years with data: {shown or 'none'})")
+
+
+def read_reports(settings: Settings, cat: Catalogue, specs: Sequence[ReportSpec]) -> list[Report]:
+    """Assemble every report from one read-only connection, opened here and closed before returning.
+    The composite index is computed once per year and shared (it is the same for every league's report)."""
+    with warehouse.reader(settings.paths.warehouse) as con:
+        years = query.data_years(con)
+        indices = {}
+        out = []
+        for spec in specs:
+            _check(spec, years)
+            if spec.annual_year not in indices:
+                indices[spec.annual_year] = league_index(con, cat, settings, spec.annual_year)
+            out.append(assemble(con, cat, settings, spec, index=indices[spec.annual_year]))
+    return out
+
+
+def write_reports(reports: Sequence[Report], cat: Catalogue, outs: Sequence[Path], renderer: ChartRenderer) -> list[Path]:
+    """Lay out each PDF while its charts (and the next report's) render in the browser: the layout waits only
+    for the chart it is about to place."""
+    paths = []
+    pending = renderer.submit(report_charts(reports[0], cat)) if reports else None
+    for i, (report, out) in enumerate(zip(reports, outs, strict=True)):
+        images = pending
+        if i + 1 < len(reports):
+            pending = renderer.submit(report_charts(reports[i + 1], cat))
+        paths.append(render(report, cat, images, Path(out)))
+    return paths
+
+
+def _run(settings: Settings, cat: Catalogue, specs: list[ReportSpec], outs: list[Path],
+         renderer: ChartRenderer | None, tabs: int) -> list[Path]:
+    """Start the browser, read the warehouse meanwhile (and close it), then render and lay out."""
+    own = renderer is None
+    renderer = renderer or ChartRenderer(tabs=tabs)
+    renderer.start()
+    try:
+        return write_reports(read_reports(settings, cat, specs), cat, outs, renderer)
+    finally:
+        if own:
+            renderer.close()
+
+
+def build_report(settings_or_db_path: Settings | Path | str | None, year: int, quarter: int | None = None,
+                 region: str | None = None, out: Path | str | None = None, since: date | None = None,
+                 renderer: ChartRenderer | None = None) -> Path:
+    """The monitoring bulletin of the region (default) or a league as a PDF; returns its path.
+    Default `out`: the exports directory with the stable name. Safe to call from a dashboard background job."""
+    own = renderer is None
+    renderer = renderer or ChartRenderer(tabs=1)
+    renderer.start()  # first: Chromium takes ~2 s to start, the rest of the preparation runs meanwhile
+    try:
+        settings, cat = resolve_settings(settings_or_db_path), default_catalogue()
+        spec = ReportSpec(year, quarter, report_region(cat, region), since)
+        out = Path(out) if out else settings.paths.exports / default_name(spec.region, year, quarter)
+        return _run(settings, cat, [spec], [out], renderer, tabs=1)[0]
+    finally:
+        if own:
+            renderer.close()
+
+
+def build_all(settings_or_db_path: Settings | Path | str | None, year: int, quarter: int | None = None,
+              out_dir: Path | str | None = None, since: date | None = None) -> list[Path]:
+    """The region's report and the 12 leagues' reports with stable names, from one consistent read of the
+    warehouse and one browser (two tabs: enough charts to pay for the second)."""
+    settings, cat = resolve_settings(settings_or_db_path), default_catalogue()
+    directory = Path(out_dir) if out_dir else settings.paths.exports
+    codes = [cat.regions.root.code] + [r.code for r in cat.regions.leagues()]
+    specs = [ReportSpec(year, quarter, code, since) for code in codes]
+    return _run(settings, cat, specs, [directory / default_name(c, year, quarter) for c in codes], None, tabs=2)
+
+
+def build_data(settings_or_db_path: Settings | Path | str | None, year: int, quarter: int | None = None,
+               region: str | None = None, out: Path | str | None = None, fmt: str | None = None) -> list[Path]:
+    """The bulletin's data as a tidy table — every fact (reported, aggregated, derived; all frequencies) of the
+    report region, the region and the 12 leagues for the years the bulletin draws on — with its metadata."""
+    from indicators import export
+
+    settings, cat = resolve_settings(settings_or_db_path), default_catalogue()
+    spec = ReportSpec(year, quarter, report_region(cat, region))
+    suffix = f".{export.export_format(Path(out or 'x.csv'), fmt)}"
+    out = Path(out) if out else settings.paths.exports / default_name(spec.region, year, quarter).replace(".pdf", suffix)
+    scope = list(dict.fromkeys([spec.region, cat.regions.root.code] + [r.code for r in cat.regions.leagues()]))
+    with warehouse.reader(settings.paths.warehouse) as con:
+        _check(spec, query.data_years(con))
+        frame = export.facts(con, cat, regions=scope)
+        published = warehouse.first_row(con, "SELECT value FROM meta WHERE key = 'published_at'")
+    years = frame["period"].str[:4].astype(int)
+    frame = frame[years.between(spec.annual_year - TREND_YEARS + 1, spec.year)].reset_index(drop=True)
+    description = f"{NAME} {cat.regions.by_code[spec.region].name_zh} {spec.period_label()} 数据"
+    return export.write_export(frame, out, cat, fmt, published[0] if published else None, description)

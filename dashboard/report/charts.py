@@ -1,0 +1,82 @@
+"""The report's charts: the dashboard's own figure builders (dashboard.figures) applied to the report's data,
+each named for the layout and keyed for the renderer (a chart identical in every report of a run, like the
+league map, is rendered once). Rendering itself is dashboard.report.renderer.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import figures
+from dashboard.i18n import t
+from dashboard.report.content import Report, target_for
+from dashboard.report.renderer import Chart
+from indicators.catalogue import Catalogue
+
+
+def report_charts(report: Report, cat: Catalogue) -> dict[str, Chart]:
+    """Every chart of one report by name, in the order the document places them ('status', 'index', 'trend<n>',
+    'rank<n>', 'map'), each with the key of its picture: the index chart and the map are the same in every report
+    of a run, so they render once."""
+    data = f"{report.published_at}|{report.spec.year}|{report.spec.quarter}|{report.spec.annual_year}"
+    mine = f"{data}|{report.region.code}"
+    out: dict[str, Chart] = {}
+    if len(report.progress):
+        assessed = report.progress[report.progress["status"] != "not_assessed"]
+        out["status"] = Chart(f"status|{mine}", lambda: figures.status_summary(assessed, report.chapter_labels,
+                                                                               height=300))
+    if len(report.index):
+        out["index"] = Chart(f"index|{data}", lambda: figures.index_bars(report.index, report.chapter_labels,
+                                                                          height=430), shared=True)
+    for section in report.chapters:
+        code = section.key_code
+        if code is None:
+            continue
+        out[f"trend{section.number}"] = Chart(f"trend|{code}|{mine}", lambda c=code: _trend(report, cat, c))
+        out[f"rank{section.number}"] = Chart(f"rank|{code}|{mine if report.is_league else data}",
+                                             lambda c=code: _ranking(report, cat, c), shared=not report.is_league)
+    if len(report.index):  # last: the slowest chart, and the last one the document places
+        out["map"] = Chart(f"map|{data}", lambda: figures.choropleth(_index_map_frame(report), "league", "综合指数",
+                                                                      height=420, ranks=_ranks(report)), shared=True)
+    return out
+
+
+def _index_map_frame(report: Report) -> pd.DataFrame:
+    total = report.index[report.index["chapter"] == 0]
+    return total.assign(value=total["score"], status="derived", complete=True)[
+        ["region_code", "region_name", "value", "status", "synthetic", "complete"]]
+
+
+def _ranks(report: Report) -> pd.Series:
+    total = report.index[report.index["chapter"] == 0].dropna(subset=["rank"])
+    return total.set_index("region_code")["rank"]
+
+
+def _trend(report: Report, cat: Catalogue, code: str) -> go.Figure:
+    ind = cat.indicator(code)
+    frame = report.trends[report.trends["indicator_code"] == code]
+    if ind.aggregation == "sum" and report.is_league:  # a league's total beside the region's is a flat line
+        frame = frame[frame["region_code"] == report.region.code]
+    target, benchmark = target_for(cat, code, report.region.code, report.spec.annual_year)
+    mark = None
+    if target is not None:
+        label = t("official_target" if target.is_official else "illustrative_target", "zh")
+        mark = (target.year, target.value, f"{label} {target.year}")
+    return figures.trend(frame, ind.unit, title=f"{ind.name_zh}（{ind.unit}）", region_code=report.region.code,
+                         target=mark, benchmark=benchmark.value if benchmark is not None else None, height=300)
+
+
+def _ranking(report: Report, cat: Catalogue, code: str) -> go.Figure:
+    ind = cat.indicator(code)
+    have = report.league_values[report.league_values["indicator_code"] == code].set_index("region_code")
+    frame = pd.DataFrame({"region_code": [r.code for r in report.leagues],
+                          "region_name": [r.name_zh for r in report.leagues]})
+    frame["value"] = frame["region_code"].map(have["value"])
+    frame["synthetic"] = frame["region_code"].map(have["synthetic"]).fillna(False).astype(bool)
+    average = frame["value"].mean() if frame["value"].notna().any() else None
+    fig = figures.ranking(frame, ind.unit, title=f"{ind.name_zh}：{report.spec.annual_year}年盟市比较（{ind.unit}）",
+                          average=average, lower_is_better=ind.polarity == "lower_is_better", height=380)
+    if report.is_league:
+        fig = figures.highlight_region(fig, report.region.name_zh)
+    return fig

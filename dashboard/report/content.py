@@ -1,0 +1,252 @@
+"""What the bulletin says: every number, table and note of one report, read through the engine API in one go.
+
+`assemble(con, cat, settings, spec)` runs while a short read-only connection is open and returns a plain
+`Report`; charts and layout come afterwards, with the connection closed (a report never holds the warehouse
+while Chromium renders). Periods: an annual report shows year Y; a quarterly report shows quarterly series at
+YQn, monthly series at the quarter's last month (YTD where cumulative) and annual series, progress and the
+composite index for the last full year Y−1 — each row carries its own period, so nothing is mislabelled.
+Example: ReportSpec(2024, region="152500") → the 锡林郭勒盟 report for 2024, compared with the other 11 leagues.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from dashboard.figures import chapter_labels
+from dashboard.report import methods as methods_annex
+from dashboard.report import quality as quality_annex
+from indicators import composite, progress, query
+from indicators.catalogue import Catalogue, Indicator
+from indicators.progress import choose_target
+from indicators.regions import Region
+from indicators.regulation import MISSING, chinese_numeral
+from indicators.settings import Settings
+from indicators.warehouse import first_row
+
+QUARTER_ZH = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
+MAX_COMPARED = 4  # indicators per chapter in the league comparison table (A4 portrait width)
+TREND_YEARS = 6
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    year: int
+    quarter: int | None = None
+    region: str = "150000"  # the region, or a league code
+    since: date | None = None  # revisions loaded on or after this day; default: previous period's deadline
+
+    @property
+    def annual_year(self) -> int:
+        return self.year if self.quarter is None else self.year - 1
+
+    def period_label(self) -> str:
+        return f"{self.year}年" + (QUARTER_ZH[self.quarter] if self.quarter else "")
+
+    def native_period(self, frequency: str) -> str:
+        """The period shown for a series of this frequency: 2024 · 2024Q3 · 2024M09."""
+        if self.quarter is None or frequency == "annual":
+            return str(self.annual_year)
+        return f"{self.year}Q{self.quarter}" if frequency == "quarterly" else f"{self.year}M{3 * self.quarter:02d}"
+
+
+@dataclass
+class ChapterSection:
+    number: int
+    heading: str  # as in the regulation; Chapter 3 keeps its "heading missing" label
+    short_label: str
+    articles: list[tuple[str, str]]  # (第十一条, excerpt or 原文缺失)
+    codes: list[str]  # indicators of the chapter
+    key_code: str | None  # charted indicator
+    compared: list[str]  # indicators in the league comparison table
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    spec: ReportSpec
+    region: Region
+    leagues: list[Region]
+    published_at: str | None
+    generated_at: datetime
+    synthetic: bool
+    current: pd.DataFrame  # one row per indicator at the report region: the shown value, YoY, provenance
+    league_values: pd.DataFrame  # annual values of the 12 leagues in annual_year
+    trends: pd.DataFrame  # annual series (report region, and the region for comparison) for charts
+    progress: pd.DataFrame  # progress assessment per indicator at the report region
+    index: pd.DataFrame  # composite index and chapter sub-indices of the 12 leagues
+    chapters: list[ChapterSection]
+    chapter_labels: dict[int, str]
+    quality: quality_annex.Quality | None = None
+    methods: methods_annex.Methods | None = None
+
+    @property
+    def is_league(self) -> bool:
+        return self.region.level == "league"
+
+    @property
+    def title(self) -> str:
+        return f"{self.region.name_zh}数字经济监测分析报告"
+
+
+def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings, spec: ReportSpec,
+             index: pd.DataFrame | None = None) -> Report:
+    """Everything the report shows, from one open read-only connection (`index` may be shared across a run)."""
+    region = cat.regions.by_code[spec.region]
+    leagues = cat.regions.leagues()
+    scope = list(dict.fromkeys([region.code, cat.regions.root.code] + [r.code for r in leagues]))
+    facts = query.values(con, regions=scope, frequency=None, years=(0, spec.year))
+    current = _current(facts, cat, spec, region.code)
+    prog = progress.progress(con, cat, spec.annual_year, settings.progress, regions=[region.code])
+    if index is None:
+        index = league_index(con, cat, settings, spec.annual_year)
+    annual = facts[(facts["frequency"] == "annual") & facts["complete"]]
+    league_values = query.label(annual[(annual["region_level"] == "league") & (annual["year"] == spec.annual_year)], cat)
+    trend_regions = [region.code] + ([cat.regions.root.code] if region.level == "league" else [])
+    trends = query.label(annual[annual["region_code"].isin(trend_regions)
+                                & (annual["year"] > spec.annual_year - TREND_YEARS)], cat)
+    row = first_row(con, "SELECT value FROM meta WHERE key = 'published_at'")
+    report = Report(spec, region, leagues, row[0] if row else None, datetime.now(UTC).replace(microsecond=0),
+                    synthetic=_uses_synthetic(current, league_values, trends, index),
+                    current=current, league_values=league_values, trends=trends, progress=prog, index=index,
+                    chapters=[], chapter_labels=chapter_labels(cat))
+    report.chapters = [_chapter(cat, report, n) for n in cat.regulation.chapters]
+    report.quality = quality_annex.assemble(con, cat, report)
+    report.methods = methods_annex.assemble(con, cat, settings, report)
+    report.synthetic = report.synthetic or report.quality.synthetic
+    return report
+
+
+def league_index(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings, year: int) -> pd.DataFrame:
+    frame = composite.index_scores(con, cat, year, settings.index)
+    return frame.assign(region_name=frame["region_code"].map({c: r.name_zh for c, r in cat.regions.by_code.items()}))
+
+
+def _uses_synthetic(*frames: pd.DataFrame) -> bool:
+    return any(bool(f["synthetic"].fillna(False).astype(bool).any()) for f in frames if "synthetic" in f and len(f))
+
+
+def _current(facts: pd.DataFrame, cat: Catalogue, spec: ReportSpec, code: str) -> pd.DataFrame:
+    """The value shown for each indicator: its native period in quarterly reports, else the annual value;
+    the latest complete one up to the report period when that period itself has no value (stale = True)."""
+    grown = query.with_growth(facts)
+    rows = []
+    for ind in cat.indicators.values():
+        frequency = ind.frequency if spec.quarter else "annual"
+        wanted = spec.native_period(frequency)
+        series = grown[(grown["indicator_code"] == ind.code) & (grown["region_code"] == code)
+                       & (grown["frequency"] == frequency) & grown["complete"]]
+        series = series[series["period"] <= wanted].sort_values(["year", "sub"])
+        if series.empty:
+            rows.append({"indicator_code": ind.code, "region_code": code, "period": wanted, "value": np.nan,
+                         "stale": False, "wanted": wanted})
+            continue
+        row = series.iloc[-1].to_dict()
+        rows.append({**row, "stale": row["period"] != wanted, "wanted": wanted})
+    frame = query.label(pd.DataFrame(rows), cat)
+    frame["chapter"] = frame["indicator_code"].map({c: i.chapter for c, i in cat.indicators.items()})
+    return frame
+
+
+def key_indicator(inds: list[Indicator]) -> Indicator | None:
+    """The chapter's charted indicator: the heaviest in the composite index, else its first assessed one."""
+    ranked = sorted((i for i in inds if i.in_index and "league" in i.levels), key=lambda i: -(i.index_weight or 0))
+    if ranked:
+        return ranked[0]
+    assessed = [i for i in inds if "league" in i.levels and i.aggregation != "none"]
+    return assessed[0] if assessed else (inds[0] if inds else None)
+
+
+def _compared(inds: list[Indicator], key: Indicator | None) -> list[str]:
+    """Up to MAX_COMPARED league-level indicators, the key one first, index indicators before others."""
+    pool = [i for i in inds if "league" in i.levels and i.polarity != "context"] or \
+        [i for i in inds if "league" in i.levels]
+    pool.sort(key=lambda i: (key is None or i.code != key.code, not i.in_index))
+    return [i.code for i in pool[:MAX_COMPARED]]
+
+
+def _articles(cat: Catalogue, number: int, inds: list[Indicator]) -> list[tuple[str, str]]:
+    """The chapter's articles that its indicators cite (Art. 9, the monitoring mandate, is cited once up front)."""
+    cited = sorted({a for i in inds for a in i.articles if a != 9})
+    out = []
+    for n in cited:
+        art = cat.regulation.article(n)
+        if art.status == MISSING:
+            out.append((art.heading, "【原文缺失】"))
+            continue
+        text = art.text.replace("\n", "")
+        excerpt = text[:70] + ("……" if len(text) > 70 else "")
+        where = "" if art.chapter == number or art.chapter is None else \
+            f"（第{chinese_numeral(art.chapter)}章）"
+        out.append((art.heading + where, excerpt + (f"【{art.note_zh}】" if art.note_zh else "")))
+    return out
+
+
+def _chapter(cat: Catalogue, report: Report, number: int) -> ChapterSection:
+    chapter = cat.regulation.chapters[number]
+    inds = cat.by_chapter(number)
+    key = key_indicator(inds)
+    section = ChapterSection(number, chapter.label_zh, report.chapter_labels[number], _articles(cat, number, inds),
+                             [i.code for i in inds], key.code if key else None, _compared(inds, key))
+    section.notes = _missing_notes(report, section)
+    return section
+
+
+def _missing_notes(report: Report, section: ChapterSection) -> list[str]:
+    """Plain-language notes on gaps: no value, an older period shown, an incomplete year, leagues not reporting."""
+    cur = report.current[report.current["indicator_code"].isin(section.codes)]
+    notes = []
+    absent = cur[cur["value"].isna()]
+    if len(absent):
+        notes.append(f"{report.region.name_zh}以下指标在{report.spec.period_label()}及以前均无数值（未报送）："
+                     + "、".join(f"{r.indicator_code} {r.indicator_name}" for r in absent.itertuples()) + "。")
+    stale = cur[cur["value"].notna() & cur["stale"].astype(bool)]
+    for r in stale.itertuples():
+        notes.append(f"{r.indicator_code} {r.indicator_name}：{_period_zh(r.wanted)}未报送，表中为最近一期"
+                     f"（{_period_zh(r.period)}）数值。")
+    leagues = report.league_values
+    for code in section.compared:
+        have = set(leagues.loc[leagues["indicator_code"] == code, "region_code"])
+        missing = [r.name_zh for r in report.leagues if r.code not in have]
+        if missing and len(missing) < len(report.leagues):
+            notes.append(f"{code}：{report.spec.annual_year}年{len(missing)}个盟市未报送（"
+                         + "、".join(missing) + "），盟市比较中标为“未报送”。")
+        elif missing:
+            notes.append(f"{code}：{report.spec.annual_year}年各盟市均无数值。")
+    return notes
+
+
+def _period_zh(period: str) -> str:
+    """'2024' → 2024年 · '2024Q3' → 2024年第三季度 · '2024M09' → 2024年9月."""
+    period = str(period)
+    if "Q" in period:
+        year, q = period.split("Q")
+        return f"{year}年{QUARTER_ZH[int(q)]}"
+    if "M" in period:
+        year, m = period.split("M")
+        return f"{year}年{int(m)}月"
+    return f"{period}年"
+
+
+def period_zh(period: str, measure: str = "stock") -> str:
+    """Like _period_zh, but a year-to-date month reads as a range: 2024M09 → 2024年1–9月."""
+    if measure == "ytd" and "M" in str(period):
+        year, m = str(period).split("M")
+        return f"{year}年1–{int(m)}月"
+    return _period_zh(period)
+
+
+def target_for(cat: Catalogue, code: str, region: str, year: int):
+    """(target, benchmark) shown beside an indicator: the region's own target and a national benchmark."""
+    targets = cat.targets_for(code, region)
+    benchmark = next((t for t in cat.targets_for(code, cat.regions.root.code) if t.kind == "benchmark"), None)
+    return choose_target(targets, year), benchmark
+
+
+def finite(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value)) and not pd.isna(value)

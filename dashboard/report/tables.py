@@ -1,0 +1,255 @@
+"""The report's tables as plain rows of formatted text: numbers with the catalogue's decimals and thousands
+separators, YoY as % (or percentage points for shares), statuses as symbol + word (never colour alone).
+
+Example: fmt_value(24627, 2) → '24,627.00'; fmt_change(48.0, 45.0, '%') → '+3.0个百分点';
+fmt_change(121, 110, '亿元') → '+10.0%'. Layout (widths in mm, alignment) travels with the rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from dashboard.i18n import t
+from dashboard.report.content import Report, finite, period_zh, target_for
+from dashboard.report.methods import SIGN, provenance_label
+from dashboard.style import status_symbol
+from indicators.catalogue import Catalogue
+from indicators.progress import status_label
+from indicators.regulation import chinese_numeral
+
+DASH = "—"
+
+
+@dataclass
+class Table:
+    titles: list[str]
+    widths: list[float]  # mm; the layout scales them to the text width
+    aligns: str  # one letter per column: L, C or R
+    rows: list[list[str]] = field(default_factory=list)
+    highlight: set[int] = field(default_factory=set)  # row indices drawn bold (the report's own league)
+    font_size: float = 8
+
+
+def fmt_value(value, decimals: int = 2) -> str:
+    if not finite(value):
+        return DASH
+    return f"{float(value):,.{decimals}f}"
+
+
+def fmt_change(value, previous, unit: str) -> str:
+    """Year-on-year change; shares (%) change in percentage points, other series in per cent."""
+    if not (finite(value) and finite(previous)):
+        return DASH
+    if unit == "%":
+        return f"{value - previous:+.1f}个百分点"
+    if previous <= 0:
+        return DASH
+    return f"{(value / previous - 1) * 100:+.1f}%"
+
+
+def fmt_pct(value) -> str:
+    return DASH if not finite(value) else f"{value * 100:+.1f}%"
+
+
+def progress_cell(status: str | None) -> str:
+    if not status or (isinstance(status, float) and math.isnan(status)):
+        return DASH
+    return f"{status_symbol(status)} {status_label(status)}"
+
+
+def coverage_cell(n, total) -> str:
+    return f"{int(n)}/{int(total)}" if finite(n) and finite(total) else ""
+
+
+def _status_of(progress: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(progress["indicator_code"], progress["status"], strict=True)) if len(progress) else {}
+
+
+def headline(report: Report, cat: Catalogue) -> Table:
+    """The key indicator of every chapter at the report region: value, YoY and progress status."""
+    status = _status_of(report.progress)
+    table = Table(["章节", "指标", "统计期", "数值", "单位", "同比", "进度"], [16, 56, 22, 22, 16, 22, 24], "LLLRLRL")
+    cur = report.current.set_index("indicator_code")
+    for section in report.chapters:
+        if section.key_code is None or section.key_code not in cur.index:
+            continue
+        r, ind = cur.loc[section.key_code], cat.indicator(section.key_code)
+        table.rows.append([f"第{chinese_numeral(section.number)}章", ind.name_zh, period_zh(r["period"], ind.measure),
+                           fmt_value(r["value"], ind.decimals), ind.unit,
+                           fmt_change(r["value"], r.get("previous"), ind.unit), progress_cell(status.get(ind.code))])
+    return table
+
+
+def _flag(value) -> bool:
+    return bool(value) if finite(value) else False
+
+
+def indicators(report: Report, cat: Catalogue, codes: list[str]) -> Table:
+    """The chapter's indicators at the report region, each with its period, YoY, provenance, coverage and a
+    示例 column saying whether the value is synthetic (so real and demo figures are never confused)."""
+    table = Table(["代码", "指标", "统计期", "数值", "单位", "同比", "取得方式", "覆盖", "示例"],
+                  [13, 48, 22, 21, 15, 22, 16, 11, 8], "LLLRLRLCC", font_size=7.5)
+    cur = report.current.set_index("indicator_code")
+    for code in codes:
+        r, ind = cur.loc[code], cat.indicator(code)
+        have = finite(r["value"])
+        how = t(r["status"], "zh") if have and isinstance(r.get("status"), str) else DASH
+        table.rows.append([code, ind.name_zh, period_zh(r["period"], ind.measure),
+                           fmt_value(r["value"], ind.decimals) if have else t("not_reported", "zh"),
+                           ind.unit, fmt_change(r["value"], r.get("previous"), ind.unit), how,
+                           coverage_cell(r.get("coverage_n"), r.get("coverage_total")),
+                           "是" if have and _flag(r.get("synthetic")) else ""])
+    return table
+
+
+def goal_text(target, benchmark) -> str:
+    """'≥30,000（2022年，官方目标）' · '无本地区目标（全国基准 26）' · '—'."""
+    if target is not None:
+        return f"{SIGN.get(target.comparison, target.comparison)}{target.value:,.6g}（{target.year}年，{provenance_label(target)}）"
+    if benchmark is not None:
+        return f"无本地区目标（{t('benchmark', 'zh')} {benchmark.value:,.6g}）"
+    return DASH
+
+
+def progress(report: Report, cat: Catalogue, codes: list[str]) -> Table:
+    """Progress against targets of the chapter's assessed indicators (targets labelled by provenance)."""
+    table = Table(["指标", "年份", "基期值", "最新值", "目标（性质）", "年均增速", "所需增速", "进度"],
+                  [38, 20, 19, 19, 40, 14, 14, 21], "LCRRLRRL", font_size=7.5)
+    frame = report.progress[report.progress["indicator_code"].isin(codes)] if len(report.progress) else report.progress
+    for r in frame.itertuples():
+        if r.status == "not_assessed":
+            continue
+        ind = cat.indicator(r.indicator_code)
+        target, benchmark = target_for(cat, r.indicator_code, report.region.code, int(r.latest_year))
+        years = f"{int(r.latest_year)}" if not finite(r.base_year) else f"{int(r.base_year)}→{int(r.latest_year)}"
+        table.rows.append([f"{r.indicator_code} {ind.name_zh}", years, fmt_value(r.base_value, ind.decimals),
+                           fmt_value(r.latest_value, ind.decimals), goal_text(target, benchmark),
+                           fmt_pct(r.cagr_observed), fmt_pct(r.cagr_required), progress_cell(r.status)])
+    return table
+
+
+def leagues(report: Report, cat: Catalogue, codes: list[str], chapter: int) -> Table:
+    """The 12 leagues side by side on the chapter's compared indicators, with the chapter sub-index and rank."""
+    widths = [26] + [32] * len(codes) + [20, 12]
+    titles = ["盟市"] + [f"{c} {cat.indicator(c).name_zh}（{cat.indicator(c).unit}）" for c in codes] + ["分项指数", "排名"]
+    table = Table(titles, widths, "L" + "R" * len(codes) + "RC", font_size=7.5)
+    lv = report.league_values.set_index(["indicator_code", "region_code"])
+    idx = report.index[report.index["chapter"] == chapter].set_index("region_code")
+    order = sorted(report.leagues, key=lambda r: (idx["rank"].get(r.code) if r.code in idx.index
+                                                  and pd.notna(idx["rank"].get(r.code)) else 99, r.code))
+    for i, league in enumerate(order):
+        cells = [league.name_zh]
+        for code in codes:
+            v = lv["value"].get((code, league.code)) if (code, league.code) in lv.index else None
+            cells.append(fmt_value(v, cat.indicator(code).decimals) if finite(v) else t("not_reported", "zh"))
+        score = idx["score"].get(league.code) if league.code in idx.index else None
+        rank = idx["rank"].get(league.code) if league.code in idx.index else None
+        cells += [fmt_value(score, 1), str(int(rank)) if finite(rank) else DASH]
+        table.rows.append(cells)
+        if league.code == report.region.code:
+            table.highlight.add(i)
+    return table
+
+
+def ranking(report: Report) -> Table:
+    """The composite index of the 12 leagues with every chapter sub-index (0–100) and coverage."""
+    chapters = sorted(c for c in report.index["chapter"].unique() if c > 0)
+    table = Table(["排名", "盟市", "综合指数"] + [f"第{c}章" for c in chapters] + ["覆盖率"],
+                  [10, 26, 16] + [13] * len(chapters) + [14], "CLR" + "R" * len(chapters) + "R")
+    wide = report.index.pivot(index="region_code", columns="chapter", values="score")
+    total = report.index[report.index["chapter"] == 0].sort_values(["rank", "region_code"], na_position="last")
+    for i, r in enumerate(total.itertuples()):
+        table.rows.append([str(int(r.rank)) if finite(r.rank) else DASH, r.region_name, fmt_value(r.score, 1)]
+                          + [fmt_value(wide.loc[r.region_code].get(c), 1) for c in chapters]
+                          + [f"{r.coverage:.0%}" if finite(r.coverage) else DASH])
+        if r.region_code == report.region.code:
+            table.highlight.add(i)
+    return table
+
+
+# ── annexes ────────────────────────────────────────────────────────────────────────────────────────────
+
+def _share(have: int, total: int) -> str:
+    return DASH if not total else f"{have}/{total}（{have / total:.0%}）"
+
+
+def coverage(quality, is_league: bool) -> Table:
+    county = "所辖旗县有值" if is_league else "旗县有值"
+    table = Table(["章节", "指标数", "本级有值", "盟市有值", county], [62, 14, 30, 32, 32], "LRRRR")
+    for r in quality.coverage.itertuples():
+        table.rows.append([r.chapter, str(r.indicators), _share(r.region_have, r.region_total),
+                           _share(r.league_have, r.league_total), _share(r.county_have, r.county_total)])
+    return table
+
+
+def submissions(quality, region_code: str) -> Table:
+    table = Table(["盟市", "应报", "按时", "逾期", "未报送", "未报送指标"], [24, 12, 12, 12, 14, 100], "LRRRRL", font_size=7.5)
+    for i, r in enumerate(quality.submissions.itertuples()):
+        codes = list(r.missing_codes)
+        listed = "、".join(codes[:12]) + (f" 等{len(codes)}项" if len(codes) > 12 else "")
+        table.rows.append([r.region_name, str(r.expected), str(r.received), str(r.late), str(r.missing), listed or DASH])
+        if r.region_code == region_code:
+            table.highlight.add(i)
+    return table
+
+
+def revisions(quality, cat: Catalogue, limit: int) -> Table:
+    table = Table(["指标", "地区", "统计期", "原值", "新值", "入库时间", "文件"], [40, 24, 16, 20, 20, 26, 34],
+                  "LLLRRLL", font_size=7)
+    for r in quality.revisions.head(limit).itertuples():
+        d = cat.indicator(r.indicator_code).decimals
+        table.rows.append([f"{r.indicator_code} {r.indicator_name}", r.region_name, r.period, fmt_value(r.old_value, d),
+                           fmt_value(r.new_value, d), str(r.loaded_at)[:16], r.file_name])
+    return table
+
+
+def outliers(quality, limit: int) -> Table:
+    table = Table(["指标", "地区", "统计期", "说明"], [36, 24, 16, 104], "LLLL", font_size=7)
+    for r in quality.outliers.head(limit).itertuples():
+        table.rows.append([f"{r.indicator_code} {r.indicator_name}", r.region_name, r.period, r.message_zh])
+    return table
+
+
+def reconciliation(quality, cat: Catalogue, limit: int) -> Table:
+    table = Table(["指标", "地区", "统计期", "报送值", "下级汇总", "相对差异"], [44, 26, 18, 26, 26, 20], "LLLRRR",
+                  font_size=7)
+    for r in quality.reconciliation.head(limit).itertuples():
+        d = cat.indicator(r.indicator_code).decimals
+        table.rows.append([f"{r.indicator_code} {r.indicator_name}", r.region_name, r.period,
+                           fmt_value(r.reported_value, d), fmt_value(r.aggregated_value, d), fmt_pct(r.relative_diff)])
+    return table
+
+
+def rejected(quality, limit: int) -> Table:
+    table = Table(["文件", "结果", "入库时间", "报送单位", "错误数", "说明"], [44, 14, 26, 24, 14, 58], "LLLLRL", font_size=7)
+    for r in quality.rejected.head(limit).itertuples():
+        status = {"rejected": "退回", "partial": "部分入库"}.get(r.status, r.status)
+        table.rows.append([r.file_name, status, str(r.loaded_at)[:16], r.submitter_name,
+                           str(int(r.n_errors)) if finite(r.n_errors) else DASH, r.message or ""])
+    return table
+
+
+def definitions(methods) -> Table:
+    table = Table(["代码", "指标", "单位", "频率", "方向", "定义", "汇总／计算", "报送部门"],
+                  [12, 30, 13, 8, 14, 60, 26, 24], "LLLCLLLL", font_size=6.5)
+    for r in methods.definitions.itertuples():
+        table.rows.append([r.code, r.name, r.unit, r.frequency, r.polarity, r.definition, r.rule, r.department])
+    return table
+
+
+def targets(methods) -> Table:
+    table = Table(["指标", "地区", "年份", "目标值", "性质", "出处"], [34, 20, 10, 22, 34, 60], "LLCRLL", font_size=6.5)
+    for r in methods.targets.itertuples():
+        table.rows.append([f"{r.indicator_code} {r.indicator_name}", r.region_name, str(r.year), r.target, r.label,
+                           r.source])
+    return table
+
+
+def sources(methods) -> Table:
+    table = Table(["来源（报送文件所注）", "数值条数", "示例数据"], [140, 20, 20], "LRC", font_size=7)
+    for r in methods.sources.itertuples():
+        table.rows.append([r.source, f"{int(r.n):,}", "是" if r.synthetic else "否"])
+    return table
