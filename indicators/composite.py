@@ -1,12 +1,13 @@
 """The composite digital-economy index of the 12 leagues (DESI-style), with chapter sub-indices and ranks.
 
-Each indicator carrying an index_weight is normalised min–max with bounds fixed in the base year (so a score
-can leave [0, 1] later and years stay comparable), flipped for lower-is-better, averaged within its chapter
+Each indicator carrying an index_weight is normalised min–max with bounds fixed over the reference period up to
+the base year — every league and year up to it (so scores stay comparable over time; a later year can leave
+[0, 1] as leagues improve), flipped for lower-is-better, averaged within its chapter
 by index_weight, and chapters are combined with chapter weights (settings, or overridden per call).
 Missing values follow settings [index] missing: `reweight` (default: average over what is available and
 report coverage), `zero` (a missing indicator scores 0), `exclude_region` (a league missing any indicator gets
 no index). A chapter whose available weight share is below min_coverage gets no sub-index.
-Example: the league best on every indicator in the base year scores 100 there.
+Example: a league best on every indicator over the reference period scores 100 there.
 """
 
 from __future__ import annotations
@@ -21,18 +22,20 @@ from indicators.settings import Index
 
 
 def _bounds(frame: pd.DataFrame, base_year: int) -> pd.DataFrame:
-    """Min and max over leagues per indicator in the base year (or the first year with data after it, or the
-    last year before it when there is nothing later)."""
-    years = frame.groupby("indicator_code")["year"]
-    after = frame[frame["year"] >= base_year].groupby("indicator_code")["year"].min()
-    bounds_year = after.reindex(years.max().index).fillna(years.max()).astype(int).rename("bounds_year")
-    base = frame.merge(bounds_year.reset_index(), on="indicator_code")
-    base = base[base["year"] == base["bounds_year"]]
-    return base.groupby(["indicator_code", "bounds_year"])["value"].agg(lo="min", hi="max").reset_index()
+    """Min and max over the leagues and every year up to the base year (the reference period), per indicator.
+    Pooling the years keeps the bounds fixed once the base year is, and avoids dividing by the tiny spread of
+    an indicator that is nearly saturated in one year (e.g. 5G coverage of villages at 97.9–98.6 %), which would
+    blow every other year up to hundreds of points. An indicator without data up to the base year uses its
+    first year with data."""
+    first = frame.groupby("indicator_code")["year"].transform("min")
+    reference = frame[(frame["year"] <= base_year) | (frame["year"] == first)]
+    bounds = reference.groupby("indicator_code").agg(lo=("value", "min"), hi=("value", "max"),
+                                                     bounds_year=("year", "max")).reset_index()
+    return bounds
 
 
 def indicator_scores(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Index) -> pd.DataFrame:
-    """Normalised score (0–1 in the base year) of every index indicator for every league in `year`;
+    """Normalised score (0–1 over the reference period) of every index indicator for every league in `year`;
     read from the table precomputed at publish when it was computed with these parameters."""
     from indicators import precompute
 
