@@ -8,6 +8,7 @@ If the process dies before (3), the files are still in the inbox and a rerun fin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -20,7 +21,9 @@ from indicators.catalogue import Catalogue
 from indicators.settings import Settings
 from indicators.warehouse import exclusive_lock, utc_now
 
-SUBMISSION_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}
+# .xls/.et are not readable, but taking them up puts them in quarantine with "save as .xlsx or CSV" beside them,
+# instead of leaving them in the inbox unanswered.
+SUBMISSION_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".et"}
 
 
 @dataclass
@@ -48,8 +51,9 @@ def pending(inbox: Path) -> list[Path]:
 
 
 def _free_name(target: Path, sha256: str) -> Path:
-    """Never overwrite an archived original: a different file of the same name gets a suffix."""
-    if not target.exists():
+    """Never overwrite an archived original: a different file of the same name gets a suffix. The very same bytes
+    keep the name they were archived under (the caller then drops the re-delivered copy)."""
+    if not target.exists() or hashlib.sha256(target.read_bytes()).hexdigest() == sha256:
         return target
     return target.with_name(f"{target.stem}.{sha256[:12]}{target.suffix}")
 

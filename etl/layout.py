@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from etl import problems as P
 from etl.periods import parse_period
@@ -35,6 +36,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 FOOTNOTE_RE = re.compile(r"^(注|说明|备注|资料来源|数据来源|填报说明|note|source)\s*[:：]?", re.IGNORECASE)
 UNIT_IN_HEADER_RE = re.compile(r"^(?P<name>.+?)\s*[（(]\s*(?P<unit>[^（()）]+?)\s*[)）]$")
 HEADER_SCAN_ROWS = 10
+YEAR_LIKE_RE = re.compile(r"^\d{4}(?!\d)")  # a header starting with a year is meant as a period column
 
 
 def header_key(text: str) -> str:
@@ -51,6 +53,7 @@ class Columns:
     positions: dict[str, int] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     period_columns: dict[int, str] = field(default_factory=dict)  # wide layout: position → header text
+    unreadable_periods: dict[int, str] = field(default_factory=dict)  # “2023-13”, “2023年度”: year-like, no period
     header_unit: str = ""  # from “数值（亿元）”
 
     def header(self, name: str) -> str:
@@ -74,6 +77,8 @@ def recognise(header: list[str]) -> Columns:
                 cols.header_unit = unit
         elif name is None and parse_period(text) is not None:
             cols.period_columns[pos] = text
+        elif name is None and YEAR_LIKE_RE.match(unicodedata.normalize("NFKC", text)):
+            cols.unreadable_periods[pos] = text
     return cols
 
 
@@ -105,19 +110,28 @@ class LongTable:
     footnotes: int = 0
 
 
+def _constant(text: str, index: pd.Index) -> pd.Series:
+    """A column holding one text, built by Arrow (a million-row string column built from Python is slow)."""
+    return pd.Series(pd.array(pa.repeat(pa.scalar(text, pa.string()), len(index)), dtype="str"), index=index)
+
+
 def _text(cells: pd.DataFrame, cols: Columns, name: str) -> pd.Series:
     if name in cols.positions:
         return cells[cols.positions[name]].str.strip()
-    return pd.Series("", index=cells.index, dtype="str")
+    return _constant("", cells.index)
 
 
 def to_long(sheet: Sheet, file: str) -> LongTable:
     header_line, cols = _find_header(sheet, file)
-    body = sheet.cells.loc[sheet.cells.index > header_line]
+    body = sheet.cells.iloc[sheet.cells.index.get_loc(header_line) + 1:]
     body, footnotes = _drop_blank_and_footnotes(body)
     if body.empty:
         raise FileRejected([P.make("file_empty", file, None, "", "")])
+    _reject_ragged(body, list(sheet.cells.loc[header_line]), file)
     long = "period" in cols.positions and "value" in cols.positions
+    if not long and cols.unreadable_periods:  # its values would otherwise be left out without a word
+        raise FileRejected([P.make("bad_period", file, header_line, text, text)
+                            for text in cols.unreadable_periods.values()])
     if not long and not cols.period_columns:
         raise FileRejected([P.make("missing_columns", file, header_line, "", "",
                                    detail="统计期、数值（或按统计期分列的数值列，如“2023年”）",
@@ -134,14 +148,38 @@ def to_long(sheet: Sheet, file: str) -> LongTable:
     if cols.header_unit:
         ident["unit"] = ident["unit"].where(ident["unit"] != "", cols.header_unit)
     if long:
-        frame = ident.assign(period=_text(body, cols, "period").to_numpy(),
-                             value=_text(body, cols, "value").to_numpy(), value_column=cols.header("value"))
+        frame = ident.assign(period=_text(body, cols, "period"), value=_text(body, cols, "value"),
+                             value_column=_constant(cols.header("value"), body.index))
     else:
-        parts = [ident.assign(period=text, value=body[pos].str.strip().to_numpy(), value_column=text)
+        parts = [ident.assign(period=_constant(text, body.index), value=body[pos].str.strip(),
+                              value_column=_constant(text, body.index))
                  for pos, text in cols.period_columns.items()]
         frame = pd.concat(parts, ignore_index=True)
     frame = frame.reset_index(drop=True)
     return LongTable(frame, cols, "long" if long else "wide", int(header_line), footnotes)
+
+
+def _reject_ragged(body: pd.DataFrame, header: list[str], file: str, cap: int = 1000) -> None:
+    """Text to the right of the last header column has no column to go to. In a CSV it is almost always an
+    unquoted thousands separator: `CX-01,150100,2023,3,801.2` is 5 fields under 4 headers, and reading it
+    as 3 would be wrong by a factor of a thousand. Reject such rows rather than drop the extra text."""
+    width = max((i + 1 for i, h in enumerate(header) if str(h).strip()), default=0)
+    extra = [c for c in body.columns if c >= width]
+    if not extra:
+        return
+    filled = np.zeros((len(body), len(extra)), dtype=bool)
+    for j, col in enumerate(extra):
+        filled[:, j] = (body[col].str.strip() != "").to_numpy()
+    rows = np.flatnonzero(filled.any(axis=1))
+    if not len(rows):
+        return
+    problems = []
+    for i in rows[:cap]:
+        last = width + int(np.flatnonzero(filled[i]).max())
+        fields = body.iloc[i, :last + 1].str.strip()  # the row as read, so the submitter sees where it split
+        problems.append(P.make("ragged_row", file, int(body.index[i]), "", ",".join(fields), detail=last + 1,
+                               expected=width))
+    raise FileRejected(problems)
 
 
 def _drop_blank_and_footnotes(body: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -150,7 +188,9 @@ def _drop_blank_and_footnotes(body: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     filled = np.zeros(len(body), dtype="int64")
     for col in body.columns:
         filled += (body[col].str.strip() != "").to_numpy()
-    first = body[body.columns[0]].str.strip()
-    footnote = (filled == 1) & first.str.match(FOOTNOTE_RE.pattern, case=False).to_numpy()
+    footnote = filled == 1
+    if footnote.any():  # only rows with a single filled cell can be footnotes; test just those
+        first = body[body.columns[0]].to_numpy(dtype=object)[footnote]
+        footnote[footnote] = [bool(FOOTNOTE_RE.match(str(text).strip())) for text in first]
     keep = (filled > 0) & ~footnote
-    return body.loc[keep], int(footnote.sum())
+    return (body if keep.all() else body.loc[keep]), int(footnote.sum())

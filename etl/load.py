@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from etl.problems import Problem
 from indicators.warehouse import first_row, utc_now
@@ -94,6 +95,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, rows: pd.DataFra
                problems: list[Problem]) -> tuple[int, dict[str, int]]:
     """All or nothing: the batch row, its observations (new vintages) and its problems in one transaction."""
     incoming = rows[OBSERVATION_COLUMNS].drop_duplicates(["indicator_code", "region_code", "period"])
+    # handed over as Arrow: DuckDB scans it in parallel without looking at a Python object per cell
+    incoming = pa.Table.from_pandas(incoming, preserve_index=False)
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("_incoming", incoming)

@@ -22,6 +22,9 @@ from indicators.catalogue import Catalogue
 from indicators.regions import AmbiguousRegion, UnknownRegion
 
 NOT_REPORTED = {"", "-", "--", "—", "——", "…", "……", "...", "/", "na", "n/a", "null", "none", "无", "空", "－"}
+# compared after the same NFKC folding as the cell: '……' folds to '......', '－' to '-'
+NOT_REPORTED_FOLDED = sorted({unicodedata.normalize("NFKC", m).casefold() for m in NOT_REPORTED})
+VALUE_STATES = ["ok", "missing", "bad"]
 TRUE_TEXT = {"1", "true", "yes", "y", "是", "示例", "合成", "synthetic", "t"}
 
 
@@ -29,13 +32,18 @@ def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", str(text)).strip()
 
 
-def _map_unique(series: pd.Series, func) -> pd.Series:
-    """Apply func once per distinct value and broadcast the results back (a dict lookup per row)."""
-    codes, uniques = pd.factorize(series, sort=False)
-    results = np.empty(len(uniques), dtype=object)
-    for i, u in enumerate(uniques):
-        results[i] = func(u)  # element-wise, so tuples stay tuples
-    return pd.Series(results[codes] if len(codes) else [], index=series.index, dtype=object)
+def _factorize(series: pd.Series) -> tuple[np.ndarray, list]:
+    """(one code per row, the distinct texts): work is done per distinct text, then broadcast by code."""
+    codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=False)
+    return codes, list(uniques)
+
+
+def _per_row(codes: np.ndarray, per_text: list, dtype: str = "str"):
+    """One result per distinct text → one per row, by a NumPy or Arrow take (no Python per row).
+    Text goes through Arrow: building a pandas string column from a million Python strings costs far more."""
+    if dtype == "str":
+        return pd.array(pa.array(per_text, type=pa.large_string()).take(pa.array(codes)), dtype="str")
+    return np.asarray(per_text, dtype=dtype)[codes] if len(per_text) else np.empty(0, dtype=dtype)
 
 
 def _indicator_lookup(cat: Catalogue) -> dict[str, str]:
@@ -59,29 +67,34 @@ def _resolve_region(cat: Catalogue, text: str) -> tuple[str | None, str, str]:
 
 def parse_numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Text → (value, state, had_percent). state: ok | missing (not reported) | bad.
-    Stage 1 parses plain numbers; stage 2 folds full-width forms, drops thousands separators and a % sign."""
-    arrow = pa.array(raw.to_numpy(dtype=object), type=pa.string())
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", copy=True)
-    todo = np.isnan(values)
+    Stage 1 parses plain numbers; stage 2 folds full-width forms, drops thousands separators and a % sign.
+    Infinity and NaN are not numbers a statistics office reports: '1e999' and 'inf' are bad."""
+    try:  # Arrow's cast is several times faster than pandas when every cell is a plain number
+        values = pc.cast(pa.array(raw.array), pa.float64()).to_numpy(zero_copy_only=False).copy()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", copy=True)
+    todo = np.flatnonzero(~np.isfinite(values))
     had_percent = np.zeros(len(raw), dtype=bool)
-    if todo.any():
-        idx = np.flatnonzero(todo)
-        sub = pc.take(arrow, pa.array(idx))
+    state = np.zeros(len(raw), dtype="int64")  # index into VALUE_STATES
+    if len(todo):
+        sub = pa.array(raw.iloc[todo].to_numpy(dtype=object), type=pa.string())
         folded = pc.utf8_trim_whitespace(pc.utf8_normalize(sub, "NFKC"))
         percent = pc.ends_with(folded, "%").to_numpy(zero_copy_only=False)
         cleaned = pc.replace_substring(pc.replace_substring(folded, ",", ""), "%", "")
         cleaned = pc.replace_substring(cleaned, " ", "")
-        parsed = pd.to_numeric(pd.Series(cleaned.to_pandas(), dtype="str"), errors="coerce").to_numpy(dtype="float64")
-        values[idx] = parsed
-        had_percent[idx] = percent & ~np.isnan(parsed)
-    state = np.where(np.isnan(values), "bad", "ok").astype(object)
-    bad = np.flatnonzero(state == "bad")
-    if len(bad):
-        lowered = pc.utf8_lower(pc.utf8_trim_whitespace(pc.utf8_normalize(pc.take(arrow, pa.array(bad)), "NFKC")))
-        missing = pc.is_in(lowered, value_set=pa.array(sorted(NOT_REPORTED))).to_numpy(zero_copy_only=False)
-        state[bad[missing]] = "missing"
+        parsed = pd.to_numeric(pd.Series(cleaned.to_pandas(), dtype="str"), errors="coerce")
+        parsed = parsed.to_numpy(dtype="float64", copy=True)
+        parsed[~np.isfinite(parsed)] = np.nan
+        values[todo] = parsed
+        had_percent[todo] = percent & ~np.isnan(parsed)
+        bad = np.isnan(parsed)
+        lowered = pc.utf8_lower(folded).to_numpy(zero_copy_only=False)
+        missing = np.isin(lowered, NOT_REPORTED_FOLDED)
+        state[todo[bad & ~missing]] = VALUE_STATES.index("bad")
+        state[todo[bad & missing]] = VALUE_STATES.index("missing")
     index = raw.index
-    return pd.Series(values, index=index), pd.Series(state, index=index), pd.Series(had_percent, index=index)
+    return (pd.Series(values, index=index), pd.Series(_per_row(state, VALUE_STATES), index=index),
+            pd.Series(had_percent, index=index))
 
 
 def normalise(table: LongTable, cat: Catalogue) -> pd.DataFrame:
@@ -89,41 +102,47 @@ def normalise(table: LongTable, cat: Catalogue) -> pd.DataFrame:
     out = pd.DataFrame({"line": f["line"].to_numpy()}, index=f.index)
 
     lookup = _indicator_lookup(cat)
-    out["indicator_code"] = _map_unique(f["indicator"], lambda t: lookup.get(_nfkc(t).casefold().replace(" ", "")))
+    codes, texts = _factorize(f["indicator"])
+    out["indicator_code"] = _per_row(codes, [lookup.get(_nfkc(t).casefold().replace(" ", "")) for t in texts])
 
-    resolved = _map_unique(f["region"], lambda t: _resolve_region(cat, t))
-    out["region_code"] = resolved.map(lambda r: r[0])
-    out["region_state"] = resolved.map(lambda r: r[1])
-    out["region_candidates"] = resolved.map(lambda r: r[2])
+    codes, texts = _factorize(f["region"])
+    resolved = [_resolve_region(cat, t) for t in texts]
     levels = {code: r.level for code, r in cat.regions.by_code.items()}
-    out["region_level"] = out["region_code"].map(levels)
+    out["region_code"] = _per_row(codes, [r[0] for r in resolved])
+    out["region_state"] = _per_row(codes, [r[1] for r in resolved])
+    out["region_candidates"] = _per_row(codes, [r[2] for r in resolved])
+    out["region_level"] = _per_row(codes, [levels.get(r[0]) for r in resolved])
 
-    periods = _map_unique(f["period"], parse_period)
-    out["period"] = periods.map(lambda p: p.code if p else None)
-    out["frequency"] = periods.map(lambda p: p.frequency if p else None)
-    out["year"] = periods.map(lambda p: p.year if p else None).astype("Int64")
-    out["sub"] = periods.map(lambda p: p.sub if p else None).astype("Int64")
-    out["period_end"] = periods.map(lambda p: p.end if p else None)
+    codes, texts = _factorize(f["period"])
+    periods = [parse_period(t) for t in texts]
+    known = _per_row(codes, [p is not None for p in periods], bool)
+    out["period"] = _per_row(codes, [p.code if p else None for p in periods])
+    out["frequency"] = _per_row(codes, [p.frequency if p else None for p in periods])
+    out["year"] = pd.arrays.IntegerArray(_per_row(codes, [p.year if p else 0 for p in periods], "int64"), ~known)
+    out["sub"] = pd.arrays.IntegerArray(_per_row(codes, [p.sub if p else 0 for p in periods], "int64"), ~known)
+    out["period_end"] = _per_row(codes, [p.end if p else None for p in periods], "datetime64[s]")
 
     value, state, had_percent = parse_numbers(f["value"])
     out["value"], out["value_state"], out["had_percent"] = value, state, had_percent
     _apply_units(out, f["unit"], cat)
-    out["note"] = f["note"].to_numpy()
-    out["source"] = f["source"].to_numpy()
-    out["synthetic"] = f["synthetic"].map(lambda t: _nfkc(t).casefold() in TRUE_TEXT).astype(bool).to_numpy()
+    out["note"] = f["note"].array
+    out["source"] = f["source"].array
+    codes, texts = _factorize(f["synthetic"])
+    out["synthetic"] = _per_row(codes, [_nfkc(t).casefold() in TRUE_TEXT for t in texts], bool)
     return out
 
 
 def _apply_units(out: pd.DataFrame, unit_raw: pd.Series, cat: Catalogue) -> None:
     """Convert values given in another unit of the same dimension; record unknown or incompatible units.
     A '%' sign on the value is a unit statement too: fine for % indicators, a mismatch elsewhere."""
-    pairs = pd.DataFrame({"unit": unit_raw.map(_nfkc).to_numpy(), "code": out["indicator_code"].to_numpy()})
-    keys = pairs["unit"].astype(str) + "\x1f" + pairs["code"].astype(str)
+    unit_codes, unit_texts = _factorize(unit_raw)
+    ind_codes, ind_uniques = pd.factorize(out["indicator_code"], sort=False, use_na_sentinel=False)
+    pair_codes, pairs = pd.factorize(unit_codes.astype("int64") * (len(ind_uniques) + 1) + ind_codes, sort=False)
+    n = len(ind_uniques) + 1
 
-    def convert(key: str) -> tuple[float, float, str, str]:
+    def convert(unit: str, code: str | None) -> tuple[float, float, str, str]:
         """(multiplier, divisor, state, catalogue unit). value × multiplier ÷ divisor keeps 24049155 人 ÷ 10⁴ =
         2404.9155 exact, where multiplying by 0.0001 would not."""
-        unit, code = key.split("\x1f")
         if code not in cat.indicators:
             return 1.0, 1.0, "ok", ""
         target_name = cat.indicator(code).unit
@@ -136,13 +155,14 @@ def _apply_units(out: pd.DataFrame, unit_raw: pd.Series, cat: Catalogue) -> None
             return np.nan, 1.0, "incompatible", target_name
         return source.factor, target.factor, "ok", target_name
 
-    converted = _map_unique(keys, convert)
-    multiplier = converted.map(lambda c: c[0]).astype("float64").to_numpy()
-    divisor = converted.map(lambda c: c[1]).astype("float64").to_numpy()
-    out["unit_state"] = converted.map(lambda c: c[2]).to_numpy()
-    out["catalogue_unit"] = converted.map(lambda c: c[3]).to_numpy()
-    out["unit_submitted"] = pairs["unit"].to_numpy()
-    is_percent_indicator = out["catalogue_unit"].to_numpy() == "%"
+    units = [_nfkc(unit_texts[p // n]) for p in pairs]
+    converted = [convert(unit, ind_uniques[p % n]) for unit, p in zip(units, pairs, strict=True)]
+    multiplier = _per_row(pair_codes, [c[0] for c in converted], "float64")
+    divisor = _per_row(pair_codes, [c[1] for c in converted], "float64")
+    out["unit_state"] = _per_row(pair_codes, [c[2] for c in converted])
+    out["catalogue_unit"] = _per_row(pair_codes, [c[3] for c in converted])
+    out["unit_submitted"] = _per_row(pair_codes, units)
+    is_percent_indicator = out["catalogue_unit"].eq("%").to_numpy()
     percent_elsewhere = out["had_percent"].to_numpy() & ~is_percent_indicator & (out["indicator_code"].notna().to_numpy())
     out.loc[percent_elsewhere, "unit_state"] = "incompatible"
     out.loc[percent_elsewhere, "unit_submitted"] = "%"

@@ -7,10 +7,8 @@ copy of the warehouse and publishes once at the end; `etl.inbox` builds the sche
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -24,15 +22,9 @@ from etl.read import FileRejected, SourceFile, read_sheet
 from etl.validate import Thresholds, validate
 from indicators import warehouse
 from indicators.catalogue import Catalogue
-from indicators.settings import Settings
+from indicators.settings import Settings, today  # today(): DEM_TODAY=YYYY-MM-DD pins the clock
 
 LOADED, PARTIAL, REJECTED, DUPLICATE, CHECKED = "loaded", "partial", "rejected", "duplicate", "checked"
-
-
-def today() -> date:
-    """The ETL's clock; DEM_TODAY=YYYY-MM-DD pins it (tests, re-runs of old deliveries)."""
-    pinned = os.environ.get("DEM_TODAY")
-    return date.fromisoformat(pinned) if pinned else date.today()
 
 
 @dataclass
@@ -132,8 +124,9 @@ def _submitter(cat: Catalogue, regions: pd.Series) -> str | None:
     return leagues.pop() if len(leagues) == 1 and None not in leagues else cat.regions.root.code
 
 
-def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.DuckDBPyConnection | None) -> Validated:
-    source = SourceFile.open(path)
+def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.DuckDBPyConnection | None,
+                  source: SourceFile | None = None) -> Validated:
+    source = source or SourceFile.open(path)
     result = FileResult(path, CHECKED, sha256=source.sha256)
     try:
         sheet = read_sheet(source)
@@ -174,10 +167,10 @@ def _batch_info(v: Validated, status: str, message: str) -> BatchInfo:
 
 def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Settings, partial: bool) -> FileResult:
     """Validate against the staging warehouse and load all or nothing (or, with partial, the valid rows)."""
-    source_sha = SourceFile.open(path).sha256
-    if (batch := loaded_batch(stage.con, source_sha)) is not None:
-        return FileResult(path, DUPLICATE, batch_id=batch, sha256=source_sha)
-    v = validate_file(path, cat, settings, stage.con)
+    source = SourceFile.open(path)
+    if (batch := loaded_batch(stage.con, source.sha256)) is not None:
+        return FileResult(path, DUPLICATE, batch_id=batch, sha256=source.sha256)
+    v = validate_file(path, cat, settings, stage.con, source)
     r = v.result
     if r.errors and not (partial and v.frame is not None and (~v.bad_rows).any()):
         r.status = REJECTED

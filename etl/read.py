@@ -124,12 +124,17 @@ def _delimiter(path: Path, text: str) -> str:
 
 def _csv_fast(utf8: bytes, delimiter: str) -> pd.DataFrame:
     """pyarrow reads every cell as a string; row i is physical line i+1 when no cell spans lines."""
-    first_line = utf8.split(b"\n", 1)[0].decode("utf-8", "replace")
+    end = utf8.find(b"\n")
+    first_line = utf8[:end if end >= 0 else len(utf8)].decode("utf-8", "replace")
     width = len(next(csv.reader([first_line], delimiter=delimiter), [])) or 1
     names = [str(i) for i in range(width)]
+    ragged = []
 
-    def irregular(_row) -> str:
-        raise _Irregular
+    def irregular(row) -> str:
+        # An exception raised here would be printed by pyarrow as "Exception ignored"; note the row, skip it
+        # and let the exact reader take over.
+        ragged.append(row.number)
+        return "skip"
 
     try:
         table = pacsv.read_csv(
@@ -140,10 +145,10 @@ def _csv_fast(utf8: bytes, delimiter: str) -> pd.DataFrame:
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
-    except (_Irregular, pa.ArrowInvalid) as exc:
+    except pa.ArrowInvalid as exc:
         raise _Irregular from exc
     lines = utf8.count(b"\n") + (0 if utf8.endswith(b"\n") else 1)
-    if table.num_rows != lines:
+    if ragged or table.num_rows != lines:
         raise _Irregular
     frame = table.to_pandas()
     frame.columns = range(width)
@@ -161,9 +166,7 @@ def _csv_exact(text: str, delimiter: str) -> pd.DataFrame:
         lines.append(start)
         start = reader.line_num + 1
     width = max((len(r) for r in rows), default=0)
-    frame = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], index=lines, dtype="str")
-    frame.attrs["field_counts"] = pd.Series([len(r) for r in rows], index=lines)
-    return frame
+    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], index=lines, dtype="str")
 
 
 def _excel_text(cell) -> str:

@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 
 from etl import problems as P
 from etl.layout import LongTable
@@ -42,19 +43,46 @@ class Thresholds:
 
 
 def _attributes(frame: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
-    """Per-row catalogue attributes of the row's indicator (NaN where the indicator is unknown)."""
-    attrs = pd.DataFrame([{
-        "indicator_code": i.code, "_frequency": i.frequency, "_min": i.min, "_max": i.max,
-        "_levels": "|".join(i.levels), "_derived": i.is_derived, "_measure": i.measure, "_aggregation": i.aggregation,
-        "_formula_inputs": "、".join(i.inputs), "_has_counties": "county" in i.levels,
-    } for i in cat.indicators.values()])
-    merged = frame[["indicator_code"]].merge(attrs, on="indicator_code", how="left")
-    merged.index = frame.index
-    return merged.drop(columns="indicator_code")
+    """Per-row catalogue attributes of the row's indicator (NaN, or False, where the indicator is unknown).
+    Typed columns, not object ones: pandera looks for missing values in every column after every check."""
+    inds = list(cat.indicators.values())
+    attrs = {
+        "_frequency": [i.frequency for i in inds], "_min": [np.nan if i.min is None else i.min for i in inds],
+        "_max": [np.nan if i.max is None else i.max for i in inds], "_derived": [i.is_derived for i in inds],
+        "_league_sum_of_counties": [i.aggregation == "sum" and "county" in i.levels for i in inds],
+        **{f"_at_{level}": [level in i.levels for i in inds] for level in LEVEL_ZH},
+    }
+    # an unknown indicator (position -1) picks the padding appended at the end: NaN, or False for flags
+    positions = pd.Index([i.code for i in inds]).get_indexer(frame["indicator_code"])
+    positions[positions < 0] = len(inds)
+    columns = {}
+    for name, values in attrs.items():
+        if isinstance(values[0], bool):
+            columns[name] = np.array(values + [False])[positions]
+        elif isinstance(values[0], str):
+            taken = pyarrow.array(values + [None], type=pyarrow.large_string()).take(pyarrow.array(positions))
+            columns[name] = pd.array(taken, dtype="str")
+        else:
+            columns[name] = np.array(values + [np.nan], dtype="float64")[positions]
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def _level_ok(d: pd.DataFrame) -> pd.Series:
+    """The row's region level is among its indicator's levels (vectorised: one column per level)."""
+    ok = pd.Series(False, index=d.index)
+    for level in LEVEL_ZH:
+        ok |= d["region_level"].eq(level) & d[f"_at_{level}"].eq(True)
+    return ok
 
 
 def _keys_ok(d: pd.DataFrame) -> pd.Series:
     return d["indicator_code"].notna() & d["region_code"].notna() & d["period"].notna()
+
+
+def _check(test, rule: str) -> pa.Check:
+    """A pandera check named by its rule id. ignore_na=False: every row has a line number, so pandera's
+    pass-through for rows whose cells are all missing never applies, and it costs a whole-frame isna() per check."""
+    return pa.Check(test, name=rule, ignore_na=False)
 
 
 def build_schemas(cat: Catalogue, limits: Thresholds) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
@@ -73,33 +101,29 @@ def build_schemas(cat: Catalogue, limits: Thresholds) -> tuple[pa.DataFrameSchem
             "value": pa.Column(float, nullable=True),
         },
         checks=[
-            pa.Check(lambda d: known_indicator(d), name="unknown_indicator"),
-            pa.Check(lambda d: ~(known_indicator(d) & d["_derived"].eq(True)), name="derived_indicator"),
-            pa.Check(lambda d: d["region_state"].ne("unknown"), name="unknown_region"),
-            pa.Check(lambda d: d["region_state"].ne("ambiguous"), name="ambiguous_region"),
-            pa.Check(lambda d: ~(known_indicator(d) & d["region_code"].notna()) | pd.Series(
-                [lv in levels.split("|") for lv, levels in zip(d["region_level"], d["_levels"], strict=True)],
-                index=d.index), name="level_not_reported"),
-            pa.Check(lambda d: d["period"].notna(), name="bad_period"),
-            pa.Check(lambda d: ~(known_indicator(d) & d["period"].notna()) | d["frequency"].eq(d["_frequency"]),
-                     name="wrong_frequency"),
-            pa.Check(lambda d: ~d["period"].notna() | (pd.to_datetime(d["period_end"]) < today), name="future_period"),
-            pa.Check(lambda d: d["value_state"].ne("bad"), name="non_numeric"),
-            pa.Check(lambda d: d["unit_state"].ne("unknown"), name="unknown_unit"),
-            pa.Check(lambda d: d["unit_state"].ne("incompatible"), name="unit_mismatch"),
-            pa.Check(lambda d: ~(known_indicator(d) & value_ok(d)) | ~(
-                (d["value"] < d["_min"].astype("float64")) | (d["value"] > d["_max"].astype("float64"))),
-                name="out_of_range"),
-            pa.Check(lambda d: ~d["_conflict_with"].notna(), name="conflicting_duplicate"),
-            pa.Check(lambda d: ~d["_ytd_breaks"].notna(), name="ytd_decreasing"),
+            _check(lambda d: known_indicator(d), "unknown_indicator"),
+            _check(lambda d: ~(known_indicator(d) & d["_derived"].eq(True)), "derived_indicator"),
+            _check(lambda d: d["region_state"].ne("unknown"), "unknown_region"),
+            _check(lambda d: d["region_state"].ne("ambiguous"), "ambiguous_region"),
+            _check(lambda d: ~(known_indicator(d) & d["region_code"].notna()) | _level_ok(d), "level_not_reported"),
+            _check(lambda d: d["period"].notna(), "bad_period"),
+            _check(lambda d: ~(known_indicator(d) & d["period"].notna()) | d["frequency"].eq(d["_frequency"]),
+                   "wrong_frequency"),
+            _check(lambda d: ~d["period"].notna() | (d["period_end"] < today), "future_period"),
+            _check(lambda d: d["value_state"].ne("bad"), "non_numeric"),
+            _check(lambda d: d["unit_state"].ne("unknown"), "unknown_unit"),
+            _check(lambda d: d["unit_state"].ne("incompatible"), "unit_mismatch"),
+            _check(lambda d: ~(known_indicator(d) & value_ok(d)) | ~(
+                (d["value"] < d["_min"]) | (d["value"] > d["_max"])), "out_of_range"),
+            _check(lambda d: ~d["_conflict_with"].notna(), "conflicting_duplicate"),
+            _check(lambda d: ~d["_ytd_breaks"].notna(), "ytd_decreasing"),
         ],
     )
     warnings = pa.DataFrameSchema(checks=[
-        pa.Check(lambda d: d["value_state"].ne("missing"), name="not_reported"),
-        pa.Check(lambda d: ~d["_same_as"].notna(), name="duplicate_row"),
-        pa.Check(lambda d: ~(d["_yoy_change"].abs() > limits.yoy_warning_ratio).fillna(False), name="yoy_change"),
-        pa.Check(lambda d: ~(d["_recon_gap"].abs() > limits.reconciliation_tolerance).fillna(False),
-                 name="reconciliation"),
+        _check(lambda d: d["value_state"].ne("missing"), "not_reported"),
+        _check(lambda d: ~d["_same_as"].notna(), "duplicate_row"),
+        _check(lambda d: ~(d["_yoy_change"].abs() > limits.yoy_warning_ratio).fillna(False), "yoy_change"),
+        _check(lambda d: ~(d["_recon_gap"].abs() > limits.reconciliation_tolerance).fillna(False), "reconciliation"),
     ])
     return errors, warnings
 
@@ -107,9 +131,12 @@ def build_schemas(cat: Catalogue, limits: Thresholds) -> tuple[pa.DataFrameSchem
 # ── cross-row context ────────────────────────────────────────────────────────────────────────────────
 
 def _add_duplicates(d: pd.DataFrame) -> None:
-    """Same key twice: identical value → warning on the later line; different value → error naming the first."""
+    """Same key twice: identical value → warning on the later line; different value → error naming the first.
+    Every line of a key with conflicting values is marked `_conflicted`: which one is right is unknown, so
+    --partial loads none of them."""
     d["_conflict_with"] = pd.Series(pd.NA, index=d.index, dtype="Int64")
     d["_same_as"] = pd.Series(pd.NA, index=d.index, dtype="Int64")
+    d["_conflicted"] = False
     ok = _keys_ok(d) & d["value_state"].eq("ok")
     sub = d.loc[ok, KEY + ["value", "line"]]
     dup = sub.duplicated(KEY, keep=False)
@@ -121,22 +148,34 @@ def _add_duplicates(d: pd.DataFrame) -> None:
     same = later & np.isclose(sub["value"], first["value"], rtol=1e-12, atol=0)
     d.loc[sub.index[same], "_same_as"] = first.loc[same, "line"].to_numpy()
     d.loc[sub.index[later & ~same], "_conflict_with"] = first.loc[later & ~same, "line"].to_numpy()
+    conflicted = (later & ~same).groupby([sub[k] for k in KEY], sort=False).transform("any")
+    d.loc[sub.index[conflicted.to_numpy()], "_conflicted"] = True
 
 
 def _series(d: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
-    """The file's usable values on top of the warehouse's current values (the file wins for the same key)."""
-    ok = _keys_ok(d) & d["value_state"].eq("ok") & d["unit_state"].eq("ok") & d["_conflict_with"].isna()
-    mine = d.loc[ok, KEY + ["year", "sub", "value"]].drop_duplicates(KEY)
+    """The file's usable values on top of the warehouse's current values (the file wins for the same key).
+    `row` is the file row's index in d (-1 for a warehouse value). Unique per key: a repeated identical line
+    (`_same_as`) is left out, and so are conflicting ones."""
+    ok = (_keys_ok(d) & d["frequency"].eq(d["_frequency"]) & d["value_state"].eq("ok") & d["unit_state"].eq("ok")
+          & d["_same_as"].isna() & ~d["_conflicted"])
+    mine = d.loc[ok, KEY + ["year", "sub", "value"]]
+    mine = mine.assign(from_file=True, row=mine.index.to_numpy())
     if current.empty:
-        return mine.assign(from_file=True)
+        return mine.reset_index(drop=True)
     theirs = current[KEY + ["year", "sub", "value"]]
-    theirs = theirs.merge(mine[KEY], on=KEY, how="left", indicator=True)
-    theirs = theirs[theirs["_merge"] == "left_only"].drop(columns="_merge")
-    return pd.concat([mine.assign(from_file=True), theirs.assign(from_file=False)], ignore_index=True)
+    theirs = theirs[~_index(theirs, KEY).isin(_index(mine, KEY))]
+    return pd.concat([mine, theirs.assign(from_file=False, row=-1)], ignore_index=True)
+
+
+def _index(frame: pd.DataFrame, columns: list[str], shift_year: int = 0) -> pd.MultiIndex:
+    arrays = [frame[c] + shift_year if c == "year" else frame[c] for c in columns]
+    return pd.MultiIndex.from_arrays(arrays, names=columns)
 
 
 def _add_ytd(d: pd.DataFrame, series: pd.DataFrame, cat: Catalogue) -> None:
-    """A year-to-date series must not fall within a year: check each file value against its neighbours."""
+    """A year-to-date series must not fall within a year. Each value is compared with the month before it
+    (file or warehouse); a file value is also compared with the warehouse's month after it. The row reported
+    is the file's side of the fall: March 100 then April 90 in one file → April's line."""
     d["_ytd_breaks"] = pd.Series(pd.NA, index=d.index, dtype="object")
     ytd_codes = [i.code for i in cat.indicators.values() if i.measure == "ytd"]
     s = series[series["indicator_code"].isin(ytd_codes)].sort_values(["indicator_code", "region_code", "year", "sub"])
@@ -144,25 +183,28 @@ def _add_ytd(d: pd.DataFrame, series: pd.DataFrame, cat: Catalogue) -> None:
         return
     group = s.groupby(["indicator_code", "region_code", "year"], sort=False)
     s = s.assign(prev_value=group["value"].shift(1), prev_sub=group["sub"].shift(1),
-                 next_value=group["value"].shift(-1), next_sub=group["sub"].shift(-1))
-    bad = s["from_file"] & ((s["value"] < s["prev_value"]) | (s["value"] > s["next_value"]))
+                 next_value=group["value"].shift(-1), next_sub=group["sub"].shift(-1),
+                 next_from_file=group["from_file"].shift(-1).fillna(True).astype(bool))
+    falls_here = s["value"] < s["prev_value"]
+    falls_after = (s["value"] > s["next_value"]) & ~s["next_from_file"]
+    bad = s["from_file"] & (falls_here | falls_after)
     if not bad.any():
         return
-    b = s[bad]
-    other = np.where(b["value"] < b["prev_value"], b["prev_sub"], b["next_sub"])
-    detail = pd.Series([f"{y}年{int(m)}月" for y, m in zip(b["year"], other, strict=True)], index=b.index)
-    lookup = dict(zip(zip(b["indicator_code"], b["region_code"], b["year"], b["sub"], strict=True), detail, strict=True))
-    keys = list(zip(d["indicator_code"], d["region_code"], d["year"], d["sub"], strict=True))
-    d["_ytd_breaks"] = pd.Series([lookup.get(k, pd.NA) for k in keys], index=d.index, dtype="object")
+    b, here = s[bad], falls_here[bad].to_numpy()
+    before = np.where(here, b["prev_sub"], b["sub"]).astype(int)
+    after = np.where(here, b["sub"], b["next_sub"]).astype(int)
+    from_value = np.where(here, b["prev_value"], b["value"])
+    to_value = np.where(here, b["value"], b["next_value"])
+    rows = b["row"].to_numpy()
+    d.loc[rows, "_ytd_breaks"] = pd.Series(list(zip(b["year"].astype(int), before, from_value, after, to_value,
+                                                    strict=True)), index=rows, dtype=object)
 
 
 def _add_yoy(d: pd.DataFrame, series: pd.DataFrame) -> None:
     """Change against the same period of the previous year, wherever that value is known."""
-    prev = series[KEY + ["year", "sub", "value"]].rename(columns={"value": "_prev_value"})
-    prev = prev.assign(year=prev["year"] + 1).drop(columns="period")
-    merged = d[["indicator_code", "region_code", "year", "sub"]].merge(
-        prev, on=["indicator_code", "region_code", "year", "sub"], how="left")
-    prev_value = merged["_prev_value"].to_numpy(dtype="float64")
+    columns = ["indicator_code", "region_code", "year", "sub"]
+    positions = _index(series, columns, shift_year=1).get_indexer(_index(d, columns))
+    prev_value = np.append(series["value"].to_numpy(dtype="float64"), np.nan)[positions]
     with np.errstate(divide="ignore", invalid="ignore"):
         change = np.where(prev_value > 0, d["value"].to_numpy(dtype="float64") / prev_value - 1, np.nan)
     d["_prev_value"], d["_yoy_change"] = prev_value, change
@@ -171,21 +213,26 @@ def _add_yoy(d: pd.DataFrame, series: pd.DataFrame) -> None:
 def _add_reconciliation(d: pd.DataFrame, series: pd.DataFrame, cat: Catalogue) -> None:
     """A league's value against the sum of its counties, when every county has a value for that period."""
     d["_recon_sum"], d["_recon_gap"] = np.nan, np.nan
-    league_rows = d["region_level"].eq("league") & d["_aggregation"].eq("sum") & d["_has_counties"].eq(True)
+    league_rows = d["region_level"].eq("league") & d["_league_sum_of_counties"]
     if not league_rows.any():
         return
     parent = {r.code: r.parent_code for r in cat.regions.counties()}
     n_counties = pd.Series(parent).value_counts()
-    counties = series[series["region_code"].isin(parent.keys())]
-    counties = counties.assign(league=counties["region_code"].map(parent))
-    sums = counties.groupby(["indicator_code", "league", "period"]).agg(total=("value", "sum"), n=("value", "size"))
-    sums = sums.reset_index()
+    codes = d.loc[league_rows, "indicator_code"].unique()
+    counties = series[series["region_code"].isin(list(parent)) & series["indicator_code"].isin(codes)]
+    county_codes, distinct = pd.factorize(counties["region_code"])
+    counties = counties.assign(league=np.array([parent[c] for c in distinct], dtype=object)[county_codes])
+    sums = counties.groupby(["indicator_code", "league", "period"], observed=True).agg(
+        total=("value", "sum"), n=("value", "size")).reset_index()
     sums = sums[sums["n"].to_numpy() == sums["league"].map(n_counties).to_numpy()]
-    merged = d.loc[league_rows, ["indicator_code", "region_code", "period", "value"]].merge(
-        sums.rename(columns={"league": "region_code"}), on=["indicator_code", "region_code", "period"], how="left")
+    leagues = d.loc[league_rows]
+    positions = _index(sums, ["indicator_code", "league", "period"]).get_indexer(
+        _index(leagues, ["indicator_code", "region_code", "period"]))
+    total = np.append(sums["total"].to_numpy(dtype="float64"), np.nan)[positions]
+    value = leagues["value"].to_numpy(dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):
-        gap = (merged["value"].to_numpy() - merged["total"].to_numpy()) / np.abs(merged["value"].to_numpy())
-    d.loc[league_rows, "_recon_sum"] = merged["total"].to_numpy()
+        gap = (value - total) / np.abs(value)
+    d.loc[league_rows, "_recon_sum"] = total
     d.loc[league_rows, "_recon_gap"] = gap
 
 
@@ -207,7 +254,9 @@ def _failed(schema: pa.DataFrameSchema, d: pd.DataFrame) -> pd.DataFrame:
         schema.validate(d, lazy=True)
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
-        fc = fc[fc["index"].notna()]
+        crashed = fc[fc["index"].isna()]
+        if not crashed.empty:  # a check that raised instead of answering would otherwise vanish from the report
+            raise RuntimeError(f"validation check failed to run: {crashed.iloc[0].to_dict()}") from exc
         out = pd.DataFrame({"rule": fc["check"].astype(str), "index": fc["index"].astype("int64")})
         return out.drop_duplicates()
     return pd.DataFrame({"rule": pd.Series(dtype="str"), "index": pd.Series(dtype="int64")})
@@ -220,15 +269,17 @@ def _fmt(x: float) -> str:
 def _params(rule: str, row: pd.Series, cat: Catalogue, limits: Thresholds) -> dict:
     code = row["indicator_code"]
     if rule == "derived_indicator":
-        return {"detail": row["_formula_inputs"]}
+        inputs = cat.indicator(code).inputs
+        return {"detail": "、".join(inputs), "detail_en": ", ".join(inputs)}
     if rule == "ambiguous_region":
-        return {"detail": row["region_candidates"]}
+        return {"detail": row["region_candidates"], "detail_en": row["region_candidates"].replace("、", ", ")}
     if rule == "level_not_reported":
-        levels = str(row["_levels"]).split("|")
+        levels = cat.indicator(code).levels
         return {"indicator": code, "level": row["region_level"], "level_zh": LEVEL_ZH.get(row["region_level"], ""),
                 "detail": "、".join(LEVEL_ZH[lv] for lv in levels), "detail_en": ", ".join(levels)}
     if rule == "wrong_frequency":
-        return {"indicator": code, "frequency": row["_frequency"], "freq_zh": FREQ_ZH.get(row["_frequency"], "")}
+        return {"indicator": code, "frequency": row["_frequency"], "freq_zh": FREQ_ZH.get(row["_frequency"], ""),
+                "a_frequency": ("an " if row["_frequency"] == "annual" else "a ") + row["_frequency"]}
     if rule == "future_period":
         return {"today": limits.today.isoformat()}
     if rule == "out_of_range":
@@ -242,7 +293,9 @@ def _params(rule: str, row: pd.Series, cat: Catalogue, limits: Thresholds) -> di
     if rule == "duplicate_row":
         return {"detail": int(row["_same_as"])}
     if rule == "ytd_decreasing":
-        return {"detail": row["_ytd_breaks"]}
+        year, before, from_value, after, to_value = row["_ytd_breaks"]
+        return {"detail": f"{year}年{before}月", "detail_en": f"{year}-{before:02d}", "later": f"{year}年{after}月",
+                "later_en": f"{year}-{after:02d}", "from_value": _fmt(from_value), "to_value": _fmt(to_value)}
     if rule == "yoy_change":
         return {"detail": _fmt(row["_prev_value"]), "change": f"{row['_yoy_change']:+.1%}",
                 "threshold": f"±{limits.yoy_warning_ratio:.0%}"}
@@ -292,9 +345,12 @@ def validate(table: LongTable, frame: pd.DataFrame, cat: Catalogue, current: pd.
     d = prepare(frame, cat, current)
     error_schema, warning_schema = build_schemas(cat, limits)
     errors = _failed(error_schema, d)
+    # A cell marked not reported carries nothing to check: an empty 2025 column of a yearbook table is not a
+    # future period, an empty quarterly column beside annual ones not a wrong frequency. It is counted instead.
+    errors = errors[~errors["index"].isin(d.index[d["value_state"].eq("missing")])]
     warnings = _failed(warning_schema, d)
     warnings = warnings[~warnings["index"].isin(errors["index"])]
     error_problems, error_counts = _problems(errors, d, table, file, cat, limits, cap)
     warning_problems, warning_counts = _problems(warnings, d, table, file, cat, limits, cap)
-    bad_rows = pd.Series(d.index.isin(errors["index"]), index=d.index)
+    bad_rows = pd.Series(d.index.isin(errors["index"]) | d["_conflicted"].to_numpy(), index=d.index)
     return d, error_problems + warning_problems, bad_rows, {**error_counts, **warning_counts}

@@ -1,0 +1,106 @@
+"""`make bench`: the ETL load benchmark at 250 000, 1 000 000 and 4 000 000 rows.
+
+For each size: generate a valid long-layout submission, then in the same run measure (a) DuckDB's bare
+read_csv of the file into a table and (b) the ETL load of it (etl.pipeline.load_files into an empty warehouse),
+each in a child process. Prints rows/s, the ratio b/a, peak memory, and how time grows with size.
+Goal: b/a ≤ 2.5 and peak memory < 2 GiB at 1 000 000 rows; time linear in rows. (b) includes the indicator
+engine's refresh at publish (derived layer, progress and index tables), which every load runs; (b') is the same
+load with that refresh switched off, i.e. the ETL alone.
+
+    .venv/bin/python tests/benchmarks/run.py [--sizes 250000,1000000,4000000] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import etl_bench  # noqa: E402
+
+GOAL_RATIO, GOAL_MIB, GOAL_ROWS = 2.5, 2048, 1_000_000
+TODAY = "2025-06-01"
+
+
+def _line(label: str, rows: int, m: etl_bench.Measurement) -> str:
+    return (f"  {label:<28} wall {m.wall:7.2f} s   work {m.work:7.2f} s   {rows / m.work:12,.0f} rows/s   "
+            f"peak {m.peak_mib:7.0f} MiB")
+
+
+def bench(rows: int, workdir: Path) -> dict:
+    csv = workdir / f"submission-{rows}.csv"
+    t = time.perf_counter()
+    etl_bench.generate_in_child(csv, rows)
+    print(f"\n{rows:,} rows · {csv.stat().st_size / 2**20:,.0f} MiB generated in {time.perf_counter() - t:.1f} s")
+    a = etl_bench.measure_duckdb(csv, workdir)
+    b = etl_bench.measure_etl(csv, workdir, TODAY)
+    own = etl_bench.measure_etl(csv, workdir, TODAY, derived=False)
+    for m in (b, own):
+        if m.detail["status"] != "loaded" or m.detail["new"] != rows:
+            raise SystemExit(f"the ETL did not load the benchmark file cleanly: {m.detail}")
+    print(_line("(a) DuckDB read_csv", rows, a))
+    print(_line("(b) ETL load_files", rows, b))
+    print(f"      of which the indicator engine's refresh at publish (warehouse.refresh_derived: derived layer, "
+          f"progress, index) {b.detail['derived']:.2f} s; {b.detail['warnings']} warning(s)")
+    print(_line("(b') ETL, engine refresh off", rows, own))
+    print(f"  ratio b/a: {b.work / a.work:.1f} (wall {b.wall / a.wall:.1f}) · b'/a: {own.work / a.work:.1f} "
+          f"(wall {own.wall / a.wall:.1f})   goal ≤ {GOAL_RATIO}")
+    for leftover in workdir.glob("*.duckdb*"):
+        leftover.unlink()
+    csv.unlink()
+    return {"rows": rows, "a": a, "b": b, "own": own.work, "own_m": own}
+
+
+def growth(results: list[dict]) -> None:
+    print("\nGrowth (time per million rows; exponent k in time ∝ rows^k between sizes, 1 = linear):")
+    for r in results:
+        m = r["rows"] / 1e6
+        print(f"  {r['rows']:>10,} rows: DuckDB {r['a'].work / m:6.2f} s/M · ETL {r['b'].work / m:6.2f} s/M · "
+              f"ETL without derived {r['own'] / m:6.2f} s/M")
+    for x, y in zip(results, results[1:], strict=False):
+        k = {name: _exponent(x, y, key) for name, key in (("etl", lambda r: r["b"].work), ("own", lambda r: r["own"]),
+                                                           ("duckdb", lambda r: r["a"].work))}
+        print(f"  {x['rows']:,} → {y['rows']:,}: k = {k['etl']:.2f} (ETL), {k['own']:.2f} (without derived), "
+              f"{k['duckdb']:.2f} (DuckDB)")
+
+
+def _exponent(x: dict, y: dict, seconds) -> float:
+    return math.log(seconds(y) / seconds(x)) / math.log(y["rows"] / x["rows"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="250000,1000000,4000000")
+    parser.add_argument("--keep", type=Path, default=None, help="work in this directory (default: a temporary one)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="dem-bench-") as tmp:
+        workdir = args.keep or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        results = [bench(n, workdir) for n in sizes]
+    growth(results)
+    goal = next((r for r in results if r["rows"] == GOAL_ROWS), None)
+    if goal:
+        ratio, peak = goal["b"].work / goal["a"].work, goal["b"].peak_mib
+        own, own_peak = goal["own"] / goal["a"].work, goal["own_m"].peak_mib
+        verdict = "met" if ratio <= GOAL_RATIO and peak < GOAL_MIB else "NOT met"
+        print(f"\nGoal at {GOAL_ROWS:,} rows (b/a ≤ {GOAL_RATIO}, peak < {GOAL_MIB} MiB): {verdict} "
+              f"(b/a {ratio:.1f}, peak {peak:.0f} MiB; ETL alone b'/a {own:.1f}, peak {own_peak:.0f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
+    # the dashboard callbacks and first page renders (tests/benchmarks/dashboard_bench.py)
+    import dashboard_bench  # noqa: E402
+
+    dashboard_bench.main([])
+    # the monitoring bulletins: region, one league, all 12 leagues (tests/benchmarks/report_bench.py)
+    import report_bench  # noqa: E402
+
+    report_bench.main([])

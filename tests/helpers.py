@@ -1,0 +1,112 @@
+"""Test helpers: real warehouses built through the production loader, and the `dem` CLI run as a subprocess.
+
+    db = make_warehouse(tmp_path, files=[SUBMISSIONS / "base" / "base.csv"])
+    result = run_dem("etl", "load", str(path), db=db)        # a real process: exit code, stdout, stderr
+    result = invoke_dem("etl", "check", str(path), db=db)    # the same command in-process (click's runner)
+
+The ETL clock is pinned to TODAY (DEM_TODAY) everywhere here, so "a period in the future" never depends on the
+day the tests run. Paths the CLI writes to (inbox, archive, quarantine, logs, exports) are pointed into the
+test's own directory, never into data/ of the checkout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from etl.pipeline import FileResult, load_files
+from indicators import export, warehouse
+from indicators.catalogue import default_catalogue
+from indicators.cli import dem
+from indicators.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = Path(__file__).resolve().parent / "fixtures" / "submissions"
+TODAY = "2025-06-01"
+
+
+@contextlib.contextmanager
+def pinned_today(today: str = TODAY) -> Iterator[None]:
+    """Set DEM_TODAY for in-process calls (etl.pipeline.today reads it at call time) and restore it after."""
+    before = os.environ.get("DEM_TODAY")
+    os.environ["DEM_TODAY"] = today
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("DEM_TODAY", None)
+        else:
+            os.environ["DEM_TODAY"] = before
+
+
+def settings_for(db: Path) -> Settings:
+    """The shipped settings with the warehouse (and everything the ETL writes) beside `db`."""
+    base = db.parent
+    return load_settings().with_overrides(paths_warehouse=db, paths_inbox=base / "inbox", paths_archive=base / "archive",
+                                          paths_quarantine=base / "quarantine", paths_logs=base / "logs",
+                                          paths_exports=base / "exports")
+
+
+def load(db: Path, files: Iterable[Path], partial: bool = False, today: str = TODAY) -> list[FileResult]:
+    """Load files into the warehouse at `db` with the production loader (etl.pipeline.load_files)."""
+    with pinned_today(today):
+        return load_files(list(files), default_catalogue(), settings_for(db), partial=partial)
+
+
+def make_warehouse(tmp_path: Path, files: Iterable[Path] = (), partial: bool = False, today: str = TODAY,
+                   name: str = "dem.duckdb") -> Path:
+    """A real, published warehouse under tmp_path/warehouse/, built from `files` in order; every file must load
+    (an empty warehouse when no files are given)."""
+    db = tmp_path / "warehouse" / name
+    results = load(db, files, partial=partial, today=today)
+    refused = [f"{r.path.name}: {p.text()}" for r in results if not r.accepted for p in r.errors]
+    assert not refused, "fixture did not load:\n" + "\n".join(refused)
+    return db
+
+
+def dem_env(db: Path, today: str = TODAY, **extra: str) -> dict[str, str]:
+    """Environment for a `dem` run against `db`: pinned clock, every writable path beside the warehouse."""
+    base = db.parent
+    env = {**os.environ, "DEM_DB": str(db), "DEM_TODAY": today, "DEM_INBOX": str(base / "inbox"),
+           "DEM_ARCHIVE": str(base / "archive"), "DEM_QUARANTINE": str(base / "quarantine"),
+           "DEM_EXPORTS": str(base / "exports"), "DEM_PATHS_LOGS": str(base / "logs")}
+    return {**env, **extra}
+
+
+def run_dem(*args: str, db: Path, today: str = TODAY, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
+    """Run `dem ARGS…` as a real process (`python -m indicators` is the `dem` console script) with DEM_DB=db."""
+    return subprocess.run([sys.executable, "-m", "indicators", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, env=dem_env(db, today, **env))
+
+
+def start_dem(*args: str, db: Path, today: str = TODAY, **env: str) -> subprocess.Popen:
+    """Start `dem ARGS…` without waiting (for tests that kill it or run something beside it)."""
+    return subprocess.Popen([sys.executable, "-m", "indicators", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=dem_env(db, today, **env))
+
+
+def invoke_dem(*args: str, db: Path, today: str = TODAY, **env: str) -> Result:
+    """The same `dem` command in-process through click's test runner: fast enough to run per fixture file."""
+    base = db.parent
+    overrides = {"DEM_DB": str(db), "DEM_TODAY": today, "DEM_INBOX": str(base / "inbox"),
+                 "DEM_ARCHIVE": str(base / "archive"), "DEM_QUARANTINE": str(base / "quarantine"),
+                 "DEM_EXPORTS": str(base / "exports"), "DEM_PATHS_LOGS": str(base / "logs"), **env}
+    return CliRunner().invoke(dem, list(args), env=overrides, catch_exceptions=False)
+
+
+def export_bytes(db: Path, history: bool = True) -> bytes:
+    """What `dem data export --out x.csv [--history]` writes, produced by the same functions in-process."""
+    with warehouse.reader(db) as con:
+        frame = export.observations(con, default_catalogue(), history=history)
+    return export.to_csv_bytes(frame)
+
+
+def batches(db: Path) -> list[tuple]:
+    with warehouse.reader(db) as con:
+        return con.execute("SELECT batch_id, file_name, status FROM batches ORDER BY batch_id").fetchall()
