@@ -13,7 +13,7 @@ import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
 from flask import abort, send_file
 
-from dashboard import components, data, ids
+from dashboard import components, data, downloads, ids
 from dashboard.figures import GEO
 from dashboard.i18n import lang_of, t
 from indicators.settings import Settings, project_root
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, db: Path | None = None) -> dash
     """Build the app for a warehouse. One app per process: pages register their callbacks globally."""
     data.configure(settings, db)
     app = dash.Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(HERE / "assets"),
+                    background_callback_manager=downloads.manager(),
                     serve_locally=True, suppress_callback_exceptions=True, title=t("app_title"), update_title=None,
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
     for name in PAGE_MODULES:

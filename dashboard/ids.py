@@ -57,7 +57,13 @@ MAP_PERIOD_LABEL = "map-period-label"
 LEAGUE_TABLES = "league-tables"
 LEAGUE_TABLE = "league-table"  # pattern-matching type, one table per chapter: {"type": LEAGUE_TABLE, "chapter": 2}
 LEAGUE_COUNTIES = "league-counties"
-LEAGUE_PDF = "league-pdf"  # place of the "download PDF" button (filled by the report work)
+LEAGUE_PDF = "league-pdf"  # place of the "download PDF" button
+# PDF bulletin downloads (dashboard/downloads.py); each page suffixes them with __<page>
+PDF_BUTTON = "pdf-button"
+PDF_RUNNING = "pdf-running"
+PDF_RESULT = "pdf-result"
+PDF_DOWNLOAD = "pdf-download"
+PDF_REGION = "pdf-region"
 
 # ── indicator ──
 INDICATOR_CHART = "indicator-chart"

@@ -190,6 +190,12 @@ class Catalogue:
 
 # ── loading ──────────────────────────────────────────────────────────────────────────────────────────
 
+def read_yaml(path: Path) -> Any:
+    """YAML through libyaml's C loader when available (five times faster than the pure-Python one)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 — a safe loader
+
+
 def _number(value: Any) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -197,13 +203,13 @@ def _number(value: Any) -> float | None:
 
 
 def _load_units(path: Path) -> dict[str, Unit]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))["units"]
+    raw = read_yaml(path)["units"]
     return {str(name): Unit(str(name), spec["dimension"], float(spec["factor"]), tuple(map(str, spec.get("aliases", []))))
             for name, spec in raw.items()}
 
 
 def _load_indicators(path: Path, problems: list[str]) -> dict[str, Indicator]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))["indicators"]
+    raw = read_yaml(path)["indicators"]
     out: dict[str, Indicator] = {}
     for n, entry in enumerate(raw, start=1):
         code = str(entry.get("code", f"#{n}"))

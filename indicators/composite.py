@@ -39,7 +39,7 @@ def indicator_scores(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, 
     read from the table precomputed at publish when it was computed with these parameters."""
     from indicators import precompute
 
-    if precompute.stored(con, precompute.SCORES_TABLE, p):
+    if precompute.stored(con, precompute.SCORES_TABLE, p, year):
         return con.execute(f"SELECT * EXCLUDE (year) FROM {precompute.SCORES_TABLE} WHERE year = ?", [year]).df()
     return compute_indicator_scores(con, cat, year, p)
 

@@ -70,7 +70,8 @@ def to_json(rows: Sequence[dict[str, Any]]) -> str:
     def clean(v: Any) -> Any:
         return None if isinstance(v, float) and math.isnan(v) else v
 
-    return json.dumps([{k: clean(v) for k, v in r.items()} for r in rows], ensure_ascii=False, indent=2)
+    return json.dumps([{k: clean(v) for k, v in r.items()} for r in rows], ensure_ascii=False, indent=2,
+                      default=str)  # timestamps and dates as ISO text
 
 
 def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None) -> str:

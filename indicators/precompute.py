@@ -18,16 +18,20 @@ from indicators.catalogue import Catalogue
 from indicators.warehouse import first_row, quote_ident
 
 PROGRESS_TABLE, SCORES_TABLE = "progress_facts", "index_indicator_scores"
+RECENT_YEARS = 10  # the years people pick in the dashboard; older years are computed on request
 
 
 def params_key(params) -> str:
     return json.dumps(dataclasses.asdict(params), sort_keys=True, default=str)
 
 
-def stored(con: duckdb.DuckDBPyConnection, table: str, params) -> bool:
-    """True when `table` exists and was computed with exactly these parameters."""
+def stored(con: duckdb.DuckDBPyConnection, table: str, params, year: int | None = None) -> bool:
+    """True when `table` exists, was computed with exactly these parameters and (if given) holds `year`."""
     row = first_row(con, "SELECT value FROM meta WHERE key = ?", [f"params:{table}"])
-    return row is not None and row[0] == params_key(params)
+    if row is None or row[0] != params_key(params):
+        return False
+    return year is None or first_row(con, f"SELECT 1 FROM {quote_ident(table)} WHERE year = ? LIMIT 1",
+                                     [year]) is not None
 
 
 def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, params) -> None:
@@ -42,7 +46,7 @@ def refresh(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings) -> None:
     from indicators import composite, progress
     from indicators.query import data_years
 
-    years = data_years(con)
+    years = data_years(con)[-RECENT_YEARS:]
     con.execute("DELETE FROM meta WHERE key LIKE 'params:%'")  # computed afresh below, never stale
     frames = [progress.compute(con, cat, y, settings.progress).assign(year=y) for y in years]
     frames = [f for f in frames if not f.empty]

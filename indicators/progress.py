@@ -107,7 +107,7 @@ def progress(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Progr
     Read from the table precomputed at publish when it was computed with these parameters."""
     from indicators import precompute
 
-    if precompute.stored(con, precompute.PROGRESS_TABLE, p):
+    if precompute.stored(con, precompute.PROGRESS_TABLE, p, year):
         return con.execute(
             f"""SELECT * EXCLUDE (year) FROM {precompute.PROGRESS_TABLE}
                 WHERE year = $year AND (len($ind) = 0 OR list_contains($ind, indicator_code))

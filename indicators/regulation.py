@@ -216,6 +216,7 @@ def _fill_missing_chapters(chapters: dict[int, Chapter], articles: dict[int, Art
 
 
 def load_regulation(config: Path) -> Regulation:
-    meta = yaml.safe_load((config / "regulation.yaml").read_text(encoding="utf-8"))
+    meta = yaml.load((config / "regulation.yaml").read_text(encoding="utf-8"),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     text = (config / meta["source_file"]).read_text(encoding="utf-8")
     return parse_regulation(text, meta)

@@ -10,7 +10,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids
+from dashboard import data, downloads, ids
 from dashboard.app import sync_url
 from dashboard.figures import chapter_labels, number, ranking, spark_text
 from dashboard.i18n import lang_of, t
@@ -48,8 +48,7 @@ def layout(code: str | None = None, lang: str | None = None, year: str | None = 
         id=ids.LEAGUE_YEAR, options=c.year_options(lang), value=chosen, clearable=False))]
     body = [
         league_links(league, lang),
-        html.Div(id=ids.LEAGUE_PDF, className="pdf-slot", children=html.Button(  # filled by the report work
-            t("download_pdf", lang) + " " + t("pdf_coming", lang), disabled=True, className="button")),
+        html.Div(id=ids.LEAGUE_PDF, children=downloads.pdf_control("league", lang, league)),
         c.status_legend(lang),
         html.P(t("sparkline_note", lang), className="hint"),
         html.Div(id=ids.LEAGUE_TABLES),
@@ -183,3 +182,4 @@ def explain_cell(cells, league, lang):
 
 
 sync_url(ids.LEAGUE_YEAR, ids.LEAGUE_COUNTY)
+downloads.register("league", ids.LEAGUE_YEAR)

@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import components as c
-from dashboard import data, ids
+from dashboard import data, downloads, ids
 from dashboard.app import geo_url, sync_url
 from dashboard.figures import chapter_labels, choropleth, index_bars
 from dashboard.i18n import lang_of, t
@@ -25,6 +25,7 @@ def layout(lang: str | None = None, year: str | None = None, **_query) -> html.D
     controls = [c.labelled(t("select_year", lang), ids.OVERVIEW_YEAR,
                            dcc.Dropdown(id=ids.OVERVIEW_YEAR, options=c.year_options(lang), value=chosen, clearable=False))]
     body = [
+        downloads.pdf_control("overview", lang, data.catalogue().regions.root.code),
         html.Section([html.H2(t("key_indicators", lang)), c.status_legend(lang),
                       html.Div(id=ids.OVERVIEW_CARDS, className="cards")], **{"aria-label": t("key_indicators", lang)}),
         html.Div(className="grid", children=[
@@ -111,3 +112,4 @@ def view(year: int, lang: str):
 
 
 sync_url(ids.OVERVIEW_YEAR)
+downloads.register("overview", ids.OVERVIEW_YEAR)
