@@ -16,7 +16,7 @@ import re
 import time
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -120,8 +120,23 @@ def generate(seed: int = DEFAULT_SEED, out: Path | None = None, cat: Catalogue |
         path = out / f.name
         writer = write_wide if f.wide else write_xlsx if f.style.fmt == "xlsx" else write_long
         path.write_bytes(writer(f, cat))
+        stamp = delivered(f, cat).timestamp()
+        os.utime(path, (stamp, stamp))  # the ETL records a file's modification time as when it was received
         paths.append(path)
     return paths
+
+
+# Days after the end of the year at which each submitter hands in its file: a spread across the deadlines
+# (annual 90 days, quarterly 45, monthly 20; see [quality] in settings.toml), so the quality page shows a mix of
+# on-time and late deliveries. Synthetic, like the data.
+DELIVERY_DAYS = (12, 25, 18, 40, 60, 33, 95, 15, 50, 120, 28, 70, 44)
+
+
+def delivered(f: DemoFile, cat: Catalogue) -> datetime:
+    code, year = f.name.split("_")[1], int(f.name[:4])
+    order = [cat.regions.root.code, *(r.code for r in cat.regions.leagues())]
+    last = int(f.name[5:9]) if f.wide else year
+    return datetime(last, 12, 31, 18, 0, tzinfo=UTC) + timedelta(days=DELIVERY_DAYS[order.index(code) % 13])
 
 
 # ── cells ────────────────────────────────────────────────────────────────────────────────────────────

@@ -5,23 +5,26 @@ Pure SELECTs on the published warehouse (facts, observations, batches, problems)
 Submission states of a league × indicator cell for the indicator's latest period:
 received (a current value, handed in by the deadline) · late (handed in after it) · rejected (no value, and a
 file from the league was rejected after the period ended) · missing (nothing).
-Deadline = end of the period + DEADLINE_DAYS: 2023Q2 ends 2023-06-30, due 2023-08-14.
+Deadline = end of the period + settings [quality] deadline_days_<frequency>: 2023Q2 ends 2023-06-30, due 2023-08-14.
 """
 
 from __future__ import annotations
 
 import calendar
+import functools
 from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
 
 from indicators.catalogue import Catalogue
-from indicators.settings import today
+from indicators.settings import Quality, load_settings, today
 
-# Days after the end of a period by which submissions are due (the usual statistical calendar:
-# monthly figures within 20 days, quarterly within 45, the annual report by the end of March).
-DEADLINE_DAYS = {"annual": 90, "quarterly": 45, "monthly": 20}
+
+@functools.cache
+def _deadlines() -> Quality:
+    """Days after the end of a period by which submissions are due: settings.toml [quality]."""
+    return load_settings().quality
 STATES = ("received", "late", "rejected", "missing")
 
 
@@ -31,8 +34,13 @@ def period_end(year: int, sub: int, frequency: str) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
+def deadline_days() -> dict[str, int]:
+    """{'annual': 90, 'quarterly': 45, 'monthly': 20} as configured."""
+    return {f: _deadlines().deadline_days(f) for f in ("annual", "quarterly", "monthly")}
+
+
 def deadline(year: int, sub: int, frequency: str) -> date:
-    return period_end(year, sub, frequency) + timedelta(days=DEADLINE_DAYS[frequency])
+    return period_end(year, sub, frequency) + timedelta(days=_deadlines().deadline_days(frequency))
 
 
 def _latest_native(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

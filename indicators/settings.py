@@ -64,6 +64,16 @@ class Etl:
 
 
 @dataclass(frozen=True)
+class Quality:
+    deadline_days_annual: int = 90
+    deadline_days_quarterly: int = 45
+    deadline_days_monthly: int = 20
+
+    def deadline_days(self, frequency: str) -> int:
+        return getattr(self, f"deadline_days_{frequency}")
+
+
+@dataclass(frozen=True)
 class Progress:
     base_year: int = 2020
     on_track: float = 0.95
@@ -85,6 +95,7 @@ class Settings:
     paths: Paths
     server: Server
     etl: Etl
+    quality: Quality
     progress: Progress
     index: Index
 
@@ -154,7 +165,7 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     for name, value in environ.items():
         if not name.startswith("DEM_") or name in SHORT_ENV:
             continue
-        for section in ("paths", "server", "etl", "progress", "index"):
+        for section in ("paths", "server", "etl", "quality", "progress", "index"):
             prefix = f"DEM_{section.upper()}_"
             if name.startswith(prefix):
                 sections.setdefault(section, {})[name[len(prefix):].lower()] = value

@@ -65,7 +65,7 @@ def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, report) -> Quality:
                    revisions=revisions, outliers=_by_level(outliers, cat), reconciliation=_by_level(recon, cat),
                    rejected=_rejected(con, cat, scope, since, include_unknown=not report.is_league),
                    synthetic=bool(revisions["synthetic"].any()) if len(revisions) else False,
-                   deadline_days=dict(engine.DEADLINE_DAYS))
+                   deadline_days=engine.deadline_days())
 
 
 def _by_level(frame: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
