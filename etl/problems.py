@@ -55,10 +55,12 @@ RULES: dict[str, tuple[str, str, str]] = {
                        "cumulative values cannot fall"),
     "not_reported": (WARNING, "{shown}表示未报送，已跳过", "{shown_en} means not reported; skipped"),
     "duplicate_row": (WARNING, "与第{detail}行完全相同，只计一次", "identical to line {detail}; counted once"),
-    "yoy_change": (WARNING, "数值{value}较上年同期（{detail}）变动{change}，超过预警阈值{threshold}，请核实",
-                   "value {value} changed {change} from last year ({detail}), beyond the {threshold} threshold; please check"),
-    "reconciliation": (WARNING, "盟市数值{value}与所辖旗县合计{detail}相差{change}，超过容差{threshold}",
-                       "league value {value} differs from the sum of its counties {detail} by {change}, beyond {threshold}"),
+    "yoy_change": (WARNING, "数值{value_text}较上年同期（{detail}）变动{change}，超过预警阈值{threshold}，请核实",
+                   "value {value_text_en} changed {change} from last year ({detail}), beyond the {threshold} threshold; "
+                   "please check"),
+    "reconciliation": (WARNING, "盟市数值{value_text}与所辖旗县合计{detail}相差{change}，超过容差{threshold}",
+                       "league value {value_text_en} differs from the sum of its counties {detail} by {change}, "
+                       "beyond {threshold}"),
 }
 
 

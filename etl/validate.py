@@ -266,7 +266,7 @@ def _fmt(x: float) -> str:
     return f"{x:,.6g}" if abs(x) >= 1e6 else f"{x:.6g}"
 
 
-def _params(rule: str, row: pd.Series, cat: Catalogue, limits: Thresholds) -> dict:
+def _params(rule: str, row: pd.Series, cat: Catalogue, limits: Thresholds, raw: str = "") -> dict:
     code = row["indicator_code"]
     if rule == "derived_indicator":
         inputs = cat.indicator(code).inputs
@@ -296,12 +296,18 @@ def _params(rule: str, row: pd.Series, cat: Catalogue, limits: Thresholds) -> di
         year, before, from_value, after, to_value = row["_ytd_breaks"]
         return {"detail": f"{year}年{before}月", "detail_en": f"{year}-{before:02d}", "later": f"{year}年{after}月",
                 "later_en": f"{year}-{after:02d}", "from_value": _fmt(from_value), "to_value": _fmt(to_value)}
-    if rule == "yoy_change":
-        return {"detail": _fmt(row["_prev_value"]), "change": f"{row['_yoy_change']:+.1%}",
-                "threshold": f"±{limits.yoy_warning_ratio:.0%}"}
-    if rule == "reconciliation":
-        return {"detail": _fmt(row["_recon_sum"]), "change": f"{row['_recon_gap']:+.2%}",
-                "threshold": f"±{limits.reconciliation_tolerance:.0%}"}
+    if rule in ("yoy_change", "reconciliation"):
+        # compared in the catalogue unit: say so when the file used another one (487619 万元 = 48.76 亿元)
+        unit, submitted = row["catalogue_unit"], row["unit_submitted"]
+        shown = _fmt(row["value"])
+        same = not submitted or submitted == unit
+        value_text = f"{shown} {unit}" if same else f"{raw} {submitted}（= {shown} {unit}）"
+        value_text_en = f"{shown} {unit}" if same else f"{raw} {submitted} (= {shown} {unit})"
+        other, gap, limit = (("_prev_value", "_yoy_change", limits.yoy_warning_ratio) if rule == "yoy_change"
+                             else ("_recon_sum", "_recon_gap", limits.reconciliation_tolerance))
+        return {"value_text": value_text, "value_text_en": value_text_en, "detail": f"{_fmt(row[other])} {unit}",
+                "change": f"{row[gap]:+.1%}" if rule == "yoy_change" else f"{row[gap]:+.2%}",
+                "threshold": f"±{limit:.0%}"}
     return {}
 
 
@@ -335,7 +341,7 @@ def _problems(failed: pd.DataFrame, d: pd.DataFrame, table: LongTable, file: str
         value = raw.at[index, field if field != "indicator" else "indicator"]
         if rule == "unit_mismatch" and bool(row["had_percent"]):
             value = raw.at[index, "value"]
-        out.append(P.make(rule, file, int(row["line"]), column, value, **_params(rule, row, cat, limits)))
+        out.append(P.make(rule, file, int(row["line"]), column, value, **_params(rule, row, cat, limits, str(value))))
     return out, counts
 
 
