@@ -251,7 +251,7 @@ def prepare(frame: pd.DataFrame, cat: Catalogue, current: pd.DataFrame) -> pd.Da
 def _failed(schema: pa.DataFrameSchema, d: pd.DataFrame) -> pd.DataFrame:
     """(rule, index) of every failing row, from pandera's lazy failure cases."""
     try:
-        schema.validate(d, lazy=True)
+        schema.validate(d, lazy=True, inplace=True)  # read-only checks: no copy of a million-row frame
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
         crashed = fc[fc["index"].isna()]
