@@ -33,10 +33,10 @@ def median_ms(func, repeat: int = 30) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", type=Path, default=None)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     db = args.db
     if db is None:
         db = Path(tempfile.mkdtemp()) / "demo.duckdb"

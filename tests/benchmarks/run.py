@@ -1,4 +1,5 @@
-"""`make bench`: the ETL load benchmark at 250 000, 1 000 000 and 4 000 000 rows.
+"""`make bench`: the ETL load benchmark at 250 000, 1 000 000 and 4 000 000 rows, then the indicator engine,
+dashboard-callback and report benchmarks (engine_bench.py, dashboard_bench.py, report_bench.py).
 
 For each size: generate a valid long-layout submission, then in the same run measure (a) DuckDB's bare
 read_csv of the file into a table and (b) the ETL load of it (etl.pipeline.load_files into an empty warehouse),
@@ -96,6 +97,11 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    # the indicator engine's API calls and the derived-layer refresh (tests/benchmarks/engine_bench.py)
+    import engine_bench  # noqa: E402
+
+    print("\n── indicator engine ──")
+    engine_bench.main([])
     # the dashboard callbacks and first page renders (tests/benchmarks/dashboard_bench.py)
     import dashboard_bench  # noqa: E402
 
