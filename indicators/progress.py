@@ -120,7 +120,8 @@ def progress(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Progr
 
 def compute(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Progress,
             regions: Sequence[str] = (), indicators: Sequence[str] = (), level: str | None = None) -> pd.DataFrame:
-    frame = values(con, indicators, regions, level=level, years=(0, year))
+    # the method looks at the base year onwards: a series that stopped before it has nothing to assess
+    frame = values(con, indicators, regions, level=level, years=(min(p.base_year, year), year))
     frame = frame[frame["complete"]]
     if frame.empty:
         return pd.DataFrame()

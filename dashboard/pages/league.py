@@ -73,42 +73,56 @@ def league_links(current: str | None, lang: str) -> html.Nav:
 
 
 def profile(league: str, year: int, lang: str) -> pd.DataFrame:
-    """One row per indicator: the league's latest value up to `year` and its context in that year."""
+    """One row per indicator: the league's latest value up to `year` and its context in that year.
+    Computed frame-wise (one groupby per column, not one filter per indicator): this is a callback."""
     cat = data.catalogue()
     leagues = data.values((), (), (), "league", "annual", (0, year))
     leagues = leagues[leagues["complete"]]
     region = data.values((), (REGION,), (), "region", "annual", (0, year))
     mine = leagues[leagues["region_code"] == league].sort_values("year")
     latest = mine.groupby("indicator_code").tail(1).set_index("indicator_code")
+    context = _context(league, latest, leagues, region)
     progress = data.progress(year, (league,))
     progress = progress.set_index("indicator_code") if len(progress) else pd.DataFrame()
     span = list(range(int(leagues["year"].min()), year + 1)) if len(leagues) else []
+    trends = mine.pivot_table(index="indicator_code", columns="year", values="value", aggfunc="first").reindex(
+        columns=span) if len(mine) else pd.DataFrame()
     rows = []
     for ind in cat.indicators.values():
         if "league" not in ind.levels:
             continue
-        row = {"indicator_code": ind.code, "chapter": ind.chapter, "indicator_name": ind.name(lang), "unit": ind.unit}
-        series = mine[mine["indicator_code"] == ind.code].set_index("year")["value"].reindex(span)
-        row["trend"] = spark_text(list(series.astype(float)))
+        row = {"indicator_code": ind.code, "chapter": ind.chapter, "indicator_name": ind.name(lang), "unit": ind.unit,
+               "trend": spark_text([float(v) for v in trends.loc[ind.code]] if ind.code in trends.index else
+                                   [math.nan] * len(span))}
         if ind.code in latest.index:
-            row.update(_context(ind, latest.loc[ind.code], leagues, region, lang))
+            fact, ctx = latest.loc[ind.code], context.loc[ind.code]
+            row.update({"value": c.fmt(fact["value"], ind.decimals), "year": int(fact["year"]),
+                        "period": str(fact["period"]),
+                        "region_value": c.fmt(ctx["region_value"], ind.decimals) if pd.notna(ctx["region_value"])
+                        else "—",
+                        "league_average": c.fmt(ctx["average"], ind.decimals),
+                        "rank": t("rank_of", lang).format(rank=int(ctx["rank"]), n=int(ctx["n"])),
+                        "kind": t(fact["status"], lang) + (" · " + t("synthetic_mark", lang) if fact["synthetic"]
+                                                           else "")})
         if ind.code in progress.index:
             row.update(_target(progress.loc[ind.code], lang))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _context(ind, fact: pd.Series, leagues: pd.DataFrame, region: pd.DataFrame, lang: str) -> dict:
-    y = int(fact["year"])
-    peers = leagues[(leagues["indicator_code"] == ind.code) & (leagues["year"] == y)]
-    rank = peers["value"].rank(ascending=ind.polarity == "lower_is_better", method="min")[
-        peers["region_code"] == fact["region_code"]]
-    own = region[(region["indicator_code"] == ind.code) & (region["year"] == y)]["value"]
-    return {"value": c.fmt(fact["value"], ind.decimals), "year": y, "period": str(fact["period"]),
-            "region_value": c.fmt(own.iloc[0], ind.decimals) if len(own) else "—",
-            "league_average": c.fmt(peers["value"].mean(), ind.decimals),
-            "rank": t("rank_of", lang).format(rank=int(rank.iloc[0]), n=len(peers)) if len(rank) else "—",
-            "kind": t(fact["status"], lang) + (" · " + t("synthetic_mark", lang) if fact["synthetic"] else "")}
+def _context(league: str, latest: pd.DataFrame, leagues: pd.DataFrame, region: pd.DataFrame) -> pd.DataFrame:
+    """Per indicator, in the year of the league's latest value: its rank among the leagues reporting that year
+    (1 = best, by polarity), how many reported, their average, and the region's value."""
+    cat = data.catalogue()
+    when = latest["year"].rename("year").reset_index()
+    peers = leagues.merge(when, on=["indicator_code", "year"])
+    lower = peers["indicator_code"].map(lambda code: cat.indicator(code).polarity == "lower_is_better")
+    peers = peers.assign(key=peers["value"].where(lower, -peers["value"]))
+    peers["rank"] = peers.groupby("indicator_code")["key"].rank(method="min")
+    stats = peers.groupby("indicator_code").agg(n=("value", "size"), average=("value", "mean"))
+    stats["rank"] = peers[peers["region_code"] == league].set_index("indicator_code")["rank"]
+    own = region.merge(when, on=["indicator_code", "year"]).set_index("indicator_code")["value"]
+    return stats.assign(region_value=own.reindex(stats.index))
 
 
 def _target(p: pd.Series, lang: str) -> dict:
