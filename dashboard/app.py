@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 PAGE_MODULES = ("overview", "map", "league", "indicator", "chapter", "index", "quality", "catalogue", "not_found_404")
 
 
-def create_app(settings: Settings | None = None, db: Path | None = None) -> dash.Dash:
+def create_app(settings: Settings | None = None, db: Path | None = None, warm: bool = False) -> dash.Dash:
     """Build the app for a warehouse. One app per process: pages register their callbacks globally."""
     data.configure(settings, db)
     app = dash.Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(HERE / "assets"),
@@ -36,6 +36,9 @@ def create_app(settings: Settings | None = None, db: Path | None = None) -> dash
         dash.page_registry[module.__name__].setdefault("layout", module.layout)
     app.layout = html.Div([dash.page_container])
     _geo_route(app)
+    _status_route(app)
+    if warm:
+        data.start_warming()
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = 86400
     return app
 
@@ -50,6 +53,17 @@ def _geo_route(app: dash.Dash) -> None:
             abort(404)
         return send_file(project_root() / "data" / "geo" / GEO[level], mimetype="application/geo+json",
                          max_age=86400)
+
+
+def _status_route(app: dash.Dash) -> None:
+    """A health check for nginx, systemd and the benchmark: which warehouse is served, when it was published,
+    and whether the common views are already cached."""
+
+    @app.server.route(app.config.routes_pathname_prefix + "_dem/status")
+    def status():
+        ok = data.available()
+        return {"warehouse": str(data.settings().paths.warehouse), "available": ok,
+                "published_at": data.published_at() if ok else None, "warm": data.warm()}
 
 
 def geo_url(level: str) -> str:

@@ -9,7 +9,9 @@ read-only (figure builders copy before they change anything).
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -112,6 +114,62 @@ def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     return wrapper
+
+
+# ── warming: compute the common views in the background after each publish ──────────────────────────
+
+_warmers: list[Callable[[], list[Callable[[], Any]]]] = []
+
+
+def warm_with(tasks: Callable[[], list[Callable[[], Any]]]) -> None:
+    """Register a page's common views (a function returning zero-argument calls of its memoised builders)."""
+    _warmers.append(tasks)
+
+
+class _Warmth:
+    identity: tuple[int, int] | None = None  # the warehouse whose common views are in the cache
+    thread: threading.Thread | None = None
+
+
+def warm() -> bool:
+    """True when the common views of the current warehouse are cached."""
+    try:
+        return _Warmth.identity == identity()
+    except DataError:
+        return False
+
+
+def _warm_once() -> None:
+    target = identity()
+    for tasks in list(_warmers):
+        for task in tasks():
+            if identity() != target:
+                return  # a newer publish: start over with it
+            try:
+                task()
+            except Exception as exc:  # a view that fails is reported when someone opens it, not here
+                logging.getLogger("dem.dashboard").warning("warming %s failed: %s", task, exc)
+    _Warmth.identity = target
+
+
+def start_warming(poll_seconds: float = 2.0) -> None:
+    """A daemon thread per process: whenever a new warehouse is published, build the views people open first
+    (every year of the overview and the index, the league profiles of the latest year), so that the first
+    request after a load is answered from the cache. It only reads, through the same read-only connection."""
+    if _Warmth.thread is not None:
+        return
+
+    def loop() -> None:
+        while True:
+            try:
+                if not warm():
+                    _warm_once()
+            except DataError:
+                pass  # no warehouse yet
+            time.sleep(poll_seconds)
+
+    _Warmth.thread = threading.Thread(target=loop, name="dem-warm", daemon=True)
+    _Warmth.thread.start()
 
 
 def available() -> bool:

@@ -38,6 +38,6 @@ def run(settings: Settings, dev: bool = False, threads: int = 4) -> None:
     if dev:
         from dashboard.app import create_app
 
-        create_app(settings).run(host=settings.server.host, port=settings.server.port, debug=True)
+        create_app(settings, warm=True).run(host=settings.server.host, port=settings.server.port, debug=True)
         return
     Gunicorn(settings, options(settings, threads)).run()

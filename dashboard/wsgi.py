@@ -12,4 +12,4 @@ def create(settings: Settings | None = None, db: str | Path | None = None):
     """The Flask server of a new dashboard app (called in each worker, after the fork)."""
     from dashboard.app import create_app
 
-    return create_app(settings, Path(db) if db else None).server
+    return create_app(settings, Path(db) if db else None, warm=True).server

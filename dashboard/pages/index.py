@@ -79,3 +79,13 @@ def view(year: int, weights: tuple, lang: str):
 
 
 sync_url(ids.INDEX_YEAR, ids.weight(ALL))
+
+
+def _default_weights() -> tuple:
+    """The sliders' starting values, as the callback receives them (chapter order of the layout)."""
+    defaults = data.settings().index.chapter_weights
+    return tuple((n, float(defaults[n])) for n in chapters())
+
+
+data.warm_with(lambda: [lambda y=y, lang=lang: view(y, _default_weights(), lang) for y in data.data_years()
+                        for lang in ("zh", "en")])

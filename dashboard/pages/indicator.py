@@ -142,11 +142,17 @@ def csv_frame(code: str, leagues: list[str], lang: str) -> pd.DataFrame:
 def update(tab, leagues, year, pathname, lang):
     lang, code = lang_of(lang), pathname.rstrip("/").rsplit("/", 1)[-1]
     leagues = list(leagues or [])
+    return tab_view(tab, code, tuple(leagues), int(year) if tab == "map" else 0, lang)  # only the map has a year
+
+
+@data.memo
+def tab_view(tab: str, code: str, leagues: tuple, year: int, lang: str):
+    """One tab's content, memoised per warehouse (a tab seen before comes from the cache)."""
     if tab == "map":
-        return map_tab(code, int(year), lang)
+        return map_tab(code, year, lang)
     if tab == "table":
-        return table_tab(code, leagues, lang)
-    return chart(code, leagues, lang)
+        return table_tab(code, list(leagues), lang)
+    return chart(code, list(leagues), lang)
 
 
 @dash.callback(Output(ids.DOWNLOAD, "data"), Input(ids.DOWNLOAD_BUTTON, "n_clicks"), State(ids.INDICATOR_LEAGUES, "value"),

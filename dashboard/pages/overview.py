@@ -113,3 +113,5 @@ def view(year: int, lang: str):
 
 sync_url(ids.OVERVIEW_YEAR)
 downloads.register("overview", ids.OVERVIEW_YEAR)
+data.warm_with(lambda: [lambda y=y, lang=lang: (view(y, lang), cards(y, lang)) for y in data.data_years()
+                        for lang in ("zh", "en")])
