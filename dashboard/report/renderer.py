@@ -62,6 +62,9 @@ def _kaleido(**kwargs):
     images to bound the page's memory in long runs (`dem report all`)."""
     import kaleido
 
+    if not hasattr(kaleido.Kaleido, "_return_kaleido_tab"):  # another kaleido version: the plain, slower path
+        return kaleido.Kaleido(**kwargs)
+
     class Kaleido(kaleido.Kaleido):
         async def _return_kaleido_tab(self, tab) -> None:
             tab.renders = getattr(tab, "renders", 0) + 1
