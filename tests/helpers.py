@@ -70,6 +70,15 @@ def make_warehouse(tmp_path: Path, files: Iterable[Path] = (), partial: bool = F
     return db
 
 
+def revised_warehouse(tmp_path: Path, note: str = "核实后", synthetic: str = "否") -> Path:
+    """The good fixture, then a revision of Hohhot's 2023 GDP (3850 亿元, source 统计局) with `note`: a warehouse
+    whose current value has an earlier vintage."""
+    revision = tmp_path / "revision.csv"
+    revision.write_text("指标代码,地区,统计期,数值,计量单位,备注,数据来源,示例数据\n"
+                        f"CX-01,呼市,2023年,3850,亿元,{note},统计局,{synthetic}\n", encoding="utf-8")
+    return make_warehouse(tmp_path, files=[SUBMISSIONS / "good" / "long-utf8-en-formA-plain-lf.csv", revision])
+
+
 def dem_env(db: Path, today: str = TODAY, **extra: str) -> dict[str, str]:
     """Environment for a `dem` run against `db`: pinned clock, every writable path beside the warehouse."""
     base = db.parent

@@ -6,20 +6,16 @@ import csv
 import io
 
 import pytest
-from helpers import SUBMISSIONS, make_warehouse, run_dem
+from helpers import revised_warehouse, run_dem
 
 REQUIRED = ["indicator_code", "indicator_name", "region_code", "region_name", "period", "value", "unit", "synthetic",
             "source", "batch_id"]
-HEAD = "指标代码,地区,统计期,数值,计量单位,备注,数据来源,示例数据\n"
 
 
 @pytest.fixture(scope="module")
 def two_vintages(tmp_path_factory):
     """The good fixture, then a revision of Hohhot's GDP with a note, a source and the synthetic flag."""
-    tmp = tmp_path_factory.mktemp("export")
-    revision = tmp / "revision.csv"
-    revision.write_text(HEAD + "CX-01,呼市,2023年,3850,亿元,=1+1 核实后,统计局,是\n", encoding="utf-8")
-    return make_warehouse(tmp, files=[SUBMISSIONS / "good" / "long-utf8-en-formA-plain-lf.csv", revision])
+    return revised_warehouse(tmp_path_factory.mktemp("export"), note="=1+1 核实后", synthetic="是")
 
 
 def _export(db, tmp_path, *args) -> tuple[bytes, list[dict]]:

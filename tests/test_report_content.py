@@ -8,15 +8,13 @@ import subprocess
 from datetime import date
 
 import pytest
-from helpers import SUBMISSIONS, make_warehouse
+from helpers import revised_warehouse
 
 from dashboard.report import document, methods, quality, renderer, tables
 from dashboard.report.build import read_reports, resolve_settings
 from dashboard.report.content import ReportSpec, period_zh
 from dashboard.report.wrap import wrap
 from indicators.catalogue import default_catalogue
-
-HEAD = "指标代码,地区,统计期,数值,计量单位,备注,数据来源,示例数据\n"
 
 
 @pytest.mark.parametrize("spec,frequency,period", [
@@ -78,10 +76,7 @@ def test_the_methods_annex_states_the_parameters_actually_used():
 @pytest.fixture(scope="module")
 def revised(tmp_path_factory):
     """The good fixture, then Hohhot's GDP revised (a second vintage) — a warehouse with one revision."""
-    tmp = tmp_path_factory.mktemp("revised")
-    revision = tmp / "revision.csv"
-    revision.write_text(HEAD + "CX-01,呼市,2023年,3850,亿元,核实后,统计局,否\n", encoding="utf-8")
-    return make_warehouse(tmp, files=[SUBMISSIONS / "good" / "long-utf8-en-formA-plain-lf.csv", revision])
+    return revised_warehouse(tmp_path_factory.mktemp("revised"))
 
 
 def test_quality_annex_lists_the_revision_since_the_last_report_and_the_missing_leagues(revised):
