@@ -9,6 +9,7 @@ read-only (figure builders copy before they change anything).
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -150,11 +151,15 @@ def _warm_once() -> None:
             except Exception as exc:  # a view that fails is reported when someone opens it, not here
                 logging.getLogger("dem.dashboard").warning("warming %s failed: %s", task, exc)
     _Warmth.identity = target
+    # The cache now holds many long-lived objects; move them out of the collector's generations so that a full
+    # collection during a request does not scan them all (such pauses were the slowest responses).
+    gc.collect()
+    gc.freeze()
 
 
 def start_warming(poll_seconds: float = 2.0) -> None:
     """A daemon thread per process: whenever a new warehouse is published, build the views people open first
-    (every year of the overview and the index, the league profiles of the latest year), so that the first
+    (every year of the overview, the index, the map and the league profiles), so that the first
     request after a load is answered from the cache. It only reads, through the same read-only connection."""
     if _Warmth.thread is not None:
         return

@@ -197,5 +197,5 @@ def explain_cell(cells, league, lang):
 
 sync_url(ids.LEAGUE_YEAR, ids.LEAGUE_COUNTY)
 downloads.register("league", ids.LEAGUE_YEAR)
-data.warm_with(lambda: [lambda r=r.code: view(r, data.default_year(), "zh")
+data.warm_with(lambda: [lambda r=r.code, y=y: view(r, y, "zh") for y in reversed(data.data_years())
                         for r in data.catalogue().regions.leagues()])

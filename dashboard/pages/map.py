@@ -79,9 +79,14 @@ def update_levels(code, level, lang):
                Input(ids.MAP_INDICATOR, "value"), Input(ids.MAP_LEVEL, "value"), Input(ids.MAP_YEAR, "value"),
                State(ids.LANG, "data"))
 def update(code, level, year, lang):
-    lang = lang_of(lang)
+    return view(code, level, int(year), lang_of(lang))
+
+
+@data.memo
+def view(code: str, level: str, year: int, lang: str):
+    """The map figure and its title, memoised per warehouse."""
     ind = data.catalogue().indicator(code)
-    frame, ranks = map_frame(code, level, int(year), lang)
+    frame, ranks = map_frame(code, level, year, lang)
     title = f"{ind.name(lang)} · {year} · {t('leagues' if level == 'league' else 'counties', lang)}"
     fig = choropleth(frame, level, ind.unit, lang, title=title, height=560, ranks=ranks, geojson_url=geo_url(level))
     return fig, title
@@ -98,3 +103,5 @@ def explain_click(click, code, year, lang):
 
 
 sync_url(ids.MAP_INDICATOR, ids.MAP_LEVEL, ids.MAP_YEAR)
+data.warm_with(lambda: [lambda y=y, level=level: view(DEFAULT_INDICATOR, level, y, "zh")
+                        for y in data.data_years() for level in levels_of(DEFAULT_INDICATOR)])
