@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import socket
 import statistics
 import subprocess
@@ -25,9 +24,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import demo_warehouse  # noqa: E402 — this folder is on sys.path when benchmarks run
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-ENV = {**os.environ, "DEM_TODAY": "2026-11-27"}
+ENV = demo_warehouse.ENV
 YEARS = [2019, 2020, 2021, 2022, 2023, 2024]
 GOAL_P95_MS, GOAL_RENDER_S, GOAL_BYTES = 80, 2.0, 1_000_000
 READY = {"/": "#overview-cards .card .value", "/map": "#map-graph .js-plotly-plot canvas",
@@ -228,10 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="dem-dash-bench-") as tmp:
         db = args.db
         if db is None:
-            db = Path(tmp) / "demo.duckdb"
-            dem = Path(sys.executable).with_name("dem")
-            subprocess.run([str(dem), "demo", "build", "--db", str(db), "--out", str(Path(tmp) / "files")], env=ENV,
-                           check=True, capture_output=True)
+            db = demo_warehouse.build(Path(tmp) / "demo.duckdb")
         print(f"Dashboard benchmark on {db} ({db.stat().st_size / 2**20:.1f} MB), {args.repeat} calls per callback")
         process, url = serve(db)
         try:

@@ -97,16 +97,16 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    # the indicator engine's API calls and the derived-layer refresh (tests/benchmarks/engine_bench.py)
-    import engine_bench  # noqa: E402
-
-    print("\n── indicator engine ──")
-    engine_bench.main([])
-    # the dashboard callbacks and first page renders (tests/benchmarks/dashboard_bench.py)
     import dashboard_bench  # noqa: E402
-
-    dashboard_bench.main([])
-    # the monitoring bulletins: region, one league, all 12 leagues (tests/benchmarks/report_bench.py)
+    import demo_warehouse  # noqa: E402
+    import engine_bench  # noqa: E402
     import report_bench  # noqa: E402
 
-    report_bench.main([])
+    with tempfile.TemporaryDirectory(prefix="dem-bench-demo-") as tmp:  # one demo warehouse for the three
+        db = str(demo_warehouse.build(Path(tmp) / "demo.duckdb"))
+        print("\n── indicator engine (tests/benchmarks/engine_bench.py) ──")
+        engine_bench.main(["--db", db])
+        print("\n── dashboard callbacks and first renders (tests/benchmarks/dashboard_bench.py) ──")
+        dashboard_bench.main(["--db", db])
+        print("\n── monitoring bulletins: region, one league, all 12 (tests/benchmarks/report_bench.py) ──")
+        report_bench.main(["--db", db])
