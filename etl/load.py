@@ -91,40 +91,46 @@ def record_rejection(con: duckdb.DuckDBPyConnection, info: BatchInfo, problems: 
     return batch_id
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, rows: pd.DataFrame,
-               problems: list[Problem]) -> tuple[int, dict[str, int]]:
-    """All or nothing: the batch row, its observations (new vintages) and its problems in one transaction."""
-    incoming = rows[OBSERVATION_COLUMNS].drop_duplicates(["indicator_code", "region_code", "period"])
+def load_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, rows: pd.DataFrame, problems: list[Problem],
+               all_new: bool = False) -> tuple[int, dict[str, int]]:
+    """All or nothing: the batch row, its observations (new vintages) and its problems in one transaction.
+    `rows` hold one row per key. all_new: the caller knows the warehouse has no current value for any of
+    them (a first load), so nothing needs comparing."""
     # handed over as Arrow: DuckDB scans it in parallel without looking at a Python object per cell
-    incoming = pa.Table.from_pandas(incoming, preserve_index=False)
+    incoming = pa.Table.from_pandas(rows[OBSERVATION_COLUMNS], preserve_index=False)
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("_incoming", incoming)
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE _classified AS
-            SELECT i.*,
-                   CASE WHEN c.value IS NULL THEN 'new'
-                        WHEN c.value = i.value AND c.synthetic = i.synthetic
-                             AND c.source IS NOT DISTINCT FROM i.source AND c.note IS NOT DISTINCT FROM i.note
-                        THEN 'unchanged' ELSE 'revised' END AS change
-            FROM _incoming i
-            LEFT JOIN current_observations c USING (indicator_code, region_code, period)""")
-        con.unregister("_incoming")
-        counts = dict(con.execute("SELECT change, count(*) FROM _classified GROUP BY change").fetchall())
+        if all_new:
+            source, counts = "_incoming", {"new": incoming.num_rows} if incoming.num_rows else {}
+        else:
+            con.execute("""
+                CREATE OR REPLACE TEMP TABLE _classified AS
+                SELECT i.*,
+                       CASE WHEN c.value IS NULL THEN 'new'
+                            WHEN c.value = i.value AND c.synthetic = i.synthetic
+                                 AND c.source IS NOT DISTINCT FROM i.source AND c.note IS NOT DISTINCT FROM i.note
+                            THEN 'unchanged' ELSE 'revised' END AS change
+                FROM _incoming i
+                LEFT JOIN current_observations c USING (indicator_code, region_code, period)""")
+            source = "(SELECT * FROM _classified WHERE change IN ('new', 'revised'))"
+            counts = dict(con.execute("SELECT change, count(*) FROM _classified GROUP BY change").fetchall())
         batch_id = _insert_batch(con, info, counts)
-        con.execute("""
-            UPDATE observations AS o SET superseded_by = ?
-            FROM _classified AS k
-            WHERE k.change = 'revised' AND o.superseded_by IS NULL AND o.indicator_code = k.indicator_code
-              AND o.region_code = k.region_code AND o.period = k.period""", [batch_id])
-        con.execute("""
+        if counts.get("revised"):
+            con.execute("""
+                UPDATE observations AS o SET superseded_by = ?
+                FROM _classified AS k
+                WHERE k.change = 'revised' AND o.superseded_by IS NULL AND o.indicator_code = k.indicator_code
+                  AND o.region_code = k.region_code AND o.period = k.period""", [batch_id])
+        con.execute(f"""
             INSERT INTO observations (indicator_code, region_code, period, year, sub, value, unit_submitted, note,
                                       source, synthetic, batch_id, line, superseded_by)
             SELECT indicator_code, region_code, period, year, sub, value, unit_submitted, note, source, synthetic,
                    ?, line, NULL
-            FROM _classified WHERE change IN ('new', 'revised')""", [batch_id])
+            FROM {source}""", [batch_id])
         _insert_problems(con, batch_id, problems)
-        con.execute("DROP TABLE _classified")
+        con.unregister("_incoming")
+        con.execute("DROP TABLE IF EXISTS _classified")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

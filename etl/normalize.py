@@ -25,6 +25,8 @@ NOT_REPORTED = {"", "-", "--", "—", "——", "…", "……", "...", "/", "na
 # compared after the same NFKC folding as the cell: '……' folds to '......', '－' to '-'
 NOT_REPORTED_FOLDED = sorted({unicodedata.normalize("NFKC", m).casefold() for m in NOT_REPORTED})
 VALUE_STATES = ["ok", "missing", "bad"]
+FREQUENCIES = ["annual", "quarterly", "monthly"]
+UNIT_STATES = ["ok", "unknown", "incompatible"]
 TRUE_TEXT = {"1", "true", "yes", "y", "是", "示例", "合成", "synthetic", "t"}
 
 
@@ -33,17 +35,30 @@ def _nfkc(text: str) -> str:
 
 
 def _factorize(series: pd.Series) -> tuple[np.ndarray, list]:
-    """(one code per row, the distinct texts): work is done per distinct text, then broadcast by code."""
-    codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=False)
-    return codes, list(uniques)
+    """(one code per row, the distinct texts): work is done per distinct text, then broadcast by code.
+    Arrow's dictionary encoding, straight on the column's Arrow buffers."""
+    data = series.array
+    arrow = data.__arrow_array__() if hasattr(data, "__arrow_array__") else pa.array(data, type=pa.large_string())
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+    encoded = pc.dictionary_encode(arrow, null_encoding="encode")
+    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
 
 
-def _per_row(codes: np.ndarray, per_text: list, dtype: str = "str"):
-    """One result per distinct text → one per row, by a NumPy or Arrow take (no Python per row).
-    Text goes through Arrow: building a pandas string column from a million Python strings costs far more."""
-    if dtype == "str":
-        return pd.array(pa.array(per_text, type=pa.large_string()).take(pa.array(codes)), dtype="str")
-    return np.asarray(per_text, dtype=dtype)[codes] if len(per_text) else np.empty(0, dtype=dtype)
+def _per_row(codes: np.ndarray, per_text: list, dtype: str = "str", categories: list[str] | None = None):
+    """One result per distinct text → one per row, without Python per row. Text results become a categorical
+    column (the distinct results once, a small integer per row): a million-row string column would cost a string
+    copy per row and every comparison a string comparison. `categories` fixes them, so that two columns can be
+    compared (frequency against the catalogue's)."""
+    if dtype != "str":
+        return np.asarray(per_text, dtype=dtype)[codes] if len(per_text) else np.empty(0, dtype=dtype)
+    result_codes, distinct = pd.factorize(pd.Series(per_text, dtype=object), use_na_sentinel=True)
+    if categories is not None:
+        result_codes = pd.Index(categories).get_indexer(distinct)[result_codes] if len(distinct) else result_codes
+        distinct = categories
+    small = result_codes.astype("int8" if len(distinct) < 127 else "int32")
+    return pd.Categorical.from_codes(small[codes] if len(codes) else small[:0],
+                                     categories=pd.Index(list(distinct), dtype="str"), validate=False)
 
 
 def _indicator_lookup(cat: Catalogue) -> dict[str, str]:
@@ -65,7 +80,7 @@ def _resolve_region(cat: Catalogue, text: str) -> tuple[str | None, str, str]:
         return None, "unknown", ""
 
 
-def parse_numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+def parse_numbers(raw: pd.Series) -> tuple[np.ndarray, pd.Categorical, np.ndarray]:
     """Text → (value, state, had_percent). state: ok | missing (not reported) | bad.
     Stage 1 parses plain numbers; stage 2 folds full-width forms, drops thousands separators and a % sign.
     Infinity and NaN are not numbers a statistics office reports: '1e999' and 'inf' are bad."""
@@ -75,7 +90,7 @@ def parse_numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", copy=True)
     todo = np.flatnonzero(~np.isfinite(values))
     had_percent = np.zeros(len(raw), dtype=bool)
-    state = np.zeros(len(raw), dtype="int64")  # index into VALUE_STATES
+    state = np.zeros(len(raw), dtype="int8")  # index into VALUE_STATES
     if len(todo):
         sub = pa.array(raw.iloc[todo].to_numpy(dtype=object), type=pa.string())
         folded = pc.utf8_trim_whitespace(pc.utf8_normalize(sub, "NFKC"))
@@ -92,14 +107,12 @@ def parse_numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         missing = np.isin(lowered, NOT_REPORTED_FOLDED)
         state[todo[bad & ~missing]] = VALUE_STATES.index("bad")
         state[todo[bad & missing]] = VALUE_STATES.index("missing")
-    index = raw.index
-    return (pd.Series(values, index=index), pd.Series(_per_row(state, VALUE_STATES), index=index),
-            pd.Series(had_percent, index=index))
+    return values, pd.Categorical.from_codes(state, categories=pd.Index(VALUE_STATES, dtype="str")), had_percent
 
 
 def normalise(table: LongTable, cat: Catalogue) -> pd.DataFrame:
     f = table.frame
-    out = pd.DataFrame({"line": f["line"].to_numpy()}, index=f.index)
+    out: dict[str, object] = {"line": f["line"].to_numpy()}
 
     lookup = _indicator_lookup(cat)
     codes, texts = _factorize(f["indicator"])
@@ -117,28 +130,29 @@ def normalise(table: LongTable, cat: Catalogue) -> pd.DataFrame:
     periods = [parse_period(t) for t in texts]
     known = _per_row(codes, [p is not None for p in periods], bool)
     out["period"] = _per_row(codes, [p.code if p else None for p in periods])
-    out["frequency"] = _per_row(codes, [p.frequency if p else None for p in periods])
+    out["frequency"] = _per_row(codes, [p.frequency if p else None for p in periods], categories=FREQUENCIES)
     out["year"] = pd.arrays.IntegerArray(_per_row(codes, [p.year if p else 0 for p in periods], "int64"), ~known)
     out["sub"] = pd.arrays.IntegerArray(_per_row(codes, [p.sub if p else 0 for p in periods], "int64"), ~known)
     out["period_end"] = _per_row(codes, [p.end if p else None for p in periods], "datetime64[s]")
 
-    value, state, had_percent = parse_numbers(f["value"])
-    out["value"], out["value_state"], out["had_percent"] = value, state, had_percent
+    out["value"], out["value_state"], out["had_percent"] = parse_numbers(f["value"])
     _apply_units(out, f["unit"], cat)
     out["note"] = f["note"].array
     out["source"] = f["source"].array
     codes, texts = _factorize(f["synthetic"])
     out["synthetic"] = _per_row(codes, [_nfkc(t).casefold() in TRUE_TEXT for t in texts], bool)
-    return out
+    return pd.DataFrame(out, index=f.index, copy=False)
 
 
-def _apply_units(out: pd.DataFrame, unit_raw: pd.Series, cat: Catalogue) -> None:
+def _apply_units(out: dict, unit_raw: pd.Series, cat: Catalogue) -> None:
     """Convert values given in another unit of the same dimension; record unknown or incompatible units.
     A '%' sign on the value is a unit statement too: fine for % indicators, a mismatch elsewhere."""
     unit_codes, unit_texts = _factorize(unit_raw)
-    ind_codes, ind_uniques = pd.factorize(out["indicator_code"], sort=False, use_na_sentinel=False)
-    pair_codes, pairs = pd.factorize(unit_codes.astype("int64") * (len(ind_uniques) + 1) + ind_codes, sort=False)
-    n = len(ind_uniques) + 1
+    indicators: pd.Categorical = out["indicator_code"]
+    ind_uniques = [None, *indicators.categories]  # code -1 (unknown indicator) → position 0
+    n = len(ind_uniques)
+    pair_codes, pairs = pd.factorize(unit_codes.astype("int64") * n + (indicators.codes.astype("int64") + 1),
+                                     sort=False)
 
     def convert(unit: str, code: str | None) -> tuple[float, float, str, str]:
         """(multiplier, divisor, state, catalogue unit). value × multiplier ÷ divisor keeps 24049155 人 ÷ 10⁴ =
@@ -156,17 +170,22 @@ def _apply_units(out: pd.DataFrame, unit_raw: pd.Series, cat: Catalogue) -> None
         return source.factor, target.factor, "ok", target_name
 
     units = [_nfkc(unit_texts[p // n]) for p in pairs]
-    converted = [convert(unit, ind_uniques[p % n]) for unit, p in zip(units, pairs, strict=True)]
+    codes = [ind_uniques[p % n] for p in pairs]
+    converted = [convert(unit, code) for unit, code in zip(units, codes, strict=True)]
+    # a '%' on the value of an indicator measured in something else is a unit mismatch, whatever the unit column says
+    percent_elsewhere = out["had_percent"] & (indicators.codes >= 0)
+    percent_elsewhere &= _per_row(pair_codes, [c[3] != "%" for c in converted], bool)
+    submitted = units
+    if percent_elsewhere.any():  # split those rows off as pairs of their own: (…, '%') → incompatible
+        pair_codes = np.where(percent_elsewhere, pair_codes + len(pairs), pair_codes)
+        converted = converted + [(np.nan, 1.0, "incompatible", c[3]) for c in converted]
+        submitted = units + ["%"] * len(pairs)
     multiplier = _per_row(pair_codes, [c[0] for c in converted], "float64")
     divisor = _per_row(pair_codes, [c[1] for c in converted], "float64")
-    out["unit_state"] = _per_row(pair_codes, [c[2] for c in converted])
+    out["unit_state"] = _per_row(pair_codes, [c[2] for c in converted], categories=UNIT_STATES)
     out["catalogue_unit"] = _per_row(pair_codes, [c[3] for c in converted])
-    out["unit_submitted"] = _per_row(pair_codes, units)
-    is_percent_indicator = out["catalogue_unit"].eq("%").to_numpy()
-    percent_elsewhere = out["had_percent"].to_numpy() & ~is_percent_indicator & (out["indicator_code"].notna().to_numpy())
-    out.loc[percent_elsewhere, "unit_state"] = "incompatible"
-    out.loc[percent_elsewhere, "unit_submitted"] = "%"
+    out["unit_submitted"] = _per_row(pair_codes, submitted)
     scale = ~np.isnan(multiplier) & ((multiplier != 1.0) | (divisor != 1.0))
-    values = out["value"].to_numpy(dtype="float64", copy=True)
+    values = np.array(out["value"], dtype="float64", copy=True)
     values[scale] = values[scale] * multiplier[scale] / divisor[scale]
     out["value"] = values

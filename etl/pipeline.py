@@ -16,7 +16,14 @@ import pandas as pd
 
 from etl import problems as P
 from etl.layout import LongTable, to_long
-from etl.load import BatchInfo, load_batch, loaded_batch, record_rejection, rejected_before
+from etl.load import (
+    OBSERVATION_COLUMNS,
+    BatchInfo,
+    load_batch,
+    loaded_batch,
+    record_rejection,
+    rejected_before,
+)
 from etl.normalize import normalise
 from etl.read import FileRejected, SourceFile, read_sheet
 from etl.validate import Thresholds, validate
@@ -98,10 +105,12 @@ class Validated:
     frame: pd.DataFrame | None = None  # normalised rows with their validation columns
     bad_rows: pd.Series | None = None
     table: LongTable | None = None
+    overlaps_warehouse: bool = True  # False: the warehouse holds no current value any key of the file could have
 
 
 def _current(con: duckdb.DuckDBPyConnection | None, frame: pd.DataFrame) -> pd.DataFrame:
-    """Current warehouse values the cross-row rules need: same indicators, one year either side."""
+    """Current warehouse values the cross-row rules need: same indicators, one year either side. Every current
+    value a key of the file could replace is among them."""
     empty = pd.DataFrame(columns=["indicator_code", "region_code", "period", "year", "sub", "value"])
     codes = frame["indicator_code"].dropna().unique().tolist()
     years = frame["year"].dropna()
@@ -138,14 +147,15 @@ def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.Du
     result.layout = table.layout
     frame = normalise(table, cat)
     limits = Thresholds(today(), settings.etl.yoy_warning_ratio, settings.etl.reconciliation_tolerance)
-    prepared, problems, bad_rows, rule_counts = validate(table, frame, cat, _current(con, frame), limits, source.name,
+    current = _current(con, frame)
+    prepared, problems, bad_rows, rule_counts = validate(table, frame, cat, current, limits, source.name,
                                                          cap=settings.etl.max_errors_reported)
     result.problems, result.rule_counts = problems, rule_counts
     missing = prepared["value_state"].eq("missing") & ~bad_rows
     result.counts = {"rows": len(prepared), "not_reported": int(missing.sum()), "rejected": int(bad_rows.sum())}
     result.submitter_region = _submitter(cat, prepared["region_code"])
     result.synthetic = bool(prepared["synthetic"].any())
-    return Validated(result, source, prepared, bad_rows, table)
+    return Validated(result, source, prepared, bad_rows, table, overlaps_warehouse=not current.empty)
 
 
 def check_files(paths: list[Path], cat: Catalogue, settings: Settings) -> list[FileResult]:
@@ -178,10 +188,13 @@ def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Set
             r.batch_id = record_rejection(stage.con, _batch_info(v, REJECTED, r.headline()[1]), r.problems)
             stage.changed = True
         return r
-    keep = ~v.bad_rows & v.frame["value_state"].eq("ok")
+    # a repeated identical line (_same_as) is loaded once; lines with errors only under --partial, left out
+    keep = (~v.bad_rows & v.frame["value_state"].eq("ok") & v.frame["_same_as"].isna()).to_numpy()
     r.status = PARTIAL if r.errors else LOADED
-    rows = v.frame.loc[keep]
-    r.batch_id, changes = load_batch(stage.con, _batch_info(v, r.status, ""), rows, r.problems)
+    rows = v.frame[OBSERVATION_COLUMNS]
+    rows = rows if keep.all() else rows.loc[keep]
+    r.batch_id, changes = load_batch(stage.con, _batch_info(v, r.status, ""), rows, r.problems,
+                                     all_new=not v.overlaps_warehouse)
     r.counts.update({k: int(n) for k, n in changes.items()})
     stage.changed = True
     return r

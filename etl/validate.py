@@ -14,15 +14,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow
 
 from etl import problems as P
 from etl.layout import LongTable
+from etl.normalize import FREQUENCIES
 from indicators.catalogue import Catalogue
 
 LEVEL_ZH = {"region": "自治区", "league": "盟市", "county": "旗县"}
 FREQ_ZH = {"annual": "年度", "quarterly": "季度", "monthly": "月度"}
-KEY = ["indicator_code", "region_code", "period"]
 
 # rule → which submitted field the report's column and value come from
 RULE_FIELD = {
@@ -42,7 +41,7 @@ class Thresholds:
     reconciliation_tolerance: float = 0.01
 
 
-def _attributes(frame: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
+def _attributes(frame: pd.DataFrame, cat: Catalogue) -> dict[str, np.ndarray | pd.Categorical]:
     """Per-row catalogue attributes of the row's indicator (NaN, or False, where the indicator is unknown).
     Typed columns, not object ones: pandera looks for missing values in every column after every check."""
     inds = list(cat.indicators.values())
@@ -59,12 +58,12 @@ def _attributes(frame: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
     for name, values in attrs.items():
         if isinstance(values[0], bool):
             columns[name] = np.array(values + [False])[positions]
-        elif isinstance(values[0], str):
-            taken = pyarrow.array(values + [None], type=pyarrow.large_string()).take(pyarrow.array(positions))
-            columns[name] = pd.array(taken, dtype="str")
+        elif isinstance(values[0], str):  # the frequency: categorical like the file's, so the two compare
+            codes = pd.Index(FREQUENCIES).get_indexer(values + [None])
+            columns[name] = pd.Categorical.from_codes(codes[positions], categories=pd.Index(FREQUENCIES, dtype="str"))
         else:
             columns[name] = np.array(values + [np.nan], dtype="float64")[positions]
-    return pd.DataFrame(columns, index=frame.index)
+    return columns
 
 
 def _level_ok(d: pd.DataFrame) -> pd.Series:
@@ -129,120 +128,252 @@ def build_schemas(cat: Catalogue, limits: Thresholds) -> tuple[pa.DataFrameSchem
 
 
 # ── cross-row context ────────────────────────────────────────────────────────────────────────────────
+# The cross-row rules compare rows by key (indicator, region, period). Keys are packed into one int64 per row,
+# so that duplicates, last year's value, the month before and the league's counties are integer lookups:
+# key = ((indicator × n_regions + region) × n_years + year − first_year) × 17 + slot, where slot is 0 for a
+# year, 1–4 for a quarter and 5–16 for a month. Last year's key is key − 17; key // 17 is (indicator, region, year).
 
-def _add_duplicates(d: pd.DataFrame) -> None:
+SLOTS = 17
+FIRST_MONTH_SLOT = 5
+
+
+@dataclass
+class Keys:
+    """Packed keys of one set of rows (-1 where a part is unknown) with the parts they were packed from."""
+
+    key: np.ndarray
+    indicator: np.ndarray  # position in the catalogue, -1 unknown
+    region: np.ndarray  # position in the region list, -1 unknown
+    year: np.ndarray
+    sub: np.ndarray
+
+
+class KeyPacker:
+    def __init__(self, cat: Catalogue, first_year: int, last_year: int):
+        self.indicators = pd.Index([i.code for i in cat.indicators.values()], dtype="str")
+        self.regions = pd.Index([r.code for r in cat.regions.regions], dtype="str")
+        self.monthly = np.array([i.frequency == "monthly" for i in cat.indicators.values()] + [False])
+        self.first_year, self.n_years = first_year, last_year - first_year + 1
+
+    def positions(self, index: pd.Index, column: pd.Series) -> np.ndarray:
+        if isinstance(column.dtype, pd.CategoricalDtype):  # look up the few categories, not every row
+            codes = column.cat.codes.to_numpy()
+            looked_up = np.append(index.get_indexer(column.cat.categories), -1)
+            return looked_up[codes].astype("int64")
+        return index.get_indexer(column.astype("str")).astype("int64")
+
+    def pack(self, indicator_code: pd.Series, region_code: pd.Series, year: pd.Series, sub: pd.Series,
+             monthly: np.ndarray | None = None) -> Keys:
+        ind = self.positions(self.indicators, indicator_code)
+        reg = self.positions(self.regions, region_code)
+        y = year.to_numpy(dtype="float64", na_value=np.nan)
+        known = (ind >= 0) & (reg >= 0) & ~np.isnan(y)
+        y = np.where(known, y, self.first_year).astype("int64")
+        s = sub.to_numpy(dtype="float64", na_value=0).astype("int64")
+        is_monthly = self.monthly[ind] if monthly is None else monthly
+        slot = s + np.where(is_monthly & (s > 0), FIRST_MONTH_SLOT - 1, 0)
+        key = ((ind * len(self.regions) + reg) * self.n_years + (y - self.first_year)) * SLOTS + slot
+        return Keys(np.where(known, key, -1), ind, reg, y, s)
+
+    # the parts back from packed keys (of valid rows)
+    def indicator_of(self, key: np.ndarray) -> np.ndarray:
+        return key // (len(self.regions) * self.n_years * SLOTS)
+
+    def region_of(self, key: np.ndarray) -> np.ndarray:
+        return key // (self.n_years * SLOTS) % len(self.regions)
+
+    def year_of(self, key: np.ndarray) -> np.ndarray:
+        return self.first_year + key // SLOTS % self.n_years
+
+    @staticmethod
+    def sub_of(key: np.ndarray) -> np.ndarray:
+        slot = key % SLOTS
+        return np.where(slot >= FIRST_MONTH_SLOT, slot - FIRST_MONTH_SLOT + 1, slot)
+
+
+def _packer(d: pd.DataFrame, current: pd.DataFrame, cat: Catalogue) -> KeyPacker:
+    years = pd.concat([d["year"].dropna(), current["year"].dropna()]) if len(current) else d["year"].dropna()
+    first = int(years.min()) - 1 if len(years) else 2000
+    last = int(years.max()) + 1 if len(years) else 2000
+    return KeyPacker(cat, first, last)
+
+
+def _file_keys(d: pd.DataFrame, packer: KeyPacker) -> Keys:
+    """Keys of the file's rows. A period of the wrong frequency keeps its own slot (2023Q1 of a monthly
+    indicator is slot 1, not January), so it never meets the rows it was not meant to be."""
+    monthly = d["frequency"].eq("monthly").to_numpy()
+    keys = packer.pack(d["indicator_code"], d["region_code"], d["year"], d["sub"], monthly=monthly)
+    keys.key[~(d["period"].notna().to_numpy())] = -1
+    return keys
+
+
+@dataclass
+class Sorted:
+    """The file's rows with a complete key and a number, sorted by key (file order within a key)."""
+
+    rows: np.ndarray  # positions in d
+    key: np.ndarray
+    first: np.ndarray  # True on the first row of each key
+
+
+def _add_duplicates(d: pd.DataFrame, keys: Keys) -> Sorted:
     """Same key twice: identical value → warning on the later line; different value → error naming the first.
     Every line of a key with conflicting values is marked `_conflicted`: which one is right is unknown, so
     --partial loads none of them."""
-    d["_conflict_with"] = pd.Series(pd.NA, index=d.index, dtype="Int64")
-    d["_same_as"] = pd.Series(pd.NA, index=d.index, dtype="Int64")
-    d["_conflicted"] = False
-    ok = _keys_ok(d) & d["value_state"].eq("ok")
-    sub = d.loc[ok, KEY + ["value", "line"]]
-    dup = sub.duplicated(KEY, keep=False)
-    if not dup.any():
-        return
-    sub = sub[dup]
-    first = sub.groupby(KEY, sort=False)[["line", "value"]].transform("first")
-    later = sub["line"] != first["line"]
-    same = later & np.isclose(sub["value"], first["value"], rtol=1e-12, atol=0)
-    d.loc[sub.index[same], "_same_as"] = first.loc[same, "line"].to_numpy()
-    d.loc[sub.index[later & ~same], "_conflict_with"] = first.loc[later & ~same, "line"].to_numpy()
-    conflicted = (later & ~same).groupby([sub[k] for k in KEY], sort=False).transform("any")
-    d.loc[sub.index[conflicted.to_numpy()], "_conflicted"] = True
+    n = len(d)
+    same_as = np.full(n, -1, dtype="int64")
+    conflict_with = np.full(n, -1, dtype="int64")
+    conflicted = np.zeros(n, dtype=bool)
+    ok = np.flatnonzero((keys.key >= 0) & d["value_state"].eq("ok").to_numpy())
+    order = np.argsort(keys.key[ok], kind="stable")  # stable: file order within a key
+    rows = ok[order]
+    k = keys.key[rows]
+    starts = np.r_[True, k[1:] != k[:-1]] if len(k) else np.zeros(0, dtype=bool)
+    if not starts.all():
+        first = rows[np.maximum.accumulate(np.where(starts, np.arange(len(rows)), 0))]
+        values = d["value"].to_numpy(dtype="float64")
+        lines = d["line"].to_numpy(dtype="int64")
+        later = ~starts
+        same = later & np.isclose(values[rows], values[first], rtol=1e-12, atol=0)
+        same_as[rows[same]] = lines[first[same]]
+        differs = later & ~same
+        conflict_with[rows[differs]] = lines[first[differs]]
+        group = np.cumsum(starts) - 1
+        bad_group = np.bincount(group, weights=differs, minlength=group[-1] + 1) > 0
+        conflicted[rows[bad_group[group]]] = True
+    d["_conflict_with"] = pd.arrays.IntegerArray(conflict_with, conflict_with < 0)
+    d["_same_as"] = pd.arrays.IntegerArray(same_as, same_as < 0)
+    d["_conflicted"] = conflicted
+    return Sorted(rows, k, starts)
 
 
-def _series(d: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
-    """The file's usable values on top of the warehouse's current values (the file wins for the same key).
-    `row` is the file row's index in d (-1 for a warehouse value). Unique per key: a repeated identical line
-    (`_same_as`) is left out, and so are conflicting ones."""
-    ok = (_keys_ok(d) & d["frequency"].eq(d["_frequency"]) & d["value_state"].eq("ok") & d["unit_state"].eq("ok")
-          & d["_same_as"].isna() & ~d["_conflicted"])
-    mine = d.loc[ok, KEY + ["year", "sub", "value"]]
-    mine = mine.assign(from_file=True, row=mine.index.to_numpy())
-    if current.empty:
-        return mine.reset_index(drop=True)
-    theirs = current[KEY + ["year", "sub", "value"]]
-    theirs = theirs[~_index(theirs, KEY).isin(_index(mine, KEY))]
-    return pd.concat([mine, theirs.assign(from_file=False, row=-1)], ignore_index=True)
+@dataclass
+class Series:
+    """The file's usable values on top of the warehouse's current ones (the file wins for the same key), as
+    parallel arrays sorted by key. `row` is the file row's position in d (-1 for a warehouse value). Unique per
+    key: a repeated identical line (`_same_as`) is left out, and so are conflicting ones."""
+
+    key: np.ndarray
+    value: np.ndarray
+    row: np.ndarray
+
+    def lookup(self, key: np.ndarray) -> np.ndarray:
+        """Position of each key in the series, -1 where absent."""
+        if not len(self.key):
+            return np.full(len(key), -1, dtype="int64")
+        pos = np.minimum(np.searchsorted(self.key, key), len(self.key) - 1)
+        return np.where((key >= 0) & (self.key[pos] == key), pos, -1)
 
 
-def _index(frame: pd.DataFrame, columns: list[str], shift_year: int = 0) -> pd.MultiIndex:
-    arrays = [frame[c] + shift_year if c == "year" else frame[c] for c in columns]
-    return pd.MultiIndex.from_arrays(arrays, names=columns)
+def _series(d: pd.DataFrame, by_key: Sorted, current: pd.DataFrame, packer: KeyPacker) -> Series:
+    usable = (d["frequency"].eq(d["_frequency"]).to_numpy() & d["unit_state"].eq("ok").to_numpy()
+              & ~d["_conflicted"].to_numpy())
+    pick = by_key.first & usable[by_key.rows]
+    rows, key = by_key.rows[pick], by_key.key[pick]
+    value = d["value"].to_numpy(dtype="float64")[rows]
+    if not len(current):
+        return Series(key, value, rows)  # sorted already
+    theirs = packer.pack(current["indicator_code"], current["region_code"], current["year"], current["sub"]).key
+    keep = (theirs >= 0) & ~np.isin(theirs, key)
+    key = np.concatenate([key, theirs[keep]])
+    value = np.concatenate([value, current["value"].to_numpy(dtype="float64")[keep]])
+    rows = np.concatenate([rows, np.full(int(keep.sum()), -1, dtype="int64")])
+    order = np.argsort(key)
+    return Series(key[order], value[order], rows[order])
 
 
-def _add_ytd(d: pd.DataFrame, series: pd.DataFrame, cat: Catalogue) -> None:
+def _add_ytd(d: pd.DataFrame, series: Series, packer: KeyPacker, cat: Catalogue) -> None:
     """A year-to-date series must not fall within a year. Each value is compared with the month before it
     (file or warehouse); a file value is also compared with the warehouse's month after it. The row reported
     is the file's side of the fall: March 100 then April 90 in one file → April's line."""
     d["_ytd_breaks"] = pd.Series(pd.NA, index=d.index, dtype="object")
-    ytd_codes = [i.code for i in cat.indicators.values() if i.measure == "ytd"]
-    s = series[series["indicator_code"].isin(ytd_codes)].sort_values(["indicator_code", "region_code", "year", "sub"])
-    if s.empty:
+    ytd = np.array([i.measure == "ytd" for i in cat.indicators.values()])
+    pick = np.flatnonzero(ytd[packer.indicator_of(series.key)])
+    if not len(pick):
         return
-    group = s.groupby(["indicator_code", "region_code", "year"], sort=False)
-    s = s.assign(prev_value=group["value"].shift(1), prev_sub=group["sub"].shift(1),
-                 next_value=group["value"].shift(-1), next_sub=group["sub"].shift(-1),
-                 next_from_file=group["from_file"].shift(-1).fillna(True).astype(bool))
-    falls_here = s["value"] < s["prev_value"]
-    falls_after = (s["value"] > s["next_value"]) & ~s["next_from_file"]
-    bad = s["from_file"] & (falls_here | falls_after)
-    if not bad.any():
+    key, value, row = series.key[pick], series.value[pick], series.row[pick]
+    sub = packer.sub_of(key)
+    group = key // SLOTS  # (indicator, region, year); sorted by key, so months are in order within a group
+    same_prev = np.r_[False, group[1:] == group[:-1]]
+    same_next = np.r_[group[:-1] == group[1:], False]
+    prev_value = np.where(same_prev, np.r_[np.nan, value[:-1]], np.nan)
+    next_value = np.where(same_next, np.r_[value[1:], np.nan], np.nan)
+    next_from_file = np.where(same_next, np.r_[row[1:] >= 0, True], True)
+    falls_here = value < prev_value
+    falls_after = (value > next_value) & ~next_from_file
+    bad = np.flatnonzero((row >= 0) & (falls_here | falls_after))
+    if not len(bad):
         return
-    b, here = s[bad], falls_here[bad].to_numpy()
-    before = np.where(here, b["prev_sub"], b["sub"]).astype(int)
-    after = np.where(here, b["sub"], b["next_sub"]).astype(int)
-    from_value = np.where(here, b["prev_value"], b["value"])
-    to_value = np.where(here, b["value"], b["next_value"])
-    rows = b["row"].to_numpy()
-    d.loc[rows, "_ytd_breaks"] = pd.Series(list(zip(b["year"].astype(int), before, from_value, after, to_value,
-                                                    strict=True)), index=rows, dtype=object)
+    here = falls_here[bad]
+    prev_sub = np.r_[0, sub[:-1]][bad]
+    next_sub = np.r_[sub[1:], 0][bad]
+    before = np.where(here, prev_sub, sub[bad])
+    after = np.where(here, sub[bad], next_sub)
+    from_value = np.where(here, prev_value[bad], value[bad])
+    to_value = np.where(here, value[bad], next_value[bad])
+    years = packer.year_of(key[bad])
+    positions = row[bad]
+    breaks = pd.Series(list(zip(years.tolist(), before.tolist(), from_value.tolist(), after.tolist(),
+                                to_value.tolist(), strict=True)), index=d.index[positions], dtype=object)
+    d.loc[breaks.index, "_ytd_breaks"] = breaks
 
 
-def _add_yoy(d: pd.DataFrame, series: pd.DataFrame) -> None:
-    """Change against the same period of the previous year, wherever that value is known."""
-    columns = ["indicator_code", "region_code", "year", "sub"]
-    positions = _index(series, columns, shift_year=1).get_indexer(_index(d, columns))
-    prev_value = np.append(series["value"].to_numpy(dtype="float64"), np.nan)[positions]
+def _add_yoy(d: pd.DataFrame, series: Series) -> None:
+    """Change against the same period of the previous year, wherever that value is known. Only the file's usable
+    values can raise the warning, so they are the ones looked up (as a sorted query: a quick search)."""
+    mine = series.row >= 0
+    positions = series.lookup(series.key[mine] - SLOTS)
+    prev = np.append(series.value, np.nan)[positions]
+    prev_value = np.full(len(d), np.nan)
+    prev_value[series.row[mine]] = prev
     with np.errstate(divide="ignore", invalid="ignore"):
         change = np.where(prev_value > 0, d["value"].to_numpy(dtype="float64") / prev_value - 1, np.nan)
     d["_prev_value"], d["_yoy_change"] = prev_value, change
 
 
-def _add_reconciliation(d: pd.DataFrame, series: pd.DataFrame, cat: Catalogue) -> None:
+def _add_reconciliation(d: pd.DataFrame, keys: Keys, series: Series, packer: KeyPacker, cat: Catalogue) -> None:
     """A league's value against the sum of its counties, when every county has a value for that period."""
-    d["_recon_sum"], d["_recon_gap"] = np.nan, np.nan
-    league_rows = d["region_level"].eq("league") & d["_league_sum_of_counties"]
-    if not league_rows.any():
+    n = len(d)
+    d["_recon_sum"], d["_recon_gap"] = np.full(n, np.nan), np.full(n, np.nan)
+    league_rows = np.flatnonzero(d["region_level"].eq("league").to_numpy() & d["_league_sum_of_counties"].to_numpy()
+                                 & (keys.key >= 0))
+    if not len(league_rows):
         return
-    parent = {r.code: r.parent_code for r in cat.regions.counties()}
-    n_counties = pd.Series(parent).value_counts()
-    codes = d.loc[league_rows, "indicator_code"].unique()
-    counties = series[series["region_code"].isin(list(parent)) & series["indicator_code"].isin(codes)]
-    county_codes, distinct = pd.factorize(counties["region_code"])
-    counties = counties.assign(league=np.array([parent[c] for c in distinct], dtype=object)[county_codes])
-    sums = counties.groupby(["indicator_code", "league", "period"], observed=True).agg(
-        total=("value", "sum"), n=("value", "size")).reset_index()
-    sums = sums[sums["n"].to_numpy() == sums["league"].map(n_counties).to_numpy()]
-    leagues = d.loc[league_rows]
-    positions = _index(sums, ["indicator_code", "league", "period"]).get_indexer(
-        _index(leagues, ["indicator_code", "region_code", "period"]))
-    total = np.append(sums["total"].to_numpy(dtype="float64"), np.nan)[positions]
-    value = leagues["value"].to_numpy(dtype="float64")
+    regions = cat.regions.regions
+    parent = np.array([packer.regions.get_loc(r.parent_code) if r.level == "county" else -1 for r in regions] + [-1])
+    n_counties = np.bincount(parent[parent >= 0], minlength=len(regions))
+    additive = np.array([i.aggregation == "sum" and "county" in i.levels for i in cat.indicators.values()] + [False])
+    region = packer.region_of(series.key)
+    county = np.flatnonzero((parent[region] >= 0) & additive[packer.indicator_of(series.key)])
+    if not len(county):
+        return
+    # the same key with the county swapped for its league: the league row's own key
+    league_key = series.key[county] + (parent[region[county]] - region[county]) * packer.n_years * SLOTS
+    group, distinct = pd.factorize(league_key)
+    sums, sizes = np.bincount(group, weights=series.value[county]), np.bincount(group)
+    positions = pd.Index(distinct).get_indexer(keys.key[league_rows])
+    total = np.append(sums, np.nan)[positions]
+    size = np.append(sizes, 0)[positions]
+    total = np.where(size == n_counties[keys.region[league_rows]], total, np.nan)
+    value = d["value"].to_numpy(dtype="float64")[league_rows]
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = (value - total) / np.abs(value)
-    d.loc[league_rows, "_recon_sum"] = total
-    d.loc[league_rows, "_recon_gap"] = gap
+    recon_sum, recon_gap = d["_recon_sum"].to_numpy(copy=True), d["_recon_gap"].to_numpy(copy=True)
+    recon_sum[league_rows], recon_gap[league_rows] = total, gap
+    d["_recon_sum"], d["_recon_gap"] = recon_sum, recon_gap
 
 
 def prepare(frame: pd.DataFrame, cat: Catalogue, current: pd.DataFrame) -> pd.DataFrame:
-    d = pd.concat([frame, _attributes(frame, cat)], axis=1)
-    _add_duplicates(d)
-    series = _series(d, current)
-    _add_ytd(d, series, cat)
+    d = frame  # the caller's frame gains the attribute and cross-row columns (no million-row copy)
+    for name, column in _attributes(frame, cat).items():
+        d[name] = column
+    packer = _packer(d, current, cat)
+    keys = _file_keys(d, packer)
+    by_key = _add_duplicates(d, keys)
+    series = _series(d, by_key, current, packer)
+    _add_ytd(d, series, packer, cat)
     _add_yoy(d, series)
-    _add_reconciliation(d, series, cat)
+    _add_reconciliation(d, keys, series, packer, cat)
     return d
 
 

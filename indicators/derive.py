@@ -180,8 +180,11 @@ def _derive(final: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
         if any(c not in wide.columns for c in inputs):
             continue
         wide = wide.dropna(subset=inputs)
-        flags = rows.groupby(keys).agg(synthetic=("synthetic", "any"), complete=("complete", "all"),
-                                       ytd_through=("ytd_through", "max"))
+        flags = rows.groupby(keys).agg(synthetic=("synthetic", "any"), complete=("complete", "all"))
+        # ytd_through is text on a few rows (years in progress): a max over every group would run per group in
+        # Python; take it over the rows that have one
+        partial = rows[rows["ytd_through"].notna()]
+        flags["ytd_through"] = partial.groupby(keys)["ytd_through"].agg(lambda s: max(s)).reindex(flags.index)
         values = formulas.evaluate(ind.formula, {c: wide[c].to_numpy() for c in inputs})
         derived = wide.reset_index()[keys].assign(indicator_code=ind.code, value=values)
         derived = derived.merge(flags.reset_index(), on=keys, how="left")

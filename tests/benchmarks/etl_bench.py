@@ -130,13 +130,20 @@ def generate_in_child(path: Path, rows: int) -> Path:
 
 def measure_duckdb(csv: Path, workdir: Path) -> Measurement:
     """(a) DuckDB's own CSV reader into a table of a database file, checkpointed: the floor for any loader."""
+    _remove(workdir / "bare.duckdb")
     return _run_child("duckdb", str(csv), str(workdir / "bare.duckdb"))
+
+
+def _remove(db: Path) -> None:
+    for path in db.parent.glob(db.name + "*"):
+        path.unlink()
 
 
 def measure_etl(csv: Path, workdir: Path, today: str, derived: bool = True) -> Measurement:
     """(b) the production loader, etl.pipeline.load_files, into an empty warehouse (as `dem etl load` does).
     derived=False skips the indicator engine's refresh of the derived layer at publish, to time the ETL alone."""
     db = workdir / f"warehouse-{'full' if derived else 'etl'}.duckdb"
+    _remove(db)  # into an empty warehouse every time
     return _run_child("etl", str(csv), str(db), "1" if derived else "0", env={"DEM_TODAY": today})
 
 
