@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from etl import problems as P
 from etl.periods import parse_period
@@ -111,13 +112,18 @@ class LongTable:
 
 
 def _constant(text: str, index: pd.Index) -> pd.Series:
-    """A column holding one text, built by Arrow (a million-row string column built from Python is slow)."""
-    return pd.Series(pd.array(pa.repeat(pa.scalar(text, pa.string()), len(index)), dtype="str"), index=index)
+    """A column holding one text: a categorical of one category (a byte per row, not a string per row)."""
+    codes = np.zeros(len(index), dtype="int8")
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index([text], dtype="str"), validate=False),
+                     index=index)
 
 
-def _text(cells: pd.DataFrame, cols: Columns, name: str) -> pd.Series:
+def _text(cells: pd.DataFrame, cols: Columns, name: str, strip: bool = False) -> pd.Series:
+    """A field's column as submitted. Fields interpreted later are folded and stripped once per distinct text
+    there (etl.normalize), not here once per row; free text (note, source) is stripped here."""
     if name in cols.positions:
-        return cells[cols.positions[name]].str.strip()
+        column = cells[cols.positions[name]]
+        return column.str.strip() if strip else column
     return _constant("", cells.index)
 
 
@@ -141,20 +147,26 @@ def to_long(sheet: Sheet, file: str) -> LongTable:
         "indicator": _text(body, cols, "indicator_code" if "indicator_code" in cols.positions else "indicator_name"),
         "region": _text(body, cols, "region_code" if "region_code" in cols.positions else "region_name"),
         "unit": _text(body, cols, "unit"),
-        "note": _text(body, cols, "note"),
-        "source": _text(body, cols, "source"),
+        "note": _text(body, cols, "note", strip=True),
+        "source": _text(body, cols, "source", strip=True),
         "synthetic": _text(body, cols, "synthetic"),
     })
     if cols.header_unit:
-        ident["unit"] = ident["unit"].where(ident["unit"] != "", cols.header_unit)
+        ident["unit"] = ident["unit"].astype("str").where(ident["unit"].astype("str").str.strip() != "",
+                                                          cols.header_unit)
     if long:
         frame = ident.assign(period=_text(body, cols, "period"), value=_text(body, cols, "value"),
                              value_column=_constant(cols.header("value"), body.index))
     else:
-        parts = [ident.assign(period=_constant(text, body.index), value=body[pos].str.strip(),
+        parts = [ident.assign(period=_constant(text, body.index), value=body[pos],
                               value_column=_constant(text, body.index))
                  for pos, text in cols.period_columns.items()]
         frame = pd.concat(parts, ignore_index=True)
+        # one constant per part; concatenated they would fall back to Python objects: one categorical instead
+        codes, distinct = pd.factorize(pd.Series(list(cols.period_columns.values()), dtype=object))
+        per_row = np.repeat(codes, len(body)).astype("int32")
+        for name in ("period", "value_column"):
+            frame[name] = pd.Categorical.from_codes(per_row, categories=pd.Index(distinct, dtype="str"))
     frame = frame.reset_index(drop=True)
     return LongTable(frame, cols, "long" if long else "wide", int(header_line), footnotes)
 
@@ -169,7 +181,7 @@ def _reject_ragged(body: pd.DataFrame, header: list[str], file: str, cap: int = 
         return
     filled = np.zeros((len(body), len(extra)), dtype=bool)
     for j, col in enumerate(extra):
-        filled[:, j] = (body[col].str.strip() != "").to_numpy()
+        filled[:, j] = _filled(body[col])
     rows = np.flatnonzero(filled.any(axis=1))
     if not len(rows):
         return
@@ -182,12 +194,20 @@ def _reject_ragged(body: pd.DataFrame, header: list[str], file: str, cap: int = 
     raise FileRejected(problems)
 
 
+def _filled(column: pd.Series) -> np.ndarray:
+    """True where a cell holds more than white space (Arrow kernels: no stripped copy of the column)."""
+    text = pa.array(column.array, type=pa.large_string()) if not hasattr(column.array, "__arrow_array__") \
+        else column.array.__arrow_array__()
+    blank = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
+    return ~np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _drop_blank_and_footnotes(body: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if body.empty:
         return body, 0
     filled = np.zeros(len(body), dtype="int64")
     for col in body.columns:
-        filled += (body[col].str.strip() != "").to_numpy()
+        filled += _filled(body[col])
     footnote = filled == 1
     if footnote.any():  # only rows with a single filled cell can be footnotes; test just those
         first = body[body.columns[0]].to_numpy(dtype=object)[footnote]

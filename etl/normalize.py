@@ -38,6 +38,8 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, list]:
     """(one code per row, the distinct texts): work is done per distinct text, then broadcast by code.
     Arrow's dictionary encoding, straight on the column's Arrow buffers."""
     data = series.array
+    if isinstance(data, pd.Categorical):  # a constant column from the layout step: already factorised
+        return data.codes, list(data.categories)
     arrow = data.__arrow_array__() if hasattr(data, "__arrow_array__") else pa.array(data, type=pa.large_string())
     if isinstance(arrow, pa.ChunkedArray):
         arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)

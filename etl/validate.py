@@ -472,6 +472,7 @@ def _problems(failed: pd.DataFrame, d: pd.DataFrame, table: LongTable, file: str
         value = raw.at[index, field if field != "indicator" else "indicator"]
         if rule == "unit_mismatch" and bool(row["had_percent"]):
             value = raw.at[index, "value"]
+        value = str(value).strip()  # the cell as typed, without the padding around it
         out.append(P.make(rule, file, int(row["line"]), column, value, **_params(rule, row, cat, limits, str(value))))
     return out, counts
 
