@@ -7,6 +7,8 @@ the old vintage stays queryable with its batch. An identical value writes nothin
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass
 
 import duckdb
@@ -53,8 +55,15 @@ def rejected_before(con: duckdb.DuckDBPyConnection, sha256: str) -> int | None:
     return row[0] if row else None
 
 
-def _insert_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, counts: dict[str, int]) -> int:
-    batch_id = first_row(con, "SELECT nextval('batch_ids')")[0]
+def reserve_batch_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The next batch number, taken now (DuckDB does not give sequence numbers back on rollback, so a
+    reserved number must be used by whichever batch row the file ends up with)."""
+    return first_row(con, "SELECT nextval('batch_ids')")[0]
+
+
+def _insert_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, counts: dict[str, int],
+                  batch_id: int | None = None) -> int:
+    batch_id = reserve_batch_id(con) if batch_id is None else batch_id
     con.execute(
         """INSERT INTO batches (batch_id, file_name, file_path, sha256, size_bytes, received_at, loaded_at, status,
                file_format, encoding, layout, rows_total, rows_new, rows_revised, rows_unchanged, rows_not_reported,
@@ -79,10 +88,11 @@ def _insert_problems(con: duckdb.DuckDBPyConnection, batch_id: int, problems: li
     con.unregister("_problems")
 
 
-def record_rejection(con: duckdb.DuckDBPyConnection, info: BatchInfo, problems: list[Problem]) -> int:
+def record_rejection(con: duckdb.DuckDBPyConnection, info: BatchInfo, problems: list[Problem],
+                     batch_id: int | None = None) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
-        batch_id = _insert_batch(con, info, {})
+        batch_id = _insert_batch(con, info, {}, batch_id)
         _insert_problems(con, batch_id, problems)
         con.execute("COMMIT")
     except Exception:
@@ -92,7 +102,7 @@ def record_rejection(con: duckdb.DuckDBPyConnection, info: BatchInfo, problems: 
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, rows: pd.DataFrame, problems: list[Problem],
-               all_new: bool = False) -> tuple[int, dict[str, int]]:
+               all_new: bool = False, batch_id: int | None = None) -> tuple[int, dict[str, int]]:
     """All or nothing: the batch row, its observations (new vintages) and its problems in one transaction.
     `rows` hold one row per key. all_new: the caller knows the warehouse has no current value for any of
     them (a first load), so nothing needs comparing."""
@@ -115,19 +125,14 @@ def load_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, rows: pd.DataFra
                 LEFT JOIN current_observations c USING (indicator_code, region_code, period)""")
             source = "(SELECT * FROM _classified WHERE change IN ('new', 'revised'))"
             counts = dict(con.execute("SELECT change, count(*) FROM _classified GROUP BY change").fetchall())
-        batch_id = _insert_batch(con, info, counts)
+        batch_id = _insert_batch(con, info, counts, batch_id)
         if counts.get("revised"):
             con.execute("""
                 UPDATE observations AS o SET superseded_by = ?
                 FROM _classified AS k
                 WHERE k.change = 'revised' AND o.superseded_by IS NULL AND o.indicator_code = k.indicator_code
                   AND o.region_code = k.region_code AND o.period = k.period""", [batch_id])
-        con.execute(f"""
-            INSERT INTO observations (indicator_code, region_code, period, year, sub, value, unit_submitted, note,
-                                      source, synthetic, batch_id, line, superseded_by)
-            SELECT indicator_code, region_code, period, year, sub, value, unit_submitted, note, source, synthetic,
-                   ?, line, NULL
-            FROM {source}""", [batch_id])
+        _insert_observations(con, source, batch_id)
         _insert_problems(con, batch_id, problems)
         con.unregister("_incoming")
         con.execute("DROP TABLE IF EXISTS _classified")
@@ -136,3 +141,61 @@ def load_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, rows: pd.DataFra
         con.execute("ROLLBACK")
         raise
     return batch_id, counts
+
+
+def _insert_observations(con: duckdb.DuckDBPyConnection, source: str, batch_id: int) -> None:
+    con.execute(f"""
+        INSERT INTO observations (indicator_code, region_code, period, year, sub, value, unit_submitted, note,
+                                  source, synthetic, batch_id, line, superseded_by)
+        SELECT indicator_code, region_code, period, year, sub, value, unit_submitted, note, source, synthetic,
+               ?, line, NULL
+        FROM {source}""", [batch_id])
+
+
+class EarlyInsert:
+    """Writes the observations of a file while it is still being validated: DuckDB inserts on one core while
+    pandas validates on the other. Only for a file that cannot revise anything (the warehouse has no current
+    value for any of its keys), and inside a transaction that is committed only when validation accepts
+    exactly the rows written — otherwise it is rolled back, and the file takes the ordinary path. Either way
+    the warehouse never holds a row that validation did not pass.
+
+    The caller owns the connection: it must not use it between start and wait/commit/abandon, and must call
+    commit or abandon exactly once."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, batch_id: int):
+        self.con, self.batch_id, self.rows = con, batch_id, rows.index
+        self._error: BaseException | None = None
+        table = pa.Table.from_pandas(rows[OBSERVATION_COLUMNS], preserve_index=False)  # here, not in the thread
+        self._thread = threading.Thread(target=self._insert, args=(table,), name="dem-early-insert", daemon=True)
+        self._thread.start()
+
+    def _insert(self, table: pa.Table) -> None:
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            self.con.register("_early", table)
+            _insert_observations(self.con, "_early", self.batch_id)
+            self.con.unregister("_early")
+        except BaseException as exc:  # handed to the main thread by commit()
+            self._error = exc
+
+    def commit(self, info: BatchInfo, problems: list[Problem]) -> dict[str, int]:
+        self._thread.join()
+        try:
+            if self._error is not None:
+                raise self._error
+            counts = {"new": len(self.rows)} if len(self.rows) else {}
+            _insert_batch(self.con, info, counts, self.batch_id)
+            _insert_problems(self.con, self.batch_id, problems)
+            self.con.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
+            raise
+        return counts
+
+    def abandon(self) -> None:
+        self._thread.join()
+        with contextlib.suppress(duckdb.Error):
+            self.con.unregister("_early")
+        with contextlib.suppress(duckdb.Error):
+            self.con.execute("ROLLBACK")

@@ -7,7 +7,7 @@ copy of the warehouse and publishes once at the end; `etl.inbox` builds the sche
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +19,12 @@ from etl.layout import LongTable, to_long
 from etl.load import (
     OBSERVATION_COLUMNS,
     BatchInfo,
+    EarlyInsert,
     load_batch,
     loaded_batch,
     record_rejection,
     rejected_before,
+    reserve_batch_id,
 )
 from etl.normalize import normalise
 from etl.read import FileRejected, SourceFile, read_sheet
@@ -134,7 +136,10 @@ def _submitter(cat: Catalogue, regions: pd.Series) -> str | None:
 
 
 def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.DuckDBPyConnection | None,
-                  source: SourceFile | None = None) -> Validated:
+                  source: SourceFile | None = None,
+                  before_rules: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None) -> Validated:
+    """before_rules(frame, current) runs once the rows are interpreted and the warehouse values they meet are
+    read, before the rules run (and before the frame gains the rules' columns): the loader starts writing there."""
     source = source or SourceFile.open(path)
     result = FileResult(path, CHECKED, sha256=source.sha256)
     try:
@@ -148,6 +153,8 @@ def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.Du
     frame = normalise(table, cat)
     limits = Thresholds(today(), settings.etl.yoy_warning_ratio, settings.etl.reconciliation_tolerance)
     current = _current(con, frame)
+    if before_rules is not None:
+        before_rules(frame, current)
     prepared, problems, bad_rows, rule_counts = validate(table, frame, cat, current, limits, source.name,
                                                          cap=settings.etl.max_errors_reported)
     result.problems, result.rule_counts = problems, rule_counts
@@ -180,23 +187,48 @@ def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Set
     source = SourceFile.open(path)
     if (batch := loaded_batch(stage.con, source.sha256)) is not None:
         return FileResult(path, DUPLICATE, batch_id=batch, sha256=source.sha256)
-    v = validate_file(path, cat, settings, stage.con, source)
+    first_try = rejected_before(stage.con, source.sha256) is None
+    early: list[EarlyInsert] = []
+
+    def start_writing(frame: pd.DataFrame, current: pd.DataFrame) -> None:
+        """A file none of whose keys the warehouse holds (a first load) is written while it is validated."""
+        if current.empty and first_try:
+            numbers = frame["value_state"].eq("ok").to_numpy()
+            rows = frame if numbers.all() else frame.loc[numbers]
+            early.append(EarlyInsert(stage.con, rows, reserve_batch_id(stage.con)))
+
+    try:
+        v = validate_file(path, cat, settings, stage.con, source, before_rules=start_writing)
+    except BaseException:
+        for e in early:
+            e.abandon()
+        raise
     r = v.result
+    reserved = early[0].batch_id if early else None
     if r.errors and not (partial and v.frame is not None and (~v.bad_rows).any()):
         r.status = REJECTED
-        if rejected_before(stage.con, r.sha256) is None:
-            r.batch_id = record_rejection(stage.con, _batch_info(v, REJECTED, r.headline()[1]), r.problems)
+        for e in early:
+            e.abandon()
+        if first_try:
+            r.batch_id = record_rejection(stage.con, _batch_info(v, REJECTED, r.headline()[1]), r.problems, reserved)
             stage.changed = True
         return r
     # a repeated identical line (_same_as) is loaded once; lines with errors only under --partial, left out
-    keep = (~v.bad_rows & v.frame["value_state"].eq("ok") & v.frame["_same_as"].isna()).to_numpy()
+    numbers = v.frame["value_state"].eq("ok").to_numpy()
+    keep = ~v.bad_rows.to_numpy() & numbers & v.frame["_same_as"].isna().to_numpy()
     r.status = PARTIAL if r.errors else LOADED
-    rows = v.frame[OBSERVATION_COLUMNS]
-    rows = rows if keep.all() else rows.loc[keep]
-    r.batch_id, changes = load_batch(stage.con, _batch_info(v, r.status, ""), rows, r.problems,
-                                     all_new=not v.overlaps_warehouse)
-    r.counts.update({k: int(n) for k, n in changes.items()})
+    info = _batch_info(v, r.status, "")
     stage.changed = True
+    if early and keep[numbers].all():  # validation accepted exactly the rows already written
+        r.batch_id, changes = reserved, early[0].commit(info, r.problems)
+    else:
+        for e in early:
+            e.abandon()
+        rows = v.frame[OBSERVATION_COLUMNS]
+        rows = rows if keep.all() else rows.loc[keep]
+        r.batch_id, changes = load_batch(stage.con, info, rows, r.problems, all_new=not v.overlaps_warehouse,
+                                         batch_id=reserved)
+    r.counts.update({k: int(n) for k, n in changes.items()})
     return r
 
 

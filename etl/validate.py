@@ -216,6 +216,17 @@ class Sorted:
     first: np.ndarray  # True on the first row of each key
 
 
+def _sort_by_key(key: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(key, row) sorted by key, then row (file order within a key). Sorting the packed number key × n + row
+    is several times faster than a stable argsort; the stable sort is kept for keys too large to pack."""
+    if not len(key) or int(key.max()) < (2**62) // max(n, 1):
+        packed = np.sort(key * n + rows)
+        key = packed // n
+        return key, packed - key * n  # (np.divmod is several times slower than the two)
+    order = np.argsort(key, kind="stable")
+    return key[order], rows[order]
+
+
 def _add_duplicates(d: pd.DataFrame, keys: Keys) -> Sorted:
     """Same key twice: identical value → warning on the later line; different value → error naming the first.
     Every line of a key with conflicting values is marked `_conflicted`: which one is right is unknown, so
@@ -225,9 +236,7 @@ def _add_duplicates(d: pd.DataFrame, keys: Keys) -> Sorted:
     conflict_with = np.full(n, -1, dtype="int64")
     conflicted = np.zeros(n, dtype=bool)
     ok = np.flatnonzero((keys.key >= 0) & d["value_state"].eq("ok").to_numpy())
-    order = np.argsort(keys.key[ok], kind="stable")  # stable: file order within a key
-    rows = ok[order]
-    k = keys.key[rows]
+    k, rows = _sort_by_key(keys.key[ok], ok, n)
     starts = np.r_[True, k[1:] != k[:-1]] if len(k) else np.zeros(0, dtype=bool)
     if not starts.all():
         first = rows[np.maximum.accumulate(np.where(starts, np.arange(len(rows)), 0))]

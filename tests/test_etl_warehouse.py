@@ -85,6 +85,65 @@ def test_a_file_with_one_bad_row_loads_nothing_unless_partial_is_asked_for(tmp_p
     assert [b[2] for b in batches(db)] == ["rejected", "partial"]
 
 
+def test_a_first_load_is_written_while_it_is_validated_and_kept_only_when_validation_accepts_those_rows(
+        tmp_path, monkeypatch):
+    """etl.load.EarlyInsert: a file none of whose keys the warehouse holds is inserted on another thread while
+    pandas validates it. It is committed only when validation accepts exactly the rows written; otherwise it is
+    rolled back and the file takes the ordinary path. Batch numbers stay consecutive either way."""
+    from etl import load as load_module
+
+    calls = []
+    for name in ("commit", "abandon"):
+        original = getattr(load_module.EarlyInsert, name)
+
+        def spy(self, *args, _original=original, _name=name):
+            calls.append(_name)
+            return _original(self, *args)
+
+        monkeypatch.setattr(load_module.EarlyInsert, name, spy)
+    db = make_warehouse(tmp_path)
+    clean = _write(tmp_path / "clean.csv", HEAD + "CX-01,150100,2023,3801.2,亿元\nCX-01,150200,2023,4000,亿元\n")
+    repeated = _write(tmp_path / "repeated.csv", HEAD + "CX-01,150100,2020,3600,亿元\nCX-01,150100,2020,3600,亿元\n")
+    bad = _write(tmp_path / "bad.csv", HEAD + "CX-01,150100,2021,3400,亿元\nCX-01,159999,2021,1,亿元\n")
+
+    [first] = load(db, [clean])
+    assert (calls, first.status, first.batch_id, first.counts["new"]) == (["commit"], "loaded", 1, 2)
+    before = export_bytes(db)
+    calls.clear()
+    [second] = load(db, [bad])  # rejected: what was written is rolled back, the rejection keeps the number
+    assert (calls, second.status, second.batch_id) == (["abandon"], "rejected", 2)
+    assert export_bytes(db) == before
+    calls.clear()
+    [third] = load(db, [repeated])  # an identical repeated line is loaded once: the ordinary path
+    assert (calls, third.status, third.batch_id, third.counts["new"]) == (["abandon"], "loaded", 3, 1)
+    assert _current(db)[("CX-01", "150100", "2020")] == 3600
+    with warehouse.reader(db) as con:
+        assert con.execute("SELECT count(*) FROM observations WHERE period = '2020'").fetchone() == (1,)
+    assert [b[0] for b in batches(db)] == [1, 2, 3]
+
+
+def test_a_failure_during_validation_while_the_early_insert_runs_leaves_the_warehouse_as_it_was(tmp_path,
+                                                                                                monkeypatch):
+    from etl import pipeline
+
+    db = make_warehouse(tmp_path, files=[GOOD])
+    before = export_bytes(db), warehouse.published_at(db)
+    fresh = _write(tmp_path / "fresh.csv", HEAD + "CX-01,150100,2021,3400,亿元\n")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a check crashed")
+
+    monkeypatch.setattr(pipeline, "validate", broken)
+    with pytest.raises(RuntimeError, match="a check crashed"):
+        load(db, [fresh])
+    monkeypatch.undo()
+
+    assert (export_bytes(db), warehouse.published_at(db)) == before
+    assert list(db.parent.glob("*.staging-*")) == []
+    [again] = load(db, [fresh])
+    assert (again.status, again.batch_id) == ("loaded", 2)
+
+
 def test_each_file_of_one_load_is_all_or_nothing_on_its_own(tmp_path):
     db = make_warehouse(tmp_path)
 
