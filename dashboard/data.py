@@ -28,7 +28,7 @@ from indicators.errors import DataError
 from indicators.settings import Settings, load_settings
 from indicators.warehouse import ReaderCache, first_row
 
-LRU_SIZE = 256
+LRU_SIZE = 640  # the warm set (every year of the common views and the data under them) is ~280 entries
 
 
 class _State:

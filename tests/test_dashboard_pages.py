@@ -85,6 +85,27 @@ def test_league_profile_accepts_an_alias_and_chapter_three_shows_its_missing_hea
     assert "原文本章标题缺失" in text and "第十三条—第二十三条" in text and "原文缺失" in text
 
 
+def test_the_league_profile_opens_for_every_year_even_one_in_which_the_league_has_no_value(client):
+    years = data.data_years()
+    assert min(years) == 2018  # real reference figures reach back to 2018 for the region only
+    for year in years:
+        response, _ = call(client, [(ids.LEAGUE_TABLES, "children")], [(ids.LEAGUE_YEAR, "value", year)],
+                           [("league-code", "data", "150100"), (ids.LANG, "data", "zh")])
+        assert response[ids.LEAGUE_TABLES]["children"], year  # one section per chapter, values or 未报送
+
+
+def test_warming_builds_every_common_view_and_the_cache_keeps_all_of_them(client, caplog):
+    """The server warms its cache after each publish; a view that failed there, or one pushed out of the cache by
+    the ones warmed after it, would make the first visitor wait (the landing page was once evicted)."""
+    data._State.lru.clear()
+    with caplog.at_level("WARNING", logger="dem.dashboard"):
+        data._warm_once()
+    assert [r.getMessage() for r in caplog.records] == []
+    overview = [k for k in data._State.lru if k[1].startswith("view:") and "overview" in k[1]]
+    assert len(overview) == len(data.data_years()) * 2  # every year, both languages: none evicted
+    assert len(data._State.lru) <= data.LRU_SIZE // 2  # and room to browse without evicting them
+
+
 def test_overview_callback_answers_cards_index_and_map(client):
     response, size = call(client, [(ids.OVERVIEW_CARDS, "children"), (ids.OVERVIEW_INDEX, "figure"),
                                    (ids.OVERVIEW_MAP, "figure")], [(ids.OVERVIEW_YEAR, "value", 2023)],

@@ -143,7 +143,7 @@ def tables(frame: pd.DataFrame, lang: str) -> list:
                "year": t("year", lang), "kind": t("source", lang), "region_value": t("region_value", lang),
                "league_average": t("league_average", lang), "rank": t("rank", lang), "target": t("target", lang),
                "status": t("status", lang), "trend": t("trend", lang)}
-    for col in COLUMNS:
+    for col in (*COLUMNS, "period"):  # a year in which the league has no value yet has none of them
         if col not in frame.columns:
             frame[col] = None
     out = []
