@@ -137,17 +137,6 @@ SLOTS = 17
 FIRST_MONTH_SLOT = 5
 
 
-@dataclass
-class Keys:
-    """Packed keys of one set of rows (-1 where a part is unknown) with the parts they were packed from."""
-
-    key: np.ndarray
-    indicator: np.ndarray  # position in the catalogue, -1 unknown
-    region: np.ndarray  # position in the region list, -1 unknown
-    year: np.ndarray
-    sub: np.ndarray
-
-
 class KeyPacker:
     def __init__(self, cat: Catalogue, first_year: int, last_year: int):
         self.indicators = pd.Index([i.code for i in cat.indicators.values()], dtype="str")
@@ -158,22 +147,32 @@ class KeyPacker:
     def positions(self, index: pd.Index, column: pd.Series) -> np.ndarray:
         if isinstance(column.dtype, pd.CategoricalDtype):  # look up the few categories, not every row
             codes = column.cat.codes.to_numpy()
-            looked_up = np.append(index.get_indexer(column.cat.categories), -1)
-            return looked_up[codes].astype("int64")
-        return index.get_indexer(column.astype("str")).astype("int64")
+            looked_up = np.append(index.get_indexer(column.cat.categories), -1).astype("int64")
+            return looked_up[codes]
+        return index.get_indexer(column.astype("str")).astype("int64", copy=False)
 
     def pack(self, indicator_code: pd.Series, region_code: pd.Series, year: pd.Series, sub: pd.Series,
-             monthly: np.ndarray | None = None) -> Keys:
-        ind = self.positions(self.indicators, indicator_code)
-        reg = self.positions(self.regions, region_code)
-        y = year.to_numpy(dtype="float64", na_value=np.nan)
-        known = (ind >= 0) & (reg >= 0) & ~np.isnan(y)
-        y = np.where(known, y, self.first_year).astype("int64")
-        s = sub.to_numpy(dtype="float64", na_value=0).astype("int64")
-        is_monthly = self.monthly[ind] if monthly is None else monthly
-        slot = s + np.where(is_monthly & (s > 0), FIRST_MONTH_SLOT - 1, 0)
-        key = ((ind * len(self.regions) + reg) * self.n_years + (y - self.first_year)) * SLOTS + slot
-        return Keys(np.where(known, key, -1), ind, reg, y, s)
+             monthly: np.ndarray | None = None) -> np.ndarray:
+        """One packed key per row, -1 where a part is unknown. Built in place: every temporary array of a
+        million rows costs its pages being faulted in."""
+        key = self.positions(self.indicators, indicator_code)
+        is_monthly = self.monthly[key] if monthly is None else monthly
+        known = key >= 0
+        region = self.positions(self.regions, region_code)
+        known &= region >= 0
+        key *= len(self.regions)
+        key += region
+        del region
+        years = year.array
+        known &= ~years.isna() if hasattr(years, "isna") else ~pd.isna(years)
+        key *= self.n_years
+        key += np.asarray(years.to_numpy(dtype="int64", na_value=self.first_year)) - self.first_year
+        key *= SLOTS
+        subs = sub.to_numpy(dtype="int64", na_value=0)
+        key += subs
+        key += (FIRST_MONTH_SLOT - 1) * (is_monthly & (subs > 0))
+        key[~known] = -1
+        return key
 
     # the parts back from packed keys (of valid rows)
     def indicator_of(self, key: np.ndarray) -> np.ndarray:
@@ -198,12 +197,12 @@ def _packer(d: pd.DataFrame, current: pd.DataFrame, cat: Catalogue) -> KeyPacker
     return KeyPacker(cat, first, last)
 
 
-def _file_keys(d: pd.DataFrame, packer: KeyPacker) -> Keys:
+def _file_keys(d: pd.DataFrame, packer: KeyPacker) -> np.ndarray:
     """Keys of the file's rows. A period of the wrong frequency keeps its own slot (2023Q1 of a monthly
     indicator is slot 1, not January), so it never meets the rows it was not meant to be."""
     monthly = d["frequency"].eq("monthly").to_numpy()
     keys = packer.pack(d["indicator_code"], d["region_code"], d["year"], d["sub"], monthly=monthly)
-    keys.key[~(d["period"].notna().to_numpy())] = -1
+    keys[~(d["period"].notna().to_numpy())] = -1
     return keys
 
 
@@ -227,7 +226,7 @@ def _sort_by_key(key: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray,
     return key[order], rows[order]
 
 
-def _add_duplicates(d: pd.DataFrame, keys: Keys) -> Sorted:
+def _add_duplicates(d: pd.DataFrame, keys: np.ndarray) -> Sorted:
     """Same key twice: identical value → warning on the later line; different value → error naming the first.
     Every line of a key with conflicting values is marked `_conflicted`: which one is right is unknown, so
     --partial loads none of them."""
@@ -235,8 +234,8 @@ def _add_duplicates(d: pd.DataFrame, keys: Keys) -> Sorted:
     same_as = np.full(n, -1, dtype="int64")
     conflict_with = np.full(n, -1, dtype="int64")
     conflicted = np.zeros(n, dtype=bool)
-    ok = np.flatnonzero((keys.key >= 0) & d["value_state"].eq("ok").to_numpy())
-    k, rows = _sort_by_key(keys.key[ok], ok, n)
+    ok = np.flatnonzero((keys >= 0) & d["value_state"].eq("ok").to_numpy())
+    k, rows = _sort_by_key(keys[ok], ok, n)
     starts = np.r_[True, k[1:] != k[:-1]] if len(k) else np.zeros(0, dtype=bool)
     if not starts.all():
         first = rows[np.maximum.accumulate(np.where(starts, np.arange(len(rows)), 0))]
@@ -282,7 +281,7 @@ def _series(d: pd.DataFrame, by_key: Sorted, current: pd.DataFrame, packer: KeyP
     value = d["value"].to_numpy(dtype="float64")[rows]
     if not len(current):
         return Series(key, value, rows)  # sorted already
-    theirs = packer.pack(current["indicator_code"], current["region_code"], current["year"], current["sub"]).key
+    theirs = packer.pack(current["indicator_code"], current["region_code"], current["year"], current["sub"])
     keep = (theirs >= 0) & ~np.isin(theirs, key)
     key = np.concatenate([key, theirs[keep]])
     value = np.concatenate([value, current["value"].to_numpy(dtype="float64")[keep]])
@@ -340,12 +339,13 @@ def _add_yoy(d: pd.DataFrame, series: Series) -> None:
     d["_prev_value"], d["_yoy_change"] = prev_value, change
 
 
-def _add_reconciliation(d: pd.DataFrame, keys: Keys, series: Series, packer: KeyPacker, cat: Catalogue) -> None:
+def _add_reconciliation(d: pd.DataFrame, keys: np.ndarray, series: Series, packer: KeyPacker,
+                        cat: Catalogue) -> None:
     """A league's value against the sum of its counties, when every county has a value for that period."""
     n = len(d)
     d["_recon_sum"], d["_recon_gap"] = np.full(n, np.nan), np.full(n, np.nan)
     league_rows = np.flatnonzero(d["region_level"].eq("league").to_numpy() & d["_league_sum_of_counties"].to_numpy()
-                                 & (keys.key >= 0))
+                                 & (keys >= 0))
     if not len(league_rows):
         return
     regions = cat.regions.regions
@@ -360,10 +360,10 @@ def _add_reconciliation(d: pd.DataFrame, keys: Keys, series: Series, packer: Key
     league_key = series.key[county] + (parent[region[county]] - region[county]) * packer.n_years * SLOTS
     group, distinct = pd.factorize(league_key)
     sums, sizes = np.bincount(group, weights=series.value[county]), np.bincount(group)
-    positions = pd.Index(distinct).get_indexer(keys.key[league_rows])
+    positions = pd.Index(distinct).get_indexer(keys[league_rows])
     total = np.append(sums, np.nan)[positions]
     size = np.append(sizes, 0)[positions]
-    total = np.where(size == n_counties[keys.region[league_rows]], total, np.nan)
+    total = np.where(size == n_counties[packer.region_of(keys[league_rows])], total, np.nan)
     value = d["value"].to_numpy(dtype="float64")[league_rows]
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = (value - total) / np.abs(value)

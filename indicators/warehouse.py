@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import shutil
 import threading
@@ -268,10 +269,17 @@ def write_reference(con: duckdb.DuckDBPyConnection, catalogue) -> None:
     regions = pd.DataFrame([{**vars(r), "aliases": ";".join(r.aliases)} for r in catalogue.regions.regions])
     indicators = pd.DataFrame([i.as_record() for i in catalogue.indicators.values()])
     targets = pd.DataFrame([vars(t) for t in catalogue.targets])
-    for name, frame in (("regions", regions), ("indicators", indicators), ("targets", targets)):
+    frames = (("regions", regions), ("indicators", indicators), ("targets", targets))
+    # unchanged config (the usual case) is not written again: its fingerprint is kept in meta
+    fingerprint = hashlib.sha256(b"".join(f.to_json(orient="split", force_ascii=False).encode() for _, f in frames))
+    row = first_row(con, "SELECT value FROM meta WHERE key = 'reference_fingerprint'")
+    if row is not None and row[0] == fingerprint.hexdigest():
+        return
+    for name, frame in frames:
         con.register("_reference", frame)
         con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM _reference")
         con.unregister("_reference")
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('reference_fingerprint', ?)", [fingerprint.hexdigest()])
 
 
 def published_at(path: Path) -> str | None:
