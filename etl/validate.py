@@ -138,6 +138,8 @@ FIRST_MONTH_SLOT = 5
 
 
 class KeyPacker:
+    """Packs (indicator, region, year, slot) into one int64 and back, for the years the rows at hand span."""
+
     def __init__(self, cat: Catalogue, first_year: int, last_year: int):
         self.indicators = pd.Index([i.code for i in cat.indicators.values()], dtype="str")
         self.regions = pd.Index([r.code for r in cat.regions.regions], dtype="str")
