@@ -85,7 +85,9 @@ def _weighted_means(final: pd.DataFrame, kids: pd.DataFrame, cat: Catalogue, chi
 def _aggregate_level(final: pd.DataFrame, cat: Catalogue, child_level: str, parent_of: dict[str, str]) -> pd.DataFrame:
     """Aggregates at the level above child_level, for every sum and weighted_mean indicator and period."""
     rule = {c: i.aggregation for c, i in cat.indicators.items()}
-    kids = final[(final["region_level"] == child_level) & final["value"].notna()]
+    columns = ["indicator_code", "region_code", "region_level", "period", "year", "sub", "frequency", "value",
+               "synthetic"]  # only what aggregation reads: filtering a wide frame copies every text column
+    kids = final.loc[(final["region_level"] == child_level) & final["value"].notna(), columns]
     kids = kids.assign(parent=kids["region_code"].map(parent_of), rule=kids["indicator_code"].map(rule))
     sums = _sums(kids[kids["rule"] == "sum"], pd.Series(parent_of).value_counts())
     means = _weighted_means(final, kids[kids["rule"] == "weighted_mean"], cat, child_level, parent_of)
@@ -95,13 +97,13 @@ def _aggregate_level(final: pd.DataFrame, cat: Catalogue, child_level: str, pare
                 "coverage_n", "coverage_total", "synthetic"]]
 
 
-def _merge_level(final: pd.DataFrame, agg: pd.DataFrame, level: str, tolerance: float) -> pd.DataFrame:
-    """Put aggregates beside the level's reported values: reported first, the aggregate kept for reconciliation."""
+def _merge_level(rows: pd.DataFrame, agg: pd.DataFrame, level: str, tolerance: float) -> pd.DataFrame:
+    """Put aggregates beside the level's reported values (`rows`): reported first, the aggregate kept for
+    reconciliation; aggregates where nothing was reported become rows of their own."""
     if agg.empty:
-        return final
+        return rows
     key = ["indicator_code", "region_code", "period"]
-    at_level = final["region_level"] == level
-    reported = final[at_level].drop(columns=["aggregated_value", "coverage_n", "coverage_total"])
+    reported = rows.drop(columns=["aggregated_value", "coverage_n", "coverage_total"])
     merged = reported.merge(agg[key + ["aggregated_value", "coverage_n", "coverage_total"]], on=key, how="left")
     diff = merged["reported_value"] - merged["aggregated_value"]
     merged["reconciliation_diff"] = diff
@@ -111,17 +113,21 @@ def _merge_level(final: pd.DataFrame, agg: pd.DataFrame, level: str, tolerance: 
     only_agg = only_agg.assign(region_level=level, status="aggregated", basis="native", reported_value=np.nan,
                                complete=only_agg["value"].notna(), ytd_through=None, revised=False, batch_id=pd.NA,
                                source=None)
-    return pd.concat([final[~at_level], merged, only_agg], ignore_index=True)
+    return pd.concat([merged, only_agg], ignore_index=True)
 
 
 def _aggregate(final: pd.DataFrame, cat: Catalogue, tolerance: float) -> pd.DataFrame:
-    """County → league, then league → region (from the leagues' final values, reported first)."""
+    """County → league, then league → region (from the leagues' final values, reported first). Each level is
+    handled as its own frame and the three are put together once."""
     final = final.assign(aggregated_value=np.nan, coverage_n=np.nan, coverage_total=np.nan)
+    names = ("county", "league", "region")
+    levels = {level: final[final["region_level"] == level] for level in names}
     for child_level, level, units in (("county", "league", cat.regions.counties()),
                                       ("league", "region", cat.regions.leagues())):
         parent_of = {r.code: r.parent_code for r in units}
-        final = _merge_level(final, _aggregate_level(final, cat, child_level, parent_of), level, tolerance)
-    return final
+        agg = _aggregate_level(levels[child_level], cat, child_level, parent_of)
+        levels[level] = _merge_level(levels[level], agg, level, tolerance)
+    return pd.concat([final[~final["region_level"].isin(names)], *levels.values()], ignore_index=True)
 
 
 def _rollup(final: pd.DataFrame, cat: Catalogue, today: date) -> pd.DataFrame:
@@ -130,7 +136,9 @@ def _rollup(final: pd.DataFrame, cat: Catalogue, today: date) -> pd.DataFrame:
     (a stock without its Q4/December value gets no annual value at all)."""
     measure = {c: i.measure for c, i in cat.indicators.items()}
     per_year = {c: PERIODS_PER_YEAR.get(i.frequency, 1) for c, i in cat.indicators.items()}
-    rows = final[(final["frequency"] != "annual") & final["value"].notna()].sort_values("sub")
+    columns = ["indicator_code", "region_code", "region_level", "year", "sub", "frequency", "value", "synthetic",
+               "status"]  # only what the roll-up reads
+    rows = final.loc[(final["frequency"] != "annual") & final["value"].notna(), columns].sort_values("sub")
     if rows.empty:
         return final
     rows = rows.assign(is_reported=rows["status"] == "reported")
@@ -169,10 +177,19 @@ def _ytd_amounts(final: pd.DataFrame, cat: Catalogue) -> pd.Series:
 
 
 def _derive(final: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
+    """Derived indicators in dependency order, each from the rows of its inputs (earlier derived ones included);
+    the pieces are put beside `final` once at the end instead of copying it for every indicator."""
+    columns = ["indicator_code", "region_code", "region_level", "period", "year", "sub", "frequency", "value",
+               "synthetic", "complete", "ytd_through"]
+    positions = final.groupby("indicator_code", sort=False).indices  # code → row positions, found once
+    pieces: list[pd.DataFrame] = []
+    made: dict[str, pd.DataFrame] = {}
     for ind in cat.derived_order():
         inputs = ind.inputs
-        rows = final[final["indicator_code"].isin(inputs) & (final["frequency"] == ind.frequency)
-                     & final["value"].notna()]
+        parts = [final.iloc[positions[c], :].loc[:, columns] for c in inputs if c in positions]
+        parts += [made[c][columns] for c in inputs if c in made]
+        rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+        rows = rows[(rows["frequency"] == ind.frequency) & rows["value"].notna()]
         if rows.empty:
             continue
         keys = ["region_code", "region_level", "period", "year", "sub", "frequency"]
@@ -191,8 +208,9 @@ def _derive(final: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
         derived = derived[derived["value"].notna()].assign(
             status="derived", basis="formula", reported_value=np.nan, aggregated_value=np.nan, revised=False,
             batch_id=pd.NA, source=None)
-        final = pd.concat([final, derived], ignore_index=True)
-    return final
+        made[ind.code] = derived
+        pieces.append(derived)
+    return pd.concat([final, *pieces], ignore_index=True) if pieces else final
 
 
 def build_facts(obs: pd.DataFrame, cat: Catalogue, today: date, tolerance: float = 0.01) -> pd.DataFrame:
