@@ -89,11 +89,18 @@ def _insert_problems(con: duckdb.DuckDBPyConnection, batch_id: int, problems: li
 
 
 def record_rejection(con: duckdb.DuckDBPyConnection, info: BatchInfo, problems: list[Problem],
-                     batch_id: int | None = None) -> int:
+                     batch_id: int | None = None, keys: pd.DataFrame | None = None) -> int:
+    """The batch row and its problems; `keys` (indicator_code, league_code, period) are what the file tried to
+    submit, where it could be read that far."""
     con.execute("BEGIN TRANSACTION")
     try:
         batch_id = _insert_batch(con, info, {}, batch_id)
         _insert_problems(con, batch_id, problems)
+        if keys is not None and len(keys):
+            con.register("_rejected_keys", keys[["indicator_code", "league_code", "period"]])
+            con.execute("INSERT INTO rejected_keys SELECT ?, indicator_code, league_code, period FROM _rejected_keys",
+                        [batch_id])
+            con.unregister("_rejected_keys")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

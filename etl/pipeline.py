@@ -165,6 +165,17 @@ def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.Du
     return Validated(result, source, prepared, bad_rows, table, overlaps_warehouse=not current.empty)
 
 
+def _league_keys(cat: Catalogue, frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """(indicator_code, league_code, period) of every row whose three parts were understood: what a rejected file
+    meant to submit, by league (county rows count for their league; rows of the region itself for none)."""
+    if frame is None:
+        return None
+    rows = frame[["indicator_code", "region_code", "period"]].dropna().astype("str").drop_duplicates()
+    leagues = {r.code: cat.regions.league_of(r.code) for r in cat.regions.regions}
+    rows = rows.assign(league_code=rows["region_code"].map(leagues)).dropna(subset=["league_code"])
+    return rows[["indicator_code", "league_code", "period"]].drop_duplicates()
+
+
 def check_files(paths: list[Path], cat: Catalogue, settings: Settings) -> list[FileResult]:
     """Validate only. Cross-row rules compare with the published warehouse when there is one."""
     db = settings.paths.warehouse
@@ -210,7 +221,8 @@ def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Set
         for e in early:
             e.abandon()
         if first_try:
-            r.batch_id = record_rejection(stage.con, _batch_info(v, REJECTED, r.headline()[1]), r.problems, reserved)
+            r.batch_id = record_rejection(stage.con, _batch_info(v, REJECTED, r.headline()[1]), r.problems, reserved,
+                                          keys=_league_keys(cat, v.frame))
             stage.changed = True
         return r
     # a repeated identical line (_same_as) is loaded once; lines with errors only under --partial, left out

@@ -4,7 +4,8 @@ open warnings (outliers, reconciliation differences), freshness of each indicato
 Pure SELECTs on the published warehouse (facts, observations, batches, problems), like indicators.query.
 Submission states of a league × indicator cell for the indicator's latest period:
 received (a current value, handed in by the deadline) · late (handed in after it) · rejected (no value, and a
-file from the league was rejected after the period ended) · missing (nothing).
+rejected file of the league or one of its counties held this indicator and period — or, for a file that could not
+be read that far, any file of the league rejected after the period ended) · missing (nothing).
 Deadline = end of the period + settings [quality] deadline_days_<frequency>: 2023Q2 ends 2023-06-30, due 2023-08-14.
 """
 
@@ -65,12 +66,19 @@ def _received(con: duckdb.DuckDBPyConnection, latest: pd.DataFrame, cat: Catalog
         received_at=("received_at", "max"), batch_id=("batch_id", "max"))
 
 
-def _rejections(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> pd.DataFrame:
-    rejected = con.execute("""SELECT batch_id, submitter_region, received_at FROM batches
-                              WHERE status = 'rejected' AND submitter_region IS NOT NULL""").df()
-    rejected["league"] = rejected["submitter_region"].map(
+def _rejections(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> tuple[set[tuple[str, str, str]], pd.DataFrame]:
+    """({(indicator, league, period)} held by rejected files, rejected files of a league whose rows could not be
+    read at all (batch, league, received_at))."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'rejected_keys'").fetchone()[0]:
+        held, known = [], "FALSE"  # a warehouse published before rejected files' keys were kept
+    else:
+        held = con.execute("SELECT DISTINCT indicator_code, league_code, period FROM rejected_keys").fetchall()
+        known = "EXISTS (SELECT 1 FROM rejected_keys k WHERE k.batch_id = b.batch_id)"
+    unread = con.execute(f"""SELECT batch_id, submitter_region, received_at FROM batches b
+                             WHERE status = 'rejected' AND submitter_region IS NOT NULL AND NOT {known}""").df()
+    unread["league"] = unread["submitter_region"].map(
         lambda c: cat.regions.league_of(c) if c in cat.regions.by_code else None)
-    return rejected.dropna(subset=["league"])
+    return set(held), unread.dropna(subset=["league"])
 
 
 def submission_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, lang: str = "zh") -> pd.DataFrame:
@@ -86,7 +94,7 @@ def submission_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, lang: str 
                        {"keys": list(latest["indicator_code"] + "|" + latest["period"])}).df()
     have_keys = set(zip(have["indicator_code"], have["region_code"], strict=True))
     received = _received(con, latest, cat).set_index(["indicator_code", "league"])
-    rejections = _rejections(con, cat)
+    held, unread = _rejections(con, cat)
     rows = []
     for item in latest.itertuples():
         ind = cat.indicators.get(item.indicator_code)
@@ -100,9 +108,10 @@ def submission_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, lang: str 
                 late = got is not None and pd.notna(got["received_at"]) and got["received_at"].date() > due
                 state = "late" if late else "received"
             else:
-                mine = rejections[(rejections["league"] == league.code)
-                                  & (rejections["received_at"] >= datetime.combine(end, datetime.min.time()))]
-                state = "rejected" if len(mine) else "missing"
+                unreadable = unread[(unread["league"] == league.code)
+                                    & (unread["received_at"] >= datetime.combine(end, datetime.min.time()))]
+                tried = (item.indicator_code, league.code, item.period) in held
+                state = "rejected" if tried or len(unreadable) else "missing"
             rows.append({"region_code": league.code, "region_name": league.name(lang),
                          "indicator_code": item.indicator_code, "period": item.period, "state": state,
                          "received_at": None if got is None else got["received_at"],

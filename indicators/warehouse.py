@@ -80,6 +80,12 @@ CREATE TABLE IF NOT EXISTS problems (
     message_zh VARCHAR,
     message_en VARCHAR
 );
+CREATE TABLE IF NOT EXISTS rejected_keys (  -- what a rejected file tried to submit, for the quality matrix
+    batch_id INTEGER,
+    indicator_code VARCHAR,
+    league_code VARCHAR,              -- the league of the row's region (a county's league; the league itself)
+    period VARCHAR
+);
 CREATE OR REPLACE VIEW current_observations AS
     SELECT * FROM observations WHERE superseded_by IS NULL;
 """

@@ -82,3 +82,27 @@ def test_quality_queries_on_the_demo_warehouse(demo_warehouse, monkeypatch):
         [i.code for i in cat.indicators.values() if i.is_derived]).any()
     assert len(batches) == 5 and batches["loaded_at"].is_monotonic_decreasing
     assert set(changes["change"]) <= {"new", "revised"} and changes["batch_id"].nunique() == 1
+
+
+def test_a_cell_is_rejected_only_when_a_rejected_file_of_that_league_held_it(tmp_path):
+    """The quality matrix keeps what each rejected file tried to submit (rejected_keys): Xilingol's county file
+    with Hohhot-style GDP for 2023 and one bad row marks Xilingol × CX-01 rejected — not Baotou, and not Xilingol's
+    other indicators."""
+    from helpers import SUBMISSIONS, load, make_warehouse
+
+    db = make_warehouse(tmp_path, files=[SUBMISSIONS / "good" / "long-utf8-en-formA-plain-lf.csv"])
+    bad = tmp_path / "xilinhot.csv"
+    bad.write_text("indicator_code,region_code,period,value,unit\nCX-01,152502,2023,120.5,亿元\n"
+                   "CX-01,159999,2023,1,亿元\n", encoding="utf-8")
+    [result] = load(db, [bad])
+    assert result.status == "rejected"
+    with reader(db) as con:
+        matrix = quality.submission_matrix(con, default_catalogue())
+        kept = con.execute("SELECT indicator_code, league_code, period FROM rejected_keys").fetchall()
+    state = matrix.set_index(["region_code", "indicator_code"])["state"]
+    assert kept == [("CX-01", "152500", "2023")]  # the unknown region 159999 belongs to no league
+    assert state[("152500", "CX-01")] == "rejected"
+    assert state[("152500", "DI-10")] in ("received", "late")
+    assert state[("152500", "DI-01")] == "missing"  # not in the rejected file (the old rule said rejected)
+    assert state[("150200", "CX-01")] == "missing"
+    assert state[("150100", "CX-01")] in ("received", "late")
