@@ -99,9 +99,13 @@ def main() -> None:
     if goal:
         ratio, peak = goal["b"].work / goal["a"].work, goal["b"].peak_mib
         own, own_peak = goal["own"] / goal["a"].work, goal["own_m"].peak_mib
-        verdict = "met" if ratio <= GOAL_RATIO and peak < GOAL_MIB else "NOT met"
-        print(f"\nGoal at {GOAL_ROWS:,} rows (b/a ≤ {GOAL_RATIO}, peak < {GOAL_MIB} MiB): {verdict} "
-              f"(b/a {ratio:.1f}, peak {peak:.0f} MiB; ETL alone b'/a {own:.1f}, peak {own_peak:.0f} MiB)")
+        def verdict(r: float, p: float) -> str:
+            return "met" if r <= GOAL_RATIO and p < GOAL_MIB else "NOT met"
+
+        print(f"\nGoal at {GOAL_ROWS:,} rows (ratio ≤ {GOAL_RATIO}, peak < {GOAL_MIB} MiB):\n"
+              f"  ETL alone (b'):                          {verdict(own, own_peak)} (b'/a {own:.1f}, peak {own_peak:.0f} MiB)\n"
+              f"  with the engine's refresh at publish (b): {verdict(ratio, peak)} (b/a {ratio:.1f}, "
+              f"peak {peak:.0f} MiB)")
 
 
 if __name__ == "__main__":
