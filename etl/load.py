@@ -166,8 +166,8 @@ class EarlyInsert:
     exactly the rows written — otherwise it is rolled back, and the file takes the ordinary path. Either way
     the warehouse never holds a row that validation did not pass.
 
-    The caller owns the connection: it must not use it between start and wait/commit/abandon, and must call
-    commit or abandon exactly once."""
+    The caller owns the connection: it must not use it between construction and commit/abandon, and must call
+    one of the two exactly once."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, batch_id: int):
         self.con, self.batch_id, self.rows = con, batch_id, rows.index
