@@ -9,7 +9,6 @@ periods and units are interpreted later, so “007” and “2023年” survive 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import hashlib
 import io
@@ -81,31 +80,23 @@ def read_sheet(source: SourceFile) -> Sheet:
         raise FileRejected([P.make("file_not_text", source.name, None, "", "",
                                    detail="旧版Excel（.xls/.et）格式，请另存为.xlsx或CSV",
                                    detail_en="legacy Excel (.xls) format; save as .xlsx or CSV")])
-    if b"\x00" in data[:65536] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise FileRejected([P.make("file_not_text", source.name, None, "", "", detail="文件含二进制内容",
-                                   detail_en="the file contains binary data")])
-    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and _valid_utf8(data):
-        # UTF-8 (the usual case, and every large file): Arrow parses the bytes and checks the encoding as it
-        # goes, with no decoded copy of the text; anything it cannot take goes the exact way below
-        encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if not utf16 and _valid_utf8(data):
+        # UTF-8, the usual case and that of every large file: parsed from the bytes, with no decoded copy
+        text, encoding = None, "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
         utf8 = data[len(codecs.BOM_UTF8):] if encoding == "utf-8-sig" else data
-        delimiter = _delimiter(source.path, _first_line(utf8))
-        with contextlib.suppress(_Irregular):
-            return Sheet("tsv" if delimiter == "\t" else "csv", encoding, _csv_fast(utf8, delimiter))
-    text, encoding = _decode(source)
-    if "\x00" in text[:65536]:
+    else:
+        text, encoding = _decode(source)
+        utf8 = text.encode("utf-8")
+    if b"\x00" in utf8[:65536]:
         raise FileRejected([P.make("file_not_text", source.name, None, "", "", detail="文件含二进制内容",
                                    detail_en="the file contains binary data")])
-    delimiter = _delimiter(source.path, text)
-    file_format = "tsv" if delimiter == "\t" else "csv"
-    utf8 = data if encoding in ("utf-8", "utf-8-sig") else text.encode("utf-8")
-    if encoding == "utf-8-sig":
-        utf8 = utf8[len(codecs.BOM_UTF8):]
+    delimiter = _delimiter(source.path, _first_line(utf8))
     try:
         cells = _csv_fast(utf8, delimiter)
     except _Irregular:
-        cells = _csv_exact(text, delimiter)
-    return Sheet(file_format, encoding, cells)
+        cells = _csv_exact(text if text is not None else utf8.decode("utf-8"), delimiter)
+    return Sheet("tsv" if delimiter == "\t" else "csv", encoding, cells)
 
 
 def _valid_utf8(data: bytes) -> bool:
