@@ -82,15 +82,17 @@ def _weighted_means(final: pd.DataFrame, kids: pd.DataFrame, cat: Catalogue, chi
     return g[g["coverage_n"] > 0]
 
 
-def _aggregate_level(final: pd.DataFrame, cat: Catalogue, child_level: str, parent_of: dict[str, str]) -> pd.DataFrame:
-    """Aggregates at the level above child_level, for every sum and weighted_mean indicator and period."""
+def _aggregate_level(children: pd.DataFrame, cat: Catalogue, child_level: str,
+                     parent_of: dict[str, str]) -> pd.DataFrame:
+    """Aggregates at the level above child_level from that level's rows, for every sum and weighted_mean
+    indicator and period."""
     rule = {c: i.aggregation for c, i in cat.indicators.items()}
     columns = ["indicator_code", "region_code", "region_level", "period", "year", "sub", "frequency", "value",
                "synthetic"]  # only what aggregation reads: filtering a wide frame copies every text column
-    kids = final.loc[(final["region_level"] == child_level) & final["value"].notna(), columns]
+    kids = children.loc[children["value"].notna(), columns]
     kids = kids.assign(parent=kids["region_code"].map(parent_of), rule=kids["indicator_code"].map(rule))
     sums = _sums(kids[kids["rule"] == "sum"], pd.Series(parent_of).value_counts())
-    means = _weighted_means(final, kids[kids["rule"] == "weighted_mean"], cat, child_level, parent_of)
+    means = _weighted_means(children, kids[kids["rule"] == "weighted_mean"], cat, child_level, parent_of)
     agg = pd.concat([sums, means], ignore_index=True).rename(columns={"parent": "region_code"})
     agg["aggregated_value"] = agg["value"]
     return agg[["indicator_code", "region_code", "period", "year", "sub", "frequency", "value", "aggregated_value",
