@@ -5,6 +5,8 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_DATA = 1  # data problems: a rejected file, a failed catalogue check
 EXIT_USAGE = 2  # usage or configuration error
+EXIT_INTERNAL = 70  # EX_SOFTWARE: an unexpected internal error (a bug); the traceback is in the log, not on screen
+EXIT_IO = 74  # EX_IOERR: a file or folder could not be read or written (permissions, disk full)
 EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
 
@@ -40,3 +42,9 @@ class DataError(DemError):
 
 class BusyError(DemError):
     exit_code = EXIT_BUSY
+
+
+class StorageError(DemError):
+    """A file or folder the system needs could not be read or written (permissions, disk full, read-only)."""
+
+    exit_code = EXIT_IO

@@ -54,6 +54,8 @@ class Server:
     host: str = "127.0.0.1"
     port: int = 8050
     workers: int = 2
+    max_request_bytes: int = 1_048_576  # larger request bodies are refused with 413 (Flask and gunicorn)
+    pdf_keep_hours: float = 24.0  # rendered bulletins are reused for identical requests, then removed
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,25 @@ class Etl:
     yoy_warning_ratio: float = 0.5
     reconciliation_tolerance: float = 0.01
     max_errors_reported: int = 1000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a submission may be, checked before the expensive work (each refusal is a bilingual error)."""
+
+    max_file_bytes: int = 512 * 2**20
+    max_rows: int = 5_000_000  # records of a CSV, rows of a sheet (an .xlsx holds at most 1 048 576 anyway)
+    max_columns: int = 1_000
+    max_cell_chars: int = 32_767  # Excel's own limit for one cell
+    max_cell_lines: int = 100  # lines inside one quoted CSV cell (a note with line breaks)
+    max_xlsx_member_bytes: int = 512 * 2**20  # inflated size of one part of an .xlsx (zip) file
+    max_xlsx_ratio: float = 200.0  # inflated / compressed size of one part larger than 1 MiB
+
+
+@dataclass(frozen=True)
+class Inbox:
+    settle_seconds: float = 60.0  # a file is taken only when it has not changed for this long
+    owner: str = ""  # user who must own inbox files; empty: the user running the job
 
 
 @dataclass(frozen=True)
@@ -95,12 +116,15 @@ class Settings:
     paths: Paths
     server: Server
     etl: Etl
+    limits: Limits
+    inbox: Inbox
     quality: Quality
     progress: Progress
     index: Index
 
     def with_overrides(self, **overrides: Any) -> Settings:
-        """Apply CLI options given as section_key=value (e.g. paths_warehouse=…); None values are ignored."""
+        """Apply CLI options given as section_key=value (e.g. paths_warehouse=…); None values are ignored.
+        A relative path given here was typed in a shell: it is relative to the current directory."""
         sections = {f.name: dataclasses.asdict(getattr(self, f.name)) for f in dataclasses.fields(self)}
         for name, value in overrides.items():
             if value is None:
@@ -108,8 +132,15 @@ class Settings:
             section, _, key = name.partition("_")
             if section not in sections or key not in sections[section]:
                 raise ConfigError(f"unknown setting {name}")
-            sections[section][key] = value
+            sections[section][key] = from_cwd(value) if section == "paths" else value
         return _build(sections)
+
+
+def from_cwd(value: Any) -> Path:
+    """A path typed on the command line or set in the environment, as the user means it: relative to the
+    current directory ('data/x.duckdb' run in /srv/dem is /srv/dem/data/x.duckdb), with ~ expanded."""
+    path = Path(os.path.expanduser(str(value)))
+    return path if path.is_absolute() else Path.cwd() / path
 
 
 def _coerce(value: Any, kind: type, where: str) -> Any:
@@ -161,12 +192,13 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
         raise ConfigError(f"{path}: {exc}") from exc
     for env, (section, key) in SHORT_ENV.items():
         if environ.get(env):
-            sections.setdefault(section, {})[key] = environ[env]
+            sections.setdefault(section, {})[key] = from_cwd(environ[env]) if section == "paths" else environ[env]
     for name, value in environ.items():
         if not name.startswith("DEM_") or name in SHORT_ENV:
             continue
-        for section in ("paths", "server", "etl", "quality", "progress", "index"):
+        for section in (f.name for f in dataclasses.fields(Settings)):
             prefix = f"DEM_{section.upper()}_"
             if name.startswith(prefix):
-                sections.setdefault(section, {})[name[len(prefix):].lower()] = value
+                sections.setdefault(section, {})[name[len(prefix):].lower()] = \
+                    from_cwd(value) if section == "paths" else value
     return _build(sections)
