@@ -10,9 +10,10 @@ import click
 
 from etl import problems as P
 from etl.demo import DEFAULT_SEED, build, generate
-from etl.pipeline import FileResult, check_files, load_files
+from etl.pipeline import FAILED, FileResult, check_files, load_files
 from indicators.catalogue import load_catalogue
 from indicators.cli import settings_options
+from indicators.errors import EXIT_INTERNAL
 from indicators.settings import Settings
 
 MAX_PRINTED = 50
@@ -29,8 +30,10 @@ def _print(results: list[FileResult], fmt: str) -> None:
     for r in results:
         zh, en = r.headline()
         click.echo(f"{'✓' if r.accepted else '✗'} {zh}\n  {en}")
-        if r.encoding:
-            click.echo(f"  编码 encoding: {r.encoding}; 版式 layout: {r.layout or '-'}")
+        if r.encoding or r.file_format:
+            click.echo(f"  编码 encoding: {r.encoding or '-'}; 版式 layout: {r.layout or '-'}")
+        if reading := r.reading():
+            click.echo(f"  {reading[0]} | {reading[1]}")
         for p in r.problems[:MAX_PRINTED]:
             click.echo(f"  [{p.rule}] {p.text()}")
         if len(r.problems) > MAX_PRINTED:
@@ -51,7 +54,7 @@ def etl_check(files: tuple[Path, ...], fmt: str, settings: Settings) -> None:
     """Validate only; print the report. Exit 0 clean (warnings allowed), 1 errors."""
     results = check_files(list(files), load_catalogue(), settings)
     _print(results, fmt)
-    sys.exit(0 if all(not r.errors for r in results) else 1)
+    sys.exit(_exit_code(results, ok=lambda r: not r.errors))
 
 
 @etl.command("load")
@@ -63,7 +66,14 @@ def etl_load(files: tuple[Path, ...], partial: bool, fmt: str, settings: Setting
     """Validate and load; each file all or nothing (unless --partial). Files stay where they are."""
     results = load_files(list(files), load_catalogue(), settings, partial=partial)
     _print(results, fmt)
-    sys.exit(0 if all(r.status in ("loaded", "duplicate") for r in results) else 1)
+    sys.exit(_exit_code(results, ok=lambda r: r.status in ("loaded", "duplicate")))
+
+
+def _exit_code(results: list[FileResult], ok) -> int:
+    """0 every file fine · 1 a file rejected (or loaded partially) · 70 an internal error on some file."""
+    if any(r.status == FAILED for r in results):
+        return EXIT_INTERNAL
+    return 0 if all(ok(r) for r in results) else 1
 
 
 @etl.command("run")
@@ -72,18 +82,26 @@ def etl_load(files: tuple[Path, ...], partial: bool, fmt: str, settings: Setting
 @click.option("--quarantine", type=click.Path(file_okay=False, path_type=Path), default=None)
 @settings_options
 def etl_run(inbox: Path | None, archive: Path | None, quarantine: Path | None, settings: Settings) -> None:
-    """The scheduled job: load every inbox file (oldest first), archive or quarantine it, write a run log.
-    Exit 0 all accepted, 1 some rejected, 75 another run is active."""
+    """The scheduled job: load every settled inbox file (oldest first), archive or quarantine it, write a run log.
+    Exit 0 all accepted · 1 a file rejected or refused · 2 no inbox · 70 an internal error on a file ·
+    74 a file could not be archived or quarantined · 75 another run is active."""
     from etl.inbox import run_inbox
 
     s = settings.with_overrides(paths_inbox=inbox, paths_archive=archive, paths_quarantine=quarantine)
     summary = run_inbox(load_catalogue(), s, s.paths.inbox, s.paths.archive, s.paths.quarantine)
     for r in summary.results:
         zh, en = r.headline()
-        click.echo(f"{'✓' if r.accepted else '✗'} {zh} → {summary.moved.get(str(r.path))}\n  {en}")
-    click.echo(f"处理 {len(summary.results)} 个文件，退回 {len(summary.rejected)} 个；日志 {summary.log_path}\n"
-               f"processed {len(summary.results)} file(s), {len(summary.rejected)} rejected; log {summary.log_path}")
-    sys.exit(1 if summary.rejected else 0)
+        click.echo(f"{'✓' if r.accepted else '✗'} {zh} → {summary.moved.get(str(r.path), '（留在收件箱 stays in the inbox）')}"
+                   f"\n  {en}")
+    for skipped in summary.skipped:
+        click.echo(skipped.line())
+    for line in summary.notes + summary.storage_errors:
+        click.echo(f"! {line}")
+    log = summary.log_path or "（日志无法写入 the log could not be written）"
+    click.echo(f"处理 {len(summary.results)} 个文件，退回 {len(summary.rejected)} 个，跳过 {len(summary.skipped)} 个；日志 {log}\n"
+               f"processed {len(summary.results)} file(s), {len(summary.rejected)} rejected, "
+               f"{len(summary.skipped)} skipped; log {log}")
+    sys.exit(summary.exit_code())
 
 
 @click.group()

@@ -18,7 +18,8 @@ import numpy as np
 
 from etl.layout import to_long
 from etl.normalize import normalise
-from etl.read import SourceFile, read_sheet
+from etl.read import read_sheet
+from etl.source import SourceFile
 from indicators.catalogue import Catalogue, Indicator
 from indicators.settings import project_root
 

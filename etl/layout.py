@@ -8,6 +8,7 @@ footnotes (注：…) below the table are recognised and skipped; nothing else i
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,7 +20,8 @@ import pyarrow.compute as pc
 
 from etl import problems as P
 from etl.periods import parse_period
-from etl.read import FileRejected, Sheet
+from etl.problems import FileRejected
+from etl.source import Sheet
 
 # field → accepted header spellings, compared after NFKC, casefold and removing spaces, '_' and '-'
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -128,7 +130,17 @@ def _text(cells: pd.DataFrame, cols: Columns, name: str, strip: bool = False) ->
 
 
 def to_long(sheet: Sheet, file: str) -> LongTable:
-    header_line, cols = _find_header(sheet, file)
+    if sheet.deferred and sheet.cells.empty:
+        raise FileRejected([p for p, _ in sheet.deferred])
+    try:
+        header_line, cols = _find_header(sheet, file)
+    except FileRejected as exc:  # a stray quote may have swallowed the header: report the cause first
+        raise FileRejected([p for p, _ in sheet.deferred or []] + exc.problems) from None
+    header = list(sheet.cells.loc[header_line])
+    if sheet.deferred:
+        raise FileRejected([_in_column(p, position, header) for p, position in sheet.deferred])
+    if sheet.control_bytes:
+        _reject_control_characters(sheet.cells, header, file)
     body = sheet.cells.iloc[sheet.cells.index.get_loc(header_line) + 1:]
     body, footnotes = _drop_blank_and_footnotes(body)
     if body.empty:
@@ -171,6 +183,44 @@ def to_long(sheet: Sheet, file: str) -> LongTable:
     return LongTable(frame, cols, "long" if long else "wide", int(header_line), footnotes)
 
 
+def _in_column(problem: P.Problem, position: int | None, header: list[str]) -> P.Problem:
+    """A problem found while reading, with the header text of its column once the header is known."""
+    if position is None or position >= len(header) or not str(header[position]).strip():
+        return problem
+    return dataclasses.replace(problem, column=str(header[position]).strip())
+
+
+# C0 control characters other than tab, line feed and carriage return, and DEL: never part of a statistic,
+# a name or a note (a NUL byte, an escape sequence); they would travel into the warehouse and every export
+CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]"
+
+
+def _reject_control_characters(cells: pd.DataFrame, header: list[str], file: str, cap: int = 20) -> None:
+    problems = []
+    for position in cells.columns:
+        text = _arrow_text(cells[position])
+        found = pc.match_substring_regex(text, CONTROL)
+        if not pc.any(found).as_py():
+            continue
+        for row in np.flatnonzero(np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool))[:cap]:
+            value = str(cells[position].iloc[row])
+            where = next(i for i, ch in enumerate(value) if ch in _CONTROL_CHARS)
+            column = str(header[position]).strip() if position < len(header) else ""
+            problems.append(P.make("control_character", file, int(cells.index[row]), column,
+                                   "".join(f"\\x{ord(ch):02x}" if ch in _CONTROL_CHARS else ch for ch in value[:40]),
+                                   detail=f"U+{ord(value[where]):04X}", detail_en=f"U+{ord(value[where]):04X}"))
+    if problems:
+        raise FileRejected(problems[:cap])
+
+
+_CONTROL_CHARS = {chr(c) for c in [*range(0, 9), 11, 12, *range(14, 32), 127]}
+
+
+def _arrow_text(column: pd.Series) -> pa.Array:
+    return pa.array(column.array, type=pa.large_string()) if not hasattr(column.array, "__arrow_array__") \
+        else column.array.__arrow_array__()
+
+
 def _reject_ragged(body: pd.DataFrame, header: list[str], file: str, cap: int = 1000) -> None:
     """Text to the right of the last header column has no column to go to. In a CSV it is almost always an
     unquoted thousands separator: `CX-01,150100,2023,3,801.2` is 5 fields under 4 headers, and reading it
@@ -196,8 +246,7 @@ def _reject_ragged(body: pd.DataFrame, header: list[str], file: str, cap: int = 
 
 def _filled(column: pd.Series) -> np.ndarray:
     """True where a cell holds more than white space (Arrow kernels: no stripped copy of the column)."""
-    text = pa.array(column.array, type=pa.large_string()) if not hasattr(column.array, "__arrow_array__") \
-        else column.array.__arrow_array__()
+    text = _arrow_text(column)
     blank = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
     return ~np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
 

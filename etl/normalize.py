@@ -189,5 +189,6 @@ def _apply_units(out: dict, unit_raw: pd.Series, cat: Catalogue) -> None:
     out["unit_submitted"] = _per_row(pair_codes, submitted)
     scale = ~np.isnan(multiplier) & ((multiplier != 1.0) | (divisor != 1.0))
     values = np.array(out["value"], dtype="float64", copy=True)
-    values[scale] = values[scale] * multiplier[scale] / divisor[scale]
+    with np.errstate(over="ignore"):  # 1e300 万亿元 overflows to inf: the implausible_value rule reports it
+        values[scale] = values[scale] * multiplier[scale] / divisor[scale]
     out["value"] = values

@@ -27,13 +27,17 @@ from etl.load import (
     reserve_batch_id,
 )
 from etl.normalize import normalise
-from etl.read import FileRejected, SourceFile, read_sheet
+from etl.problems import FileRejected
+from etl.read import read_sheet
+from etl.source import SourceFile
 from etl.validate import Thresholds, validate
 from indicators import warehouse
 from indicators.catalogue import Catalogue
+from indicators.errors import DemError
 from indicators.settings import Settings, today  # today(): DEM_TODAY=YYYY-MM-DD pins the clock
 
 LOADED, PARTIAL, REJECTED, DUPLICATE, CHECKED = "loaded", "partial", "rejected", "duplicate", "checked"
+FAILED = "failed"  # an internal error while processing the file: quarantined like a rejected one, exit code 70
 
 
 @dataclass
@@ -50,6 +54,7 @@ class FileResult:
     layout: str | None = None
     submitter_region: str | None = None
     synthetic: bool = False
+    spans: list[tuple[int, int]] = field(default_factory=list)  # cells with line breaks: (line, lines spanned)
 
     @property
     def errors(self) -> list[P.Problem]:
@@ -71,6 +76,23 @@ class FileResult:
     def accepted(self) -> bool:
         return self.status in (LOADED, PARTIAL, DUPLICATE) or (self.status == CHECKED and not self.errors)
 
+    def reading(self) -> tuple[str, str] | None:
+        """Physical lines against records read, and why they differ: a file whose 719 lines are 2 records says
+        which cells hold line breaks. None when the file could not be read that far."""
+        c = self.counts
+        if "lines" not in c:
+            return None
+        lines, records, spans = c["lines"], c["records"], self.spans
+        if self.file_format == "xlsx":
+            return (f"表格第1–{lines}行中{records}行有内容", f"sheet rows 1–{lines}, {records} with content")
+        zh, en = f"文件共{lines}行，读出{records}条记录", f"{lines} line(s) read as {records} record(s)"
+        if spans:
+            shown = spans[:5]
+            more = (f"等{len(spans)}处", f", {len(spans)} in all") if len(spans) > 5 else ("", "")
+            zh += "；单元格内含换行：" + "、".join(f"第{a}行起{n}行" for a, n in shown) + more[0]
+            en += "; cells with line breaks: " + ", ".join(f"line {a} ({n} lines)" for a, n in shown) + more[1]
+        return zh, en
+
     def headline(self) -> tuple[str, str]:
         name = self.path.name
         c = self.counts
@@ -79,6 +101,9 @@ class FileResult:
         if self.status == REJECTED:
             return (f"{name}：退回，{self.n_errors} 个错误，数据仓库未改动",
                     f"{name}: rejected, {self.n_errors} error(s); the warehouse is unchanged")
+        if self.status == FAILED:
+            return (f"{name}：内部错误，未载入，数据仓库未改动", f"{name}: internal error, not loaded; the warehouse "
+                    "is unchanged")
         if self.status == CHECKED:
             verdict = ("通过", "passes") if not self.errors else ("未通过", "fails")
             return (f"{name}：校验{verdict[0]}，{c.get('rows', 0)} 行，{self.n_errors} 个错误，{self.n_warnings} 个警告",
@@ -93,7 +118,9 @@ class FileResult:
 
     def summary(self) -> dict:
         zh, en = self.headline()
+        reading = self.reading()
         return {"file": str(self.path), "status": self.status, "batch_id": self.batch_id, "sha256": self.sha256,
+                "reading_zh": reading and reading[0], "reading_en": reading and reading[1],
                 "encoding": self.encoding, "file_format": self.file_format, "layout": self.layout,
                 "submitter_region": self.submitter_region, "synthetic": self.synthetic, "counts": self.counts,
                 "errors": self.n_errors, "warnings": self.n_warnings, "rule_counts": self.rule_counts,
@@ -136,18 +163,19 @@ def _submitter(cat: Catalogue, regions: pd.Series) -> str | None:
 
 
 def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.DuckDBPyConnection | None,
-                  source: SourceFile | None = None,
+                  source: SourceFile,
                   before_rules: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None) -> Validated:
     """before_rules(frame, current) runs once the rows are interpreted and the warehouse values they meet are
     read, before the rules run (and before the frame gains the rules' columns): the loader starts writing there."""
-    source = source or SourceFile.open(path)
     result = FileResult(path, CHECKED, sha256=source.sha256)
     try:
-        sheet = read_sheet(source)
+        sheet = read_sheet(source, settings.limits)
         result.encoding, result.file_format = sheet.encoding, sheet.file_format
+        result.counts, result.spans = {"rows": 0, "lines": sheet.lines, "records": sheet.records}, sheet.spans or []
         table = to_long(sheet, source.name)
     except FileRejected as exc:
-        result.problems, result.counts = exc.problems, {"rows": 0}
+        result.problems = exc.problems
+        result.counts = {**result.counts, "rows": 0}
         return Validated(result, source)
     result.layout = table.layout
     frame = normalise(table, cat)
@@ -159,7 +187,7 @@ def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.Du
                                                          cap=settings.etl.max_errors_reported)
     result.problems, result.rule_counts = problems, rule_counts
     missing = prepared["value_state"].eq("missing") & ~bad_rows
-    result.counts = {"rows": len(prepared), "not_reported": int(missing.sum()), "rejected": int(bad_rows.sum())}
+    result.counts.update({"rows": len(prepared), "not_reported": int(missing.sum()), "rejected": int(bad_rows.sum())})
     result.submitter_region = _submitter(cat, prepared["region_code"])
     result.synthetic = bool(prepared["synthetic"].any())
     return Validated(result, source, prepared, bad_rows, table, overlaps_warehouse=not current.empty)
@@ -176,11 +204,57 @@ def _league_keys(cat: Catalogue, frame: pd.DataFrame | None) -> pd.DataFrame | N
     return rows[["indicator_code", "league_code", "period"]].drop_duplicates()
 
 
+def open_source(path: Path, settings: Settings) -> SourceFile | FileResult:
+    """The file's bytes, or the verdict on a file that cannot be read (too large, not a file, changing)."""
+    try:
+        return SourceFile.open(path, settings.limits.max_file_bytes)
+    except FileRejected as exc:
+        return FileResult(path, REJECTED, problems=exc.problems, counts={"rows": 0})
+
+
 def check_files(paths: list[Path], cat: Catalogue, settings: Settings) -> list[FileResult]:
     """Validate only. Cross-row rules compare with the published warehouse when there is one."""
     db = settings.paths.warehouse
+
+    def check(path: Path) -> FileResult:
+        source = open_source(path, settings)
+        if isinstance(source, FileResult):
+            source.status = CHECKED
+            return source
+        return validate_file(path, cat, settings, con, source).result
+
     with warehouse.reader(db) if db.exists() else contextlib.nullcontext() as con:
-        return [validate_file(p, cat, settings, con).result for p in paths]
+        return [guarded(path, settings, lambda p=path: check(p)) for path in paths]
+
+
+def guarded(path: Path, settings: Settings, work: Callable[[], FileResult]) -> FileResult:
+    """One file's work; an unexpected error (a bug, memory exhausted) becomes that file's verdict — FAILED, with
+    the traceback in the error log — instead of ending the run. Errors of the system itself (the lock, a full
+    disk: DemError, OSError) are not the file's and still end the run."""
+    try:
+        return work()
+    except (DemError, OSError, duckdb.IOException, KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # noqa: BLE001 — that is the point: any per-file failure is reported, not raised
+        log = log_internal_error(settings, f"file {path}", exc)
+        detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+        return FileResult(path, FAILED, counts={"rows": 0},
+                          problems=[P.make("internal_error", path.name, None, "", "", detail=detail, log=log)])
+
+
+def log_internal_error(settings: Settings, what: str, exc: BaseException) -> str:
+    """Append the traceback to <logs>/etl-errors.log (never to the terminal); returns the log's path."""
+    import traceback
+
+    path = settings.paths.logs / "etl-errors.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as f:
+            f.write(f"{warehouse.utc_now().isoformat()}Z internal error in {what}\n"
+                    + "".join(traceback.format_exception(exc)) + "\n")
+    except OSError:
+        return "(日志不可写 | log not writable)"
+    return str(path)
 
 
 def _batch_info(v: Validated, status: str, message: str) -> BatchInfo:
@@ -193,9 +267,14 @@ def _batch_info(v: Validated, status: str, message: str) -> BatchInfo:
         n_warnings=r.n_warnings, submitter_region=r.submitter_region, synthetic=r.synthetic, message=message)
 
 
-def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Settings, partial: bool) -> FileResult:
-    """Validate against the staging warehouse and load all or nothing (or, with partial, the valid rows)."""
-    source = SourceFile.open(path)
+def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Settings, partial: bool,
+             source: SourceFile | None = None) -> FileResult:
+    """Validate against the staging warehouse and load all or nothing (or, with partial, the valid rows).
+    `source`: the bytes already read (the inbox reads them itself, without following links)."""
+    if source is None:
+        source = open_source(path, settings)
+        if isinstance(source, FileResult):
+            return source
     if (batch := loaded_batch(stage.con, source.sha256)) is not None:
         return FileResult(path, DUPLICATE, batch_id=batch, sha256=source.sha256)
     first_try = rejected_before(stage.con, source.sha256) is None
@@ -244,11 +323,22 @@ def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Set
     return r
 
 
+def load_guarded(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Settings, partial: bool,
+                 source: SourceFile | None = None) -> FileResult:
+    """load_one, with an unexpected error turned into that file's FAILED verdict. Whatever it left open is
+    rolled back, so the next file starts on the staging warehouse as the previous file left it."""
+    result = guarded(path, settings, lambda: load_one(stage, path, cat, settings, partial, source))
+    if result.status == FAILED:
+        with contextlib.suppress(duckdb.Error):
+            stage.con.execute("ROLLBACK")
+    return result
+
+
 def load_files(paths: list[Path], cat: Catalogue, settings: Settings, partial: bool = False,
                locked: bool = False) -> list[FileResult]:
     """Each file loads completely or not at all; the warehouse is published once, after the last file."""
     with writing(settings, cat, locked=locked) as stage:
-        return [load_one(stage, p, cat, settings, partial) for p in paths]
+        return [load_guarded(stage, p, cat, settings, partial) for p in paths]
 
 
 @contextlib.contextmanager

@@ -12,13 +12,50 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from indicators.export import neutralise
+
 ERROR, WARNING = "error", "warning"
 
 # rule id → (severity, Chinese template, English template). Templates see {value} and the rule's parameters.
 RULES: dict[str, tuple[str, str, str]] = {
     "encoding": (ERROR, "文件既不是UTF-8也不是GB18030编码：{detail}。请另存为“CSV UTF-8”或GB18030后重新报送",
                  "the file is neither UTF-8 nor GB18030: {detail_en}. Save it as “CSV UTF-8” and resubmit"),
+    "utf8_invalid": (ERROR, "文件是UTF-8编码，但第{offset}字节处有无效字节（{bytes}），全文共{count}处无效字节；"
+                     "文件可能混入了其他编码的内容或已损坏。请用原软件另存为“CSV UTF-8”后重新报送",
+                     "the file is UTF-8 but has an invalid byte at offset {offset} (bytes {bytes}), {count} invalid "
+                     "byte sequence(s) in all; part of it is in another encoding or damaged. Save it again as “CSV "
+                     "UTF-8” and resubmit"),
     "file_not_text": (ERROR, "无法读取为表格：{detail}", "cannot be read as a table: {detail_en}"),
+    "not_a_file": (ERROR, "不是普通文件（{detail}），未读取", "not a regular file ({detail_en}); not read"),
+    "file_unreadable": (ERROR, "无法读取文件：{detail}", "the file cannot be read: {detail_en}"),
+    "file_changed": (ERROR, "读取期间文件被修改（可能仍在复制中），未载入；请在文件写完后重新报送",
+                     "the file changed while it was being read (still being copied?); nothing was loaded — deliver "
+                     "it again once it is complete"),
+    "file_too_large": (ERROR, "文件有{detail}字节，超过上限{limit}字节（设置[limits] max_file_bytes）；请拆分为多个文件报送",
+                       "the file has {detail} bytes, more than the limit of {limit} ([limits] max_file_bytes); split "
+                       "it into several files"),
+    "too_many_rows": (ERROR, "文件行数（{detail}）超过上限{limit}行（设置[limits] max_rows）；请拆分为多个文件报送",
+                      "the file has {detail_en} rows, more than the limit of {limit} ([limits] max_rows); split it "
+                      "into several files"),
+    "too_many_columns": (ERROR, "本行有{detail}列，超过上限{limit}列（设置[limits] max_columns）",
+                         "the row has {detail} columns, more than the limit of {limit} ([limits] max_columns)"),
+    "cell_too_long": (ERROR, "单元格有{detail}个字符，超过上限{limit}个（设置[limits] max_cell_chars）",
+                      "the cell has {detail} characters, more than the limit of {limit} ([limits] max_cell_chars)"),
+    "unbalanced_quote": (ERROR, "本行的单元格以引号开头，但{detail}。多余或缺少的引号会把后面的行并入这个单元格；"
+                         "请检查该单元格的引号（单元格内的引号应写作两个引号 \"\"）",
+                         "the cell opens a quote on this line, but {detail_en}. A stray or missing quote joins the "
+                         "following lines into this cell; check its quotes (a quote inside a cell is written twice: "
+                         "\"\")"),
+    "xlsx_member_too_large": (ERROR, "XLSX文件中的“{member}”解压后有{detail}字节，超过上限{limit}字节"
+                              "（设置[limits] max_xlsx_member_bytes），未解析",
+                              "the part {member!r} of the XLSX file inflates to {detail} bytes, more than the limit "
+                              "of {limit} ([limits] max_xlsx_member_bytes); not parsed"),
+    "xlsx_compression_ratio": (ERROR, "XLSX文件中的“{member}”压缩比为{detail}:1，超过上限{limit}:1"
+                               "（设置[limits] max_xlsx_ratio），疑似压缩炸弹，未解析",
+                               "the part {member!r} of the XLSX file is compressed {detail}:1, beyond the limit of "
+                               "{limit}:1 ([limits] max_xlsx_ratio): a likely zip bomb; not parsed"),
+    "control_character": (ERROR, "单元格含不可见的控制字符（{detail}），不能入库；请删除后重新报送",
+                          "the cell holds an invisible control character ({detail}); remove it and resubmit"),
     "file_empty": (ERROR, "文件没有数据行", "the file has no data rows"),
     "missing_columns": (ERROR, "缺少必需的列：{detail}（表头可用中文或英文，见填报说明）",
                         "missing required columns: {detail_en} (Chinese or English headers; see the submission format)"),
@@ -45,6 +82,10 @@ RULES: dict[str, tuple[str, str, str]] = {
                     "{value!r} is not a number (leave empty or write '-' for not reported)"),
     "out_of_range": (ERROR, "数值{value}超出指标{indicator}的有效范围{detail}",
                      "value {value} is outside the valid range {detail} of {indicator}"),
+    "implausible_value": (ERROR, "数值{value}不可信：指标{indicator}的数值不会超出{detail} {unit}（按计量单位推定的合理范围），"
+                          "请检查计量单位和小数点",
+                          "value {value} is implausible: {indicator} cannot lie outside {detail} {unit} (the plausible "
+                          "range of its unit); check the unit and the decimal point"),
     "conflicting_duplicate": (ERROR, "与第{detail}行是同一指标、地区和统计期，但数值不同",
                               "same indicator, region and period as line {detail}, with a different value"),
     "unknown_unit": (ERROR, "“{value}”不是已知的计量单位", "{value!r} is not a known unit"),
@@ -61,6 +102,9 @@ RULES: dict[str, tuple[str, str, str]] = {
     "reconciliation": (WARNING, "盟市数值{value_text}与所辖旗县合计{detail}相差{change}，超过容差{threshold}",
                        "league value {value_text_en} differs from the sum of its counties {detail} by {change}, "
                        "beyond {threshold}"),
+    "internal_error": (ERROR, "处理本文件时发生内部错误（{detail}），文件已隔离；请联系系统管理员（日志 {log}）",
+                       "an internal error occurred while processing this file ({detail_en}); it is quarantined — "
+                       "contact the system administrator (log {log})"),
 }
 
 
@@ -87,6 +131,14 @@ class Problem:
         return f"{self.location_zh()}：{self.message_zh} | {self.location_en()}: {self.message_en}"
 
 
+class FileRejected(Exception):
+    """The file cannot be read (or must not be read further); carries the problems to report."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(p.message_en for p in problems))
+
+
 def make(rule: str, file: str, line: int | None, column: str, value: Any, **params: Any) -> Problem:
     severity, zh, en = RULES[rule]
     value = "" if value is None else str(value)
@@ -102,12 +154,14 @@ COLUMNS = ("file", "line", "column", "value", "rule", "severity", "message_zh", 
 
 
 def to_csv(problems: list[Problem]) -> str:
-    """UTF-8 with BOM when written to disk, so Excel opens the Chinese text correctly."""
+    """UTF-8 with BOM when written to disk, so Excel opens the Chinese text correctly; text that Excel would take
+    for a formula is neutralised as in every export."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for p in problems:
-        writer.writerow([p.file, p.line or "", p.column, p.value, p.rule, p.severity, p.message_zh, p.message_en])
+    for p in problems:  # the cells are the submitter's text: '=cmd|…' must not become a formula in Excel
+        writer.writerow([neutralise(x) for x in (p.file, p.line or "", p.column, p.value, p.rule, p.severity,
+                                                 p.message_zh, p.message_en)])
     return buf.getvalue()
 
 

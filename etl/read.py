@@ -1,102 +1,106 @@
 """Read a submitted file into a table of strings keyed by the line numbers the submitter sees.
 
 CSV/TSV in UTF-8 (with or without BOM), GB18030 (covers GBK/GB2312) or UTF-16 with BOM (Excel's “Unicode
-text”), and XLSX (first sheet). The encoding is detected, never guessed: a file that decodes as neither UTF-8
-nor GB18030 is rejected with the byte offset where each decoding failed. Every cell is kept as text; numbers,
+text”), and XLSX (first sheet, etl.xlsx). The encoding is detected, never guessed: a file that is UTF-8 but for
+a few bytes is rejected naming the first bad byte (it is not re-read as GB18030, which would load garbled text),
+and GB18030 is taken only when the decoded text is plausibly Chinese. Every cell is kept as text; numbers,
 periods and units are interpreted later, so “007” and “2023年” survive as typed.
+
+A file is read completely and exactly or not at all: every record is read, and a quote that swallows what looks
+like further records, runs to the end of the file or spans more lines than a note would (a stray `"` in a note)
+rejects the file, naming the line where the quote opened. Limits (settings [limits]) are checked before the
+expensive work: lines, columns and cell length.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
-import hashlib
-import io
-import zipfile
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from etl import problems as P
+from etl.problems import FileRejected
+from etl.source import Sheet, SourceFile
+from indicators.settings import Limits
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls / .et
-
-
-class FileRejected(Exception):
-    """The file cannot be read at all; carries the problems to report."""
-
-    def __init__(self, problems: list[P.Problem]):
-        self.problems = problems
-        super().__init__("; ".join(p.message_en for p in problems))
+MAX_REPORTED = 20  # quote and cell problems reported per file (the first ones say enough)
 
 
 class _Irregular(Exception):
     """The fast CSV path cannot map rows to lines exactly (ragged rows, line breaks inside cells)."""
 
 
-@dataclass(frozen=True)
-class SourceFile:
-    path: Path
-    data: bytes
-    sha256: str
-    modified: datetime  # UTC
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
-
-    @classmethod
-    def open(cls, path: Path) -> SourceFile:
-        data = path.read_bytes()
-        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
-        return cls(path, data, hashlib.sha256(data).hexdigest(), modified)
-
-
-@dataclass
-class Sheet:
-    """All cells as text. `cells` has columns 0..n-1 and the physical line (CSV) or row (XLSX) as index."""
-
-    file_format: str  # csv | tsv | xlsx
-    encoding: str | None
-    cells: pd.DataFrame
-
-
-def read_sheet(source: SourceFile) -> Sheet:
+def read_sheet(source: SourceFile, limits: Limits | None = None) -> Sheet:
+    limits = limits or Limits()
     data = source.data
     if not data or data.isspace():  # (no stripped copy of a large file)
         raise FileRejected([P.make("file_empty", source.name, None, "", "")])
     if data.startswith(ZIP_MAGIC):
-        return _read_xlsx(source)
+        from etl.xlsx import read_xlsx
+
+        return read_xlsx(source, limits)
     if data.startswith(OLE_MAGIC):
         raise FileRejected([P.make("file_not_text", source.name, None, "", "",
                                    detail="旧版Excel（.xls/.et）格式，请另存为.xlsx或CSV",
                                    detail_en="legacy Excel (.xls) format; save as .xlsx or CSV")])
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    if not utf16 and _valid_utf8(data):
-        # UTF-8, the usual case and that of every large file: parsed from the bytes, with no decoded copy
-        text, encoding = None, "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
-        utf8 = data[len(codecs.BOM_UTF8):] if encoding == "utf-8-sig" else data
-    else:
-        text, encoding = _decode(source)
-        utf8 = text.encode("utf-8")
+    utf8, text, encoding = _as_utf8(source)
     if b"\x00" in utf8[:65536]:
         raise FileRejected([P.make("file_not_text", source.name, None, "", "", detail="文件含二进制内容",
                                    detail_en="the file contains binary data")])
+    lines = utf8.count(b"\n") + (0 if utf8.endswith(b"\n") else 1)
+    if lines > limits.max_rows:
+        raise FileRejected([P.make("too_many_rows", source.name, None, "", "", detail=f"{lines:,}",
+                                   limit=f"{limits.max_rows:,}")])
     delimiter = _delimiter(source.path, _first_line(utf8))
     try:
-        cells = _csv_fast(utf8, delimiter)
+        cells, deferred = _csv_fast(utf8, delimiter, lines, limits, source.name)
+        spans = []
     except _Irregular:
-        cells = _csv_exact(text if text is not None else utf8.decode("utf-8"), delimiter)
-    return Sheet("tsv" if delimiter == "\t" else "csv", encoding, cells)
+        del text  # the exact reader decodes the UTF-8 bytes one line at a time
+        cells, spans, deferred = _csv_exact(utf8, delimiter, lines, limits, source.name)
+    return Sheet("tsv" if delimiter == "\t" else "csv", encoding, cells, lines, spans, deferred,
+                 control_bytes=_has_control_bytes(utf8))
+
+
+def _has_control_bytes(utf8: bytes, chunk: int = 1 << 24) -> bool:
+    """Any C0 control character but tab, LF and CR, or DEL, in UTF-8 bytes (a multi-byte sequence never holds a
+    byte below 0x80, so bytes are enough), scanned in chunks so the temporaries stay small."""
+    data = np.frombuffer(utf8, dtype=np.uint8)
+    for start in range(0, len(data), chunk):
+        part = data[start:start + chunk]
+        low = part < 0x20
+        if (low & (part != 0x09) & (part != 0x0A) & (part != 0x0D)).any() or (part == 0x7F).any():
+            return True
+    return False
+
+
+# ── encodings ────────────────────────────────────────────────────────────────────────────────────────
+
+def _as_utf8(source: SourceFile) -> tuple[bytes, str | None, str]:
+    """(UTF-8 bytes without BOM, the decoded text if it had to be decoded, the encoding found)."""
+    data = source.data
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _decode(source, "utf-16")
+        return text.encode("utf-8"), text, "utf-16"
+    if _valid_utf8(data):
+        # UTF-8, the usual case and that of every large file: parsed from the bytes, with no decoded copy
+        bom = data.startswith(codecs.BOM_UTF8)
+        return (data[len(codecs.BOM_UTF8):] if bom else data), None, "utf-8-sig" if bom else "utf-8"
+    _reject_damaged_utf8(source)
+    text = _decode(source, "gb18030")
+    _reject_implausible_gb18030(source, text)
+    return text.encode("utf-8"), text, "gb18030"
 
 
 def _valid_utf8(data: bytes) -> bool:
@@ -110,28 +114,75 @@ def _valid_utf8(data: bytes) -> bool:
     return True
 
 
-def _first_line(utf8: bytes) -> str:
-    end = utf8.find(b"\n")
-    return utf8[:end if end >= 0 else len(utf8)].decode("utf-8", "replace")
-
-
-def _decode(source: SourceFile) -> tuple[str, str]:
+def _reject_damaged_utf8(source: SourceFile) -> None:
+    """A file whose multi-byte sequences are mostly valid UTF-8 is UTF-8 with a few bad bytes, not GB18030:
+    GB18030 text almost never forms valid UTF-8 sequences, while UTF-8 Chinese text decodes as GB18030 without
+    complaint — into nonsense. Counted without a Python loop: every ASCII byte, valid sequence and invalid
+    sequence becomes one character of the leniently decoded text."""
     data = source.data
-    if data.startswith(codecs.BOM_UTF8):
-        candidates = ["utf-8-sig"]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = ["utf-16"]
-    else:
-        candidates = ["utf-8", "gb18030"]
-    failures = []
-    for encoding in candidates:
+    lenient = data.decode("utf-8", "replace")
+    invalid = lenient.count("\ufffd") - data.count("\ufffd".encode())
+    high = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) >= 0x80))
+    valid_multibyte = len(lenient) - (len(data) - high) - invalid
+    if not data.startswith(codecs.BOM_UTF8) and valid_multibyte < max(invalid, 1):
+        return
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileRejected([P.make("utf8_invalid", source.name, None, "", "", offset=exc.start,
+                                   bytes=data[exc.start:exc.start + 4].hex(" "), count=invalid)]) from None
+
+
+def _decode(source: SourceFile, encoding: str) -> str:
+    data = source.data
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        failures = [(encoding, exc.start)]
+    if encoding == "gb18030":
         try:
-            return data.decode(encoding), encoding
+            data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            failures.append((encoding, exc.start, data[exc.start:exc.start + 4].hex(" ")))
-    detail = "；".join(f"按{enc.upper()}解码在第{offset}字节处失败（字节 {hx}）" for enc, offset, hx in failures)
-    detail_en = "; ".join(f"{enc.upper()} fails at byte offset {offset} (bytes {hx})" for enc, offset, hx in failures)
+            failures.insert(0, ("utf-8", exc.start))
+    _encoding_error(source, failures)
+    raise AssertionError  # not reached
+
+
+def _encoding_error(source: SourceFile, failures: list[tuple[str, int]], note: tuple[str, str] = ("", "")) -> None:
+    data = source.data
+    detail = "；".join(f"按{enc.upper()}解码在第{offset}字节处失败（字节 {data[offset:offset + 4].hex(' ')}）"
+                      for enc, offset in failures) + note[0]
+    detail_en = "; ".join(f"{enc.upper()} fails at byte offset {offset} (bytes {data[offset:offset + 4].hex(' ')})"
+                          for enc, offset in failures) + note[1]
     raise FileRejected([P.make("encoding", source.name, None, "", "", detail=detail, detail_en=detail_en)])
+
+
+# Chinese text as GB18030 holds: CJK ideographs and punctuation, full-width forms, general punctuation, pinyin
+# and symbols of GB 2312 (°, ×, №, ①, ℃ …), kana, Greek and Cyrillic. Random bytes decoded as GB18030 land
+# elsewhere (private use, rare scripts), since GB18030 maps four-byte sequences to all of Unicode.
+_GB_TEXT = re.compile("[\u00a0-\u024f\u02c7-\u02d9\u0370-\u04ff\u2000-\u27bf\u2e80-\u2fdf\u3000-\u33ff"
+                      "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe10-\ufe6f\uff00-\uffef]")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _reject_implausible_gb18030(source: SourceFile, text: str) -> None:
+    non_ascii = len(_NON_ASCII.findall(text))
+    usual = len(_GB_TEXT.findall(text))
+    if non_ascii and usual < 0.9 * non_ascii:
+        try:
+            source.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            _encoding_error(source, [("utf-8", exc.start)],
+                            (f"；按GB18030解码得到的{non_ascii}个非ASCII字符中只有{usual}个是常见中文字符",
+                             f"; decoded as GB18030, only {usual} of its {non_ascii} non-ASCII characters are usual "
+                             "Chinese text"))
+
+
+# ── CSV ──────────────────────────────────────────────────────────────────────────────────────────────
+
+def _first_line(utf8: bytes) -> str:
+    end = utf8.find(b"\n", 0, 1 << 20)  # a first line longer than 1 MiB is not a header: look at its start
+    return utf8[:end if end >= 0 else min(len(utf8), 1 << 20)].decode("utf-8", "replace")
 
 
 def _delimiter(path: Path, text: str) -> str:
@@ -141,10 +192,27 @@ def _delimiter(path: Path, text: str) -> str:
     return ","
 
 
-def _csv_fast(utf8: bytes, delimiter: str) -> pd.DataFrame:
+@contextlib.contextmanager
+def _field_limit(chars: int) -> Iterator[None]:
+    """Python's csv module refuses fields over its (process-wide) limit; make the refusal our cell limit."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(chars)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def _csv_fast(utf8: bytes, delimiter: str, lines: int, limits: Limits, file: str):
     """pyarrow reads every cell as a string; row i is physical line i+1 when no cell spans lines."""
-    first_line = _first_line(utf8)
-    width = len(next(csv.reader([first_line], delimiter=delimiter), [])) or 1
+    try:
+        with _field_limit(limits.max_cell_chars + 1):
+            width = len(next(csv.reader([_first_line(utf8)], delimiter=delimiter), [])) or 1
+    except csv.Error:
+        raise _Irregular from None
+    if width > limits.max_columns:
+        raise FileRejected([P.make("too_many_columns", file, 1, "", "", detail=f"{width:,}",
+                                   limit=f"{limits.max_columns:,}")])
     names = [str(i) for i in range(width)]
     ragged = []
 
@@ -165,66 +233,165 @@ def _csv_fast(utf8: bytes, delimiter: str) -> pd.DataFrame:
         )
     except pa.ArrowInvalid as exc:
         raise _Irregular from exc
-    lines = utf8.count(b"\n") + (0 if utf8.endswith(b"\n") else 1)
     if ragged or table.num_rows != lines:
         raise _Irregular
+    deferred = _long_cells(table, limits, file)
     frame = table.to_pandas()
     frame.columns = range(width)
     frame.index = pd.RangeIndex(1, table.num_rows + 1)
-    return frame
+    return frame, deferred
 
 
-def _csv_exact(text: str, delimiter: str) -> pd.DataFrame:
-    """Slow but exact: Python's csv module tracks the line on which each record starts."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
-    rows, lines = [], []
-    start = 1
-    for record in reader:
-        rows.append(record)
-        lines.append(start)
-        start = reader.line_num + 1
-    width = max((len(r) for r in rows), default=0)
-    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], index=lines, dtype="str")
-
-
-def _excel_text(cell) -> str:
-    """An Excel cell as the submitter sees it: 2023 → '2023', 0.453 in a % format → '45.3%', a date → '2023-03'."""
-    value = cell.value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, datetime | date):
-        return f"{value:%Y-%m}" if value.day == 1 else f"{value:%Y-%m-%d}"
-    if isinstance(value, int | float):
-        fmt = (cell.number_format or "").lower()
-        if "%" in fmt:
-            return f"{round(value * 100, 10):g}%"
-        if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value) if isinstance(value, float) else str(value)
-    return str(value)
-
-
-def _read_xlsx(source: SourceFile) -> Sheet:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(source.data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileRejected([P.make("file_not_text", source.name, None, "", "", detail=f"不是有效的XLSX文件（{exc}）",
-                                   detail_en=f"not a valid XLSX file ({exc})")]) from exc
-    sheet = book.worksheets[0]
-    rows, numbers = [], []
-    for row in sheet.iter_rows():
-        cells = [c for c in row if getattr(c, "row", None) is not None]
-        if not cells:
+def _long_cells(table: pa.Table, limits: Limits, file: str) -> list[tuple[P.Problem, int]]:
+    """Cells longer than the limit, found with Arrow kernels (row i is line i+1 on this path)."""
+    found = []
+    for position, column in enumerate(table.columns):
+        lengths = pc.utf8_length(column)
+        if (pc.max(lengths).as_py() or 0) <= limits.max_cell_chars:
             continue
-        numbers.append(cells[0].row)
-        rows.append([_excel_text(c) for c in row])
-    book.close()
+        rows = np.flatnonzero(lengths.to_numpy() > limits.max_cell_chars)[:MAX_REPORTED]
+        for row in rows:
+            n = int(lengths[int(row)].as_py())
+            found.append((P.make("cell_too_long", file, int(row) + 1, "", column[int(row)].as_py()[:40] + "…",
+                                 detail=f"{n:,}", limit=f"{limits.max_cell_chars:,}"), position))
+    return found
+
+
+def _lines(utf8: bytes) -> Iterator[str]:
+    """The physical lines of UTF-8 bytes, endings kept, decoded one at a time: a whole decoded copy in a
+    StringIO would cost four bytes per character (800 MB for a 200 MB file)."""
+    view, start, end_of_data = memoryview(utf8), 0, len(utf8)
+    while start < end_of_data:
+        end = utf8.find(b"\n", start)
+        end = end_of_data if end < 0 else end + 1
+        yield str(view[start:end], "utf-8")
+        start = end
+
+
+def _csv_exact(utf8: bytes, delimiter: str, lines: int, limits: Limits, file: str):
+    """Slow but exact: Python's csv module tracks the line on which each record starts. Records that span
+    lines are checked for stray quotes."""
+    reader = csv.reader(_lines(utf8), delimiter=delimiter)
+    rows, starts, spans, deferred = [], [], [], []
+    start, complete = 1, True
+    try:
+        with _field_limit(limits.max_cell_chars + 1):
+            for record in reader:
+                if len(record) > limits.max_columns:
+                    raise FileRejected([P.make("too_many_columns", file, start, "", "", detail=f"{len(record):,}",
+                                               limit=f"{limits.max_columns:,}")])
+                if reader.line_num > start:
+                    width = len(rows[0]) if rows else len(record)
+                    _check_spans(record, start, width, delimiter, limits, file, spans, deferred)
+                rows.append(record)
+                starts.append(start)
+                start = reader.line_num + 1
+    except csv.Error:  # a field over the limit in the record starting on `start`: the rows before it are kept,
+        # so that the header is found and the problem can name its column; the file is rejected all the same
+        deferred.append(_oversized_field(utf8, start, delimiter, limits, file))
+        complete = False
+    if complete and rows and spans and spans[-1][0] + spans[-1][1] - 1 >= lines and \
+            _open_at_end(utf8, starts[-1], lines, delimiter):
+        line, n = spans[-1][0], lines - spans[-1][0] + 1  # (a trailing line break is not a line of its own)
+        spans[-1] = (line, n)
+        position = _cell_at(rows[-1], line - starts[-1])
+        deferred[:] = [d for d in deferred if d[0].line != line]  # the quote never closes: that says it all
+        deferred.append((P.make("unbalanced_quote", file, line, "", _shown(rows[-1], position),
+                                detail=f"引号直到文件末尾都没有闭合，后面的{n - 1}行都被并入了这个单元格",
+                                detail_en=f"the quote is never closed: the {n - 1} line(s) after it, to the end "
+                                          "of the file, were joined into this cell"), position))
     width = max((len(r) for r in rows), default=0)
-    if not rows:
-        raise FileRejected([P.make("file_empty", source.name, None, "", "")])
-    frame = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], index=numbers, dtype="str")
-    return Sheet("xlsx", None, frame)
+    frame = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], index=starts, dtype="str")
+    return frame, spans, deferred
+
+
+def _check_spans(record: list[str], start: int, width: int, delimiter: str, limits: Limits, file: str,
+                 spans: list, deferred: list) -> None:
+    """A quoted cell with line breaks is legitimate (a note over two lines); one that spans more lines than the
+    limit, or holds a line that looks like a record of its own, is a stray quote."""
+    line = start
+    for position, cell in enumerate(record):
+        breaks = cell.count("\n")
+        if not breaks:
+            continue
+        spans.append((line, breaks + 1))
+        if len(deferred) < MAX_REPORTED:
+            inner = cell.split("\n")[1:]
+            recordlike = next((k for k, part in enumerate(inner, 1) if _looks_like_record(part, width, delimiter)),
+                              None)
+            shown = cell.split("\n", 1)[0][:40] + "…"
+            if breaks + 1 > limits.max_cell_lines:
+                deferred.append((P.make("unbalanced_quote", file, line, "", shown,
+                                        detail=f"引号内跨越{breaks + 1}行，超过上限{limits.max_cell_lines}行"
+                                               "（设置[limits] max_cell_lines）",
+                                        detail_en=f"the quoted cell spans {breaks + 1} lines, more than the limit "
+                                                  f"of {limits.max_cell_lines} ([limits] max_cell_lines)"), position))
+            elif recordlike is not None:
+                deferred.append((P.make("unbalanced_quote", file, line, "", shown,
+                                        detail=f"引号内的第{line + recordlike}行看起来是一条独立的数据记录"
+                                               f"（该单元格跨越{breaks + 1}行）",
+                                        detail_en=f"line {line + recordlike} inside the quotes looks like a record "
+                                                  f"of its own (the cell spans {breaks + 1} lines)"), position))
+        line += breaks
+
+
+_NUMBER_LIKE = re.compile(r"^\s*[-+]?[\d.,%０-９．]+\s*$")
+
+
+def _looks_like_record(text: str, width: int, delimiter: str) -> bool:
+    """A line inside a quoted cell that has the table's shape: as many fields as the header (or one fewer),
+    two of them numbers (a region code, a year, a value). Prose with commas rarely has both."""
+    fields = text.rstrip("\r").split(delimiter)
+    if width < 3 or len(fields) < width - 1:
+        return False
+    return sum(1 for f in fields if _NUMBER_LIKE.match(f)) >= 2
+
+
+def _oversized_field(utf8: bytes, start: int, delimiter: str, limits: Limits,
+                     file: str) -> tuple[P.Problem, int | None]:
+    """A field beyond the cell limit in the record starting on line `start`. When a quote opens a field on the
+    record's first lines, it is almost always a stray quote that swallowed the rest of the file: say so, at the
+    line and in the column where it opened."""
+    pos = 0
+    for _ in range(start - 1):
+        pos = utf8.find(b"\n", pos) + 1
+    opens = re.compile(rf'(?:^|{re.escape(delimiter)})[ \t]*"')
+    for k, line in enumerate(utf8[pos:pos + (1 << 20)].decode("utf-8", "replace").split("\n")[:5]):
+        if m := opens.search(line):
+            quoted = line[m.end():]
+            position = line[:m.start()].count(delimiter) + (1 if m.group(0).startswith(delimiter) else 0)
+            return P.make("unbalanced_quote", file, start + k, "", quoted[:40] + "…",
+                          detail=f"引号内的内容超过{limits.max_cell_chars:,}个字符（设置[limits] max_cell_chars），"
+                                 "引号没有在应有的位置闭合",
+                          detail_en=f"the quoted cell grows beyond {limits.max_cell_chars:,} characters ([limits] "
+                                    "max_cell_chars): the quote is not closed where it should be"), position
+    return P.make("cell_too_long", file, start, "", "", detail=f"> {limits.max_cell_chars:,}",
+                  limit=f"{limits.max_cell_chars:,}"), None
+
+
+def _open_at_end(utf8: bytes, start: int, lines: int, delimiter: str) -> bool:
+    """True when the last record, which starts on line `start`, ends inside an open quote (the lenient reader
+    takes everything up to the end of the file into the cell and says nothing)."""
+    pos = len(utf8) - (1 if utf8.endswith(b"\n") else 0)
+    for _ in range(lines - start + 1):
+        pos = utf8.rfind(b"\n", 0, pos)
+    try:
+        for _ in csv.reader(_lines(utf8[pos + 1:]), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def _cell_at(record: list[str], offset: int) -> int | None:
+    """The position of the record's cell with line breaks that starts `offset` lines into the record."""
+    seen = 0
+    for position, cell in enumerate(record):
+        if seen == offset and "\n" in cell:
+            return position
+        seen += cell.count("\n")
+    return None
+
+
+def _shown(record: list[str], position: int | None) -> str:
+    return "" if position is None else record[position].split("\n", 1)[0][:40] + "…"

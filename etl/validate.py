@@ -29,7 +29,8 @@ RULE_FIELD = {
     "unknown_region": "region", "ambiguous_region": "region", "level_not_reported": "region",
     "bad_period": "period", "wrong_frequency": "period", "future_period": "period",
     "unknown_unit": "unit", "unit_mismatch": "unit",
-    "non_numeric": "value", "out_of_range": "value", "conflicting_duplicate": "value", "ytd_decreasing": "value",
+    "non_numeric": "value", "out_of_range": "value", "implausible_value": "value", "conflicting_duplicate": "value",
+    "ytd_decreasing": "value",
     "not_reported": "value", "duplicate_row": "value", "yoy_change": "value", "reconciliation": "value",
 }
 
@@ -48,6 +49,8 @@ def _attributes(frame: pd.DataFrame, cat: Catalogue) -> dict[str, np.ndarray | p
     attrs = {
         "_frequency": [i.frequency for i in inds], "_min": [np.nan if i.min is None else i.min for i in inds],
         "_max": [np.nan if i.max is None else i.max for i in inds], "_derived": [i.is_derived for i in inds],
+        "_plausible_min": [cat.plausible_range(i.code)[0] for i in inds],
+        "_plausible_max": [cat.plausible_range(i.code)[1] for i in inds],
         "_league_sum_of_counties": [i.aggregation == "sum" and "county" in i.levels for i in inds],
         **{f"_at_{level}": [level in i.levels for i in inds] for level in LEVEL_ZH},
     }
@@ -114,6 +117,9 @@ def build_schemas(cat: Catalogue, limits: Thresholds) -> tuple[pa.DataFrameSchem
             _check(lambda d: d["unit_state"].ne("incompatible"), "unit_mismatch"),
             _check(lambda d: ~(known_indicator(d) & value_ok(d)) | ~(
                 (d["value"] < d["_min"]) | (d["value"] > d["_max"])), "out_of_range"),
+            # the last word on any number: finite and within its unit's plausible bounds (1e308 亿元 is not a GDP)
+            _check(lambda d: ~(known_indicator(d) & value_ok(d)) | (
+                (d["value"] >= d["_plausible_min"]) & (d["value"] <= d["_plausible_max"])), "implausible_value"),
             _check(lambda d: ~d["_conflict_with"].notna(), "conflicting_duplicate"),
             _check(lambda d: ~d["_ytd_breaks"].notna(), "ytd_decreasing"),
         ],
@@ -405,7 +411,9 @@ def _failed(schema: pa.DataFrameSchema, d: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:,.6g}" if abs(x) >= 1e6 else f"{x:.6g}"
+    if abs(x) >= 1e6:  # 10,000,000 rather than 1e+07, while a number is still readable in full
+        return f"{x:,.0f}" if x.is_integer() and abs(x) < 1e15 else f"{x:,.6g}"
+    return f"{x:.6g}"
 
 
 def _params(rule: str, row: pd.Series, cat: Catalogue, limits: Thresholds, raw: str = "") -> dict:
@@ -428,6 +436,9 @@ def _params(rule: str, row: pd.Series, cat: Catalogue, limits: Thresholds, raw: 
         lo = "−∞" if pd.isna(row["_min"]) else _fmt(row["_min"])
         hi = "+∞" if pd.isna(row["_max"]) else _fmt(row["_max"])
         return {"indicator": code, "detail": f"[{lo}, {hi}]"}
+    if rule == "implausible_value":
+        return {"indicator": code, "unit": cat.indicator(code).unit,
+                "detail": f"[{_fmt(row['_plausible_min'])}, {_fmt(row['_plausible_max'])}]"}
     if rule == "unit_mismatch":
         return {"indicator": code, "detail": row["catalogue_unit"], "unit": row["unit_submitted"]}
     if rule == "conflicting_duplicate":

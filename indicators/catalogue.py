@@ -42,6 +42,7 @@ class Unit:
     dimension: str
     factor: float
     aliases: tuple[str, ...] = ()
+    plausible_max: float | None = None  # in this unit: the dimension's bound (units.yaml `dimensions`) ÷ factor
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,16 @@ class Catalogue:
             return None
         return source.factor / target.factor
 
+    def plausible_range(self, code: str) -> tuple[float, float, bool]:
+        """(low, high, declared): the indicator's own min/max where indicators.yaml gives them (declared=True
+        when both are), otherwise the plausible bound of its unit's dimension — always finite."""
+        ind = self.indicator(code)
+        unit = self.unit(ind.unit)
+        bound = unit.plausible_max if unit is not None and unit.plausible_max is not None else math.inf
+        low = ind.min if ind.min is not None else -bound
+        high = ind.max if ind.max is not None else bound
+        return low, high, ind.min is not None and ind.max is not None
+
     def targets_for(self, code: str, region: str | None = None) -> list[Target]:
         return [t for t in self.targets if t.indicator_code == code and (region is None or t.region_code == region)]
 
@@ -203,9 +214,15 @@ def _number(value: Any) -> float | None:
 
 
 def _load_units(path: Path) -> dict[str, Unit]:
-    raw = read_yaml(path)["units"]
-    return {str(name): Unit(str(name), spec["dimension"], float(spec["factor"]), tuple(map(str, spec.get("aliases", []))))
-            for name, spec in raw.items()}
+    raw = read_yaml(path)
+    bounds = {str(d): float(spec["max"]) for d, spec in (raw.get("dimensions") or {}).items()}
+    units = {}
+    for name, spec in raw["units"].items():
+        factor = float(spec["factor"])
+        bound = bounds.get(spec["dimension"])
+        units[str(name)] = Unit(str(name), spec["dimension"], factor, tuple(map(str, spec.get("aliases", []))),
+                                None if bound is None else bound / factor)
+    return units
 
 
 def _load_indicators(path: Path, problems: list[str]) -> dict[str, Indicator]:
@@ -328,6 +345,9 @@ def _check_indicator(cat: Catalogue, ind: Indicator, existing: set[int]) -> list
         out.append(f"{c}: must cite Art. {MONITORING_ARTICLE} (statistics and monitoring)")
     if cat.unit(ind.unit) is None:
         out.append(f"{c}: unit {ind.unit!r} has no entry in units.yaml (no conversion known)")
+    elif (ind.min is None or ind.max is None) and cat.unit(ind.unit).plausible_max is None:
+        out.append(f"{c}: without min and max, its unit's dimension {cat.unit(ind.unit).dimension!r} needs a "
+                   "plausible max in units.yaml `dimensions`")
     bad_levels = [lv for lv in ind.levels if lv not in LEVELS]
     if bad_levels or not ind.levels:
         out.append(f"{c}: levels {list(ind.levels)} must be a non-empty subset of {LEVELS}")

@@ -6,7 +6,9 @@ in pyproject.toml, so this base package never imports them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -15,9 +17,10 @@ import click
 
 from indicators import console
 from indicators.catalogue import load_catalogue
-from indicators.errors import EXIT_USAGE, DemError
+from indicators.errors import EXIT_INTERNAL, EXIT_IO, EXIT_USAGE, DemError
 from indicators.regulation import MISSING
 from indicators.settings import Settings, load_settings
+from indicators.warehouse import utc_now
 
 
 def settings_options(func):
@@ -57,7 +60,8 @@ class RootGroup(click.Group):
 def dem() -> None:
     """北疆数字经济监测 — Inner Mongolia Digital Economy Monitor.
 
-    Exit codes: 0 success · 1 data problems · 2 usage or configuration error · 75 busy (another run holds the lock).
+    Exit codes: 0 success · 1 data problems · 2 usage or configuration error · 70 internal error (traceback in
+    the log) · 74 a file or folder could not be read or written · 75 busy (another run holds the lock).
     """
 
 
@@ -273,3 +277,34 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
+    except OSError as exc:  # permissions, a full disk, a read-only folder: the system's, not the data's
+        where = exc.filename or ""
+        click.echo(f"错误：无法读写 {where}：{exc.strerror or exc}\nerror: cannot read or write {where}: "
+                   f"{exc.strerror or exc}", err=True)
+        sys.exit(EXIT_IO)
+    except Exception as exc:  # noqa: BLE001 — a bug: a short message here, the traceback in the log
+        log = _log_traceback(exc)
+        click.echo(f"内部错误：{type(exc).__name__}: {str(exc)[:300]}（详情见 {log}）\n"
+                   f"internal error: {type(exc).__name__}: {str(exc)[:300]} (traceback in {log})", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+def _log_traceback(exc: BaseException) -> str:
+    """Append the traceback to <logs>/dem-errors.log; where that is impossible, to a file in the temp folder."""
+    import tempfile
+    import traceback
+
+    text = f"{utc_now().isoformat()}Z dem {' '.join(sys.argv[1:])}\n" + "".join(traceback.format_exception(exc))
+    candidates = []
+    with contextlib.suppress(DemError):
+        candidates.append(load_settings().paths.logs / "dem-errors.log")
+    candidates.append(Path(tempfile.gettempdir()) / f"dem-errors-{os.getuid()}.log")
+    for path in candidates:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as f:
+                f.write(text + "\n")
+            return str(path)
+        except OSError:
+            continue
+    return "(no writable log)"

@@ -30,6 +30,17 @@ FACT_COLUMNS = ["indicator_code", "region_code", "region_level", "period", "year
                 "amount", "status", "basis", "reported_value", "aggregated_value", "reconciliation_diff",
                 "reconciliation_ok", "coverage_n", "coverage_total", "complete", "ytd_through", "synthetic",
                 "revised", "batch_id", "source"]
+# Typed, with CHECKs as the last line of defence: a derived layer holding inf or NaN is never published (the
+# insert fails and the writer discards its staging copy). NULL is a value that cannot be given.
+FACTS_TABLE = """
+CREATE OR REPLACE TABLE facts (
+    indicator_code VARCHAR NOT NULL, region_code VARCHAR NOT NULL, region_level VARCHAR, period VARCHAR NOT NULL,
+    year BIGINT, sub BIGINT, frequency VARCHAR,
+    value DOUBLE CHECK (isfinite(value)), amount DOUBLE CHECK (isfinite(amount)),
+    status VARCHAR, basis VARCHAR,
+    reported_value DOUBLE CHECK (isfinite(reported_value)), aggregated_value DOUBLE CHECK (isfinite(aggregated_value)),
+    reconciliation_diff DOUBLE, reconciliation_ok BOOLEAN, coverage_n BIGINT, coverage_total BIGINT, complete BOOLEAN,
+    ytd_through VARCHAR, synthetic BOOLEAN, revised BOOLEAN, batch_id BIGINT, source VARCHAR)"""
 DECIMALS = 9  # sums of converted values are rounded here: 12 leagues' census counts in 万人 sum to 2404.9155
 
 
@@ -252,7 +263,8 @@ def refresh(con: duckdb.DuckDBPyConnection, cat: Catalogue, today: date, toleran
     con.register("_facts", facts)
     # sorted by indicator and region, so that a reader's filter on them skips most row groups; DuckDB sorts in
     # parallel, and writes the sorted table faster than an unsorted one
-    con.execute("""CREATE OR REPLACE TABLE facts AS SELECT * FROM _facts
+    con.execute(FACTS_TABLE)
+    con.execute("""INSERT INTO facts BY NAME SELECT * FROM _facts
                    ORDER BY indicator_code, region_code, year, frequency, sub""")
     con.unregister("_facts")
     return len(facts)

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import duckdb
 
-from indicators.errors import BusyError, ConfigError, DataError
+from indicators.errors import BusyError, ConfigError, DataError, StorageError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: observations.value must be finite (CHECK); rejected_keys
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -54,21 +54,7 @@ CREATE TABLE IF NOT EXISTS batches (
     synthetic BOOLEAN,                -- any row flagged synthetic (示例数据)
     message VARCHAR
 );
-CREATE TABLE IF NOT EXISTS observations (
-    indicator_code VARCHAR NOT NULL,
-    region_code VARCHAR NOT NULL,
-    period VARCHAR NOT NULL,          -- canonical: 2023 | 2023Q1 | 2023M03
-    year INTEGER NOT NULL,
-    sub INTEGER NOT NULL,             -- quarter or month number; 0 for a year
-    value DOUBLE NOT NULL,            -- in the catalogue unit
-    unit_submitted VARCHAR,
-    note VARCHAR,
-    source VARCHAR,
-    synthetic BOOLEAN NOT NULL,
-    batch_id INTEGER NOT NULL,
-    line INTEGER,                     -- line in the submitted file (header = line 1)
-    superseded_by INTEGER             -- batch that replaced this vintage; NULL = current
-);
+CREATE TABLE IF NOT EXISTS observations (OBSERVATION_COLUMNS);
 CREATE TABLE IF NOT EXISTS problems (
     batch_id INTEGER,
     file_name VARCHAR,
@@ -89,6 +75,24 @@ CREATE TABLE IF NOT EXISTS rejected_keys (  -- what a rejected file tried to sub
 CREATE OR REPLACE VIEW current_observations AS
     SELECT * FROM observations WHERE superseded_by IS NULL;
 """
+
+
+OBSERVATION_COLUMNS = """
+    indicator_code VARCHAR NOT NULL,
+    region_code VARCHAR NOT NULL,
+    period VARCHAR NOT NULL,          -- canonical: 2023 | 2023Q1 | 2023M03
+    year INTEGER NOT NULL,
+    sub INTEGER NOT NULL,             -- quarter or month number; 0 for a year
+    value DOUBLE NOT NULL CHECK (isfinite(value)),  -- in the catalogue unit; never inf or NaN (last line of defence)
+    unit_submitted VARCHAR,
+    note VARCHAR,
+    source VARCHAR,
+    synthetic BOOLEAN NOT NULL,
+    batch_id INTEGER NOT NULL,
+    line INTEGER,                     -- line in the submitted file (header = line 1)
+    superseded_by INTEGER             -- batch that replaced this vintage; NULL = current
+"""
+SCHEMA = SCHEMA.replace("OBSERVATION_COLUMNS", OBSERVATION_COLUMNS)
 
 
 def quote_ident(name: str) -> str:
@@ -188,7 +192,9 @@ def lock_path(published: Path) -> Path:
 
 @contextlib.contextmanager
 def exclusive_lock(published: Path) -> Iterator[None]:
-    """One writer at a time per warehouse; a second one gets BusyError (exit 75) at once."""
+    """One writer at a time per warehouse; a second one gets BusyError (exit 75) at once. The lock belongs to
+    the file itself, not to the name it was given by: a path through a symbolic link locks its target."""
+    published = Path(os.path.realpath(published))
     published.parent.mkdir(parents=True, exist_ok=True)
     handle = open(lock_path(published), "a+")  # noqa: SIM115 — the handle must outlive this statement
     try:
@@ -211,9 +217,35 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     row = first_row(con, "SELECT value FROM meta WHERE key = 'schema_version'")
     if row is None:
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
-    elif row[0] != SCHEMA_VERSION:
-        raise ConfigError(f"warehouse schema version {row[0]} does not match this software ({SCHEMA_VERSION}); "
+        return
+    version = row[0]
+    while version in MIGRATIONS:  # an older warehouse is brought up to date inside the staging copy
+        version = MIGRATIONS[version](con)
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [version])
+    if version != SCHEMA_VERSION:
+        raise ConfigError(f"warehouse schema version {version} does not match this software ({SCHEMA_VERSION}); "
                           "rebuild it from the archived submissions")
+
+
+def _finite_observations(con: duckdb.DuckDBPyConnection) -> str:
+    """1 → 2: observations.value gains CHECK (isfinite(value)). DuckDB cannot add a constraint to a table, so the
+    table is rebuilt; a warehouse that already holds inf or NaN cannot be migrated and says so."""
+    bad = first_row(con, "SELECT count(*) FROM observations WHERE NOT isfinite(value)")[0]
+    if bad:
+        raise ConfigError(f"the warehouse holds {bad} observation(s) that are not finite numbers; rebuild it from "
+                          "the archived submissions")
+    con.execute("BEGIN TRANSACTION")
+    con.execute(f"CREATE TABLE observations_v2 ({OBSERVATION_COLUMNS})")
+    con.execute("INSERT INTO observations_v2 SELECT * FROM observations")
+    con.execute("DROP VIEW current_observations")
+    con.execute("DROP TABLE observations")
+    con.execute("ALTER TABLE observations_v2 RENAME TO observations")
+    con.execute("CREATE VIEW current_observations AS SELECT * FROM observations WHERE superseded_by IS NULL")
+    con.execute("COMMIT")
+    return "2"
+
+
+MIGRATIONS = {"1": _finite_observations}  # version → the step to the next one (returns the new version)
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection, catalogue, tolerance: float) -> None:
@@ -225,7 +257,8 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, catalogue, tolerance: float)
     precompute.refresh(con, catalogue, load_settings())
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a folder's entries (after a rename into it), to the disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -239,14 +272,15 @@ def writer(published: Path, catalogue=None, locked: bool = False, tolerance: flo
     then refresh the reference and derived tables (when given the catalogue) and publish by atomic rename.
     If the body raises, the staging file is discarded and the published warehouse is untouched.
     """
+    published = Path(os.path.realpath(published))  # renaming over a symbolic link would replace the link
     with contextlib.nullcontext() if locked else exclusive_lock(published):
         staging = published.with_name(f"{published.name}.staging-{os.getpid()}")
         for stale in published.parent.glob(f"{published.name}.staging-*"):
             stale.unlink()  # left behind by a killed writer; we hold the lock, so nobody uses it
-        if published.exists():
-            shutil.copyfile(published, staging)
-        con = duckdb.connect(str(staging))
+        con = None
         try:
+            _stage_copy(published, staging)
+            con = duckdb.connect(str(staging))
             ensure_schema(con)
             stage = Staging(con, staging, published)
             yield stage
@@ -257,15 +291,34 @@ def writer(published: Path, catalogue=None, locked: bool = False, tolerance: flo
                 con.execute("INSERT OR REPLACE INTO meta VALUES ('published_at', ?)", [utc_now().isoformat()])
                 con.execute("CHECKPOINT")
                 con.close()
-                _fsync(staging)
+                fsync_path(staging)
                 os.replace(staging, published)  # atomic on POSIX: readers see the old or the new file
-                _fsync(published.parent)
+                fsync_path(published.parent)
+        except (OSError, duckdb.IOException) as exc:  # a full disk, a read-only folder: nothing was published
+            raise StorageError(f"数据仓库写入失败：{exc}（已发布的数据仓库未改动）",
+                               f"writing the warehouse failed: {exc} (the published warehouse is unchanged)") from exc
         finally:
-            with contextlib.suppress(duckdb.Error):
-                con.close()
+            if con is not None:
+                with contextlib.suppress(duckdb.Error):
+                    con.close()
             for leftover in (staging, staging.with_name(staging.name + ".wal")):
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
+
+
+def _stage_copy(published: Path, staging: Path) -> None:
+    """Copy the published warehouse to the staging file; a copy that fails (a full disk) leaves nothing behind
+    and says why."""
+    if not published.exists():
+        return
+    try:
+        shutil.copyfile(published, staging)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            staging.unlink()
+        raise StorageError(f"无法复制数据仓库到暂存文件 {staging}：{exc.strerror or exc}（数据仓库未改动）",
+                           f"cannot copy the warehouse to its staging file {staging}: {exc.strerror or exc} "
+                           "(the warehouse is unchanged)") from exc
 
 
 def write_reference(con: duckdb.DuckDBPyConnection, catalogue) -> None:

@@ -94,6 +94,40 @@ def run_dem(*args: str, db: Path, today: str = TODAY, timeout: float = 300, **en
                           timeout=timeout, cwd=ROOT, env=dem_env(db, today, **env))
 
 
+def run_dem_measured(*args: str, db: Path, today: str = TODAY, timeout: float = 300,
+                     **env: str) -> tuple[subprocess.CompletedProcess, int]:
+    """run_dem, and the peak resident memory of the process in bytes (its rusage, read by os.wait4)."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "indicators", *args], stdout=out, stderr=err, text=True,
+                                cwd=ROOT, env=dem_env(db, today, **env))
+        try:
+            _, status, usage = _wait4(proc.pid, timeout)
+        except TimeoutError:
+            proc.kill()
+            proc.wait()
+            raise
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), err.read())
+    return done, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+
+
+def _wait4(pid: int, timeout: float):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        waited, status, usage = os.wait4(pid, os.WNOHANG)
+        if waited:
+            return waited, status, usage
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"process {pid} still running after {timeout} s")
+        time.sleep(0.02)
+
+
 def start_dem(*args: str, db: Path, today: str = TODAY, **env: str) -> subprocess.Popen:
     """Start `dem ARGS…` without waiting (for tests that kill it or run something beside it)."""
     return subprocess.Popen([sys.executable, "-m", "indicators", *args], stdout=subprocess.PIPE,

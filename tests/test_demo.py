@@ -16,7 +16,8 @@ from etl.demo_series import observations, simulate
 from etl.layout import to_long
 from etl.normalize import normalise
 from etl.pipeline import check_files
-from etl.read import SourceFile, read_sheet
+from etl.read import read_sheet
+from etl.source import SourceFile
 from indicators import warehouse
 from indicators.cli import dem
 from indicators.settings import load_settings

@@ -32,7 +32,7 @@ WARN = SUBMISSIONS / "warn"
 
 # file → (rule, line as the submitter sees it (None: the whole file), column, value)
 REJECTED = {
-    "encoding-invalid-utf8.csv": ("encoding", None, "", ""),
+    "encoding-invalid-utf8.csv": ("utf8_invalid", None, "", ""),
     "encoding-latin1.csv": ("encoding", None, "", ""),
     "binary-with-nul-bytes.csv": ("file_not_text", None, "", ""),
     "legacy-excel.xls": ("file_not_text", None, "", ""),
@@ -75,10 +75,15 @@ ACCEPTED_WITH_WARNING = {
 # The exact words a data officer reads, pinned (zh | en).
 MESSAGES = {
     "encoding-invalid-utf8.csv": (
-        "文件既不是UTF-8也不是GB18030编码：按UTF-8解码在第95字节处失败（字节 ff fe 34 30）；按GB18030解码在第95字节处失败"
-        "（字节 ff fe 34 30）。请另存为“CSV UTF-8”或GB18030后重新报送",
-        "the file is neither UTF-8 nor GB18030: UTF-8 fails at byte offset 95 (bytes ff fe 34 30); GB18030 fails at "
-        "byte offset 95 (bytes ff fe 34 30). Save it as “CSV UTF-8” and resubmit"),
+        "文件是UTF-8编码，但第95字节处有无效字节（ff fe 34 30），全文共2处无效字节；文件可能混入了其他编码的内容或已损坏。"
+        "请用原软件另存为“CSV UTF-8”后重新报送",
+        "the file is UTF-8 but has an invalid byte at offset 95 (bytes ff fe 34 30), 2 invalid byte sequence(s) in "
+        "all; part of it is in another encoding or damaged. Save it again as “CSV UTF-8” and resubmit"),
+    "encoding-latin1.csv": (
+        "文件既不是UTF-8也不是GB18030编码：按UTF-8解码在第79字节处失败（字节 e9 2c 0a）；按GB18030解码在第79字节处失败"
+        "（字节 e9 2c 0a）。请另存为“CSV UTF-8”或GB18030后重新报送",
+        "the file is neither UTF-8 nor GB18030: UTF-8 fails at byte offset 79 (bytes e9 2c 0a); GB18030 fails at "
+        "byte offset 79 (bytes e9 2c 0a). Save it as “CSV UTF-8” and resubmit"),
     "ragged-unquoted-thousands.csv": (
         '本行有6个字段，与表头的5列不一致；含千分位逗号的数值请加引号（"1,234.5"）或去掉逗号',
         'the row has 6 fields but the header has 5 columns; quote numbers with thousands separators ("1,234.5") or '
@@ -138,9 +143,16 @@ def _located(problems: list[dict]) -> list[tuple]:
 
 
 def test_there_is_a_bad_file_for_every_error_rule_and_a_warning_file_for_every_warning_rule():
+    import hostile
+    import test_etl_hostile
+
     assert len(REJECTED) >= 25
     assert {f.name for f in BAD.iterdir()} == set(REJECTED)
-    assert {rule for rule, *_ in REJECTED.values()} == {r for r, (sev, *_) in P.RULES.items() if sev == P.ERROR}
+    covered = ({rule for rule, *_ in REJECTED.values()} | {c.rule for c in hostile.CASES.values()}
+               | set(test_etl_hostile.TESTED_ELSEWHERE))
+    assert covered == {r for r, (sev, *_) in P.RULES.items() if sev == P.ERROR}
+    for test in test_etl_hostile.TESTED_ELSEWHERE.values():
+        assert callable(getattr(test_etl_hostile, test))
     assert {rule for rule, *_ in ACCEPTED_WITH_WARNING.values()} == {
         r for r, (sev, *_) in P.RULES.items() if sev == P.WARNING}
 

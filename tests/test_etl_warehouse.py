@@ -80,7 +80,7 @@ def test_a_file_with_one_bad_row_loads_nothing_unless_partial_is_asked_for(tmp_p
     assert partial.exit_code == 1
     [report] = json.loads(partial.output)
     assert report["status"] == "partial"
-    assert report["counts"] == {"rows": 6, "not_reported": 1, "rejected": 3, "new": 2}
+    assert report["counts"] == {"rows": 6, "lines": 7, "records": 7, "not_reported": 1, "rejected": 3, "new": 2}
     assert _current(db) == {("CX-01", "150100", "2023"): 3801.2, ("CX-01", "150200", "2023"): 4000.0}
     assert [b[2] for b in batches(db)] == ["rejected", "partial"]
 
@@ -134,9 +134,12 @@ def test_a_failure_during_validation_while_the_early_insert_runs_leaves_the_ware
         raise RuntimeError("a check crashed")
 
     monkeypatch.setattr(pipeline, "validate", broken)
-    with pytest.raises(RuntimeError, match="a check crashed"):
-        load(db, [fresh])
+    [failed] = load(db, [fresh])
     monkeypatch.undo()
+
+    assert failed.status == "failed" and [p.rule for p in failed.problems] == ["internal_error"]
+    assert "RuntimeError: a check crashed" in failed.problems[0].message_en
+    assert "a check crashed" in (db.parent / "logs" / "etl-errors.log").read_text(encoding="utf-8")
 
     assert (export_bytes(db), warehouse.published_at(db)) == before
     assert list(db.parent.glob("*.staging-*")) == []
