@@ -283,3 +283,73 @@ def test_a_run_killed_at_any_step_of_filing_is_completed_by_the_next_run_with_no
             assert sorted([*archived, *originals]) == sorted(files), (where, places)
             assert not [p for p in base.rglob(".dem-tmp-*")], where
             assert _contents(db) == expected, where
+
+
+HOOKED = """
+import sys
+from pathlib import Path
+from etl import filing, pipeline
+from indicators.cli import main
+
+hook = sys.argv[1]
+if hook == "append-before-filing":  # the sender writes to the file after it was read and loaded
+    real_put, done = filing.put, []
+    def put(target, data):
+        for original in Path(sys.argv[2]).iterdir():
+            if not done:
+                with original.open("ab") as f:
+                    f.write("CX-01,150300,2023,900,亿元\\n".encode())
+                done.append(original)
+        return real_put(target, data)
+    filing.put = put
+elif hook == "memory-error":  # reading one file exhausts the memory
+    real_read = pipeline.read_sheet
+    def read(source, limits=None):
+        if source.name == "huge.csv":
+            raise MemoryError()
+        return real_read(source, limits)
+    pipeline.read_sheet = read
+main(sys.argv[3:])
+"""
+
+
+def _run_hooked(db: Path, hook: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", HOOKED, hook, str(db.parent / "inbox"), *args], capture_output=True,
+                          text=True, cwd=ROOT, env=dem_env(db), timeout=180)
+
+
+def test_a_file_written_to_after_it_was_read_is_archived_as_read_and_the_new_version_waits_in_the_inbox(tmp_path):
+    db = make_warehouse(tmp_path)
+    data = "indicator_code,region_code,period,value,unit\nCX-01,150100,2023,3801.2,亿元\n".encode()
+    path = _deliver(db.parent / "inbox", "gdp.csv", data)
+
+    result = _run_hooked(db, "append-before-filing", "etl", "run")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    [archived] = (db.parent / "archive").rglob("gdp.csv")
+    assert archived.read_bytes() == data  # exactly what was loaded
+    assert path.read_bytes() == data + "CX-01,150300,2023,900,亿元\n".encode()  # the newer version, for the next run
+    assert "gdp.csv: changed after it was read; the version read is filed as gdp.csv" in result.stdout
+    with warehouse.reader(db) as con:
+        assert con.execute("SELECT count(*) FROM observations").fetchone() == (1,)
+    again = run_dem("etl", "run", db=db, DEM_INBOX_SETTLE_SECONDS="0")  # the newer version, once settled
+    assert again.returncode == 0 and "loaded as batch 2: 1 new, 0 revised, 1 unchanged" in again.stdout
+    names = sorted(p.name for p in (db.parent / "archive").rglob("gdp*.csv"))
+    assert len(names) == 2 and "gdp.csv" in names  # the second under a name with the start of its hash
+
+
+def test_a_poison_file_is_quarantined_with_a_report_and_the_run_goes_on_with_the_next_file(tmp_path):
+    db = make_warehouse(tmp_path)
+    _deliver(db.parent / "inbox", "huge.csv", GOOD.read_bytes().replace(b"2023", b"2022"))
+    _deliver(db.parent / "inbox", GOOD.name, GOOD.read_bytes(), OLD + 1)
+
+    result = _run_hooked(db, "memory-error", "etl", "run")
+
+    assert result.returncode == 70, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "huge.csv：内部错误，未载入" in result.stdout and f"{GOOD.name}: loaded as batch 1" in result.stdout
+    report = json.loads((db.parent / "quarantine" / "huge.csv.report.json").read_text(encoding="utf-8"))
+    assert report["status"] == "failed" and report["problems"][0]["rule"] == "internal_error"
+    assert "MemoryError" in report["problems"][0]["message_en"]
+    assert "MemoryError" in (db.parent / "logs" / "etl-errors.log").read_text(encoding="utf-8")
+    assert _log(db.parent)["files"][0]["status"] == "failed"
