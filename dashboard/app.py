@@ -2,6 +2,8 @@
 
 serve_locally=True and no external scripts or stylesheets: the JS bundles, CSS (assets/) and the boundary files
 (/geo/<level>.json, cached by the browser) all come from the app's own origin, so no request leaves the machine.
+Request bodies are limited to settings.server.max_request_bytes (413), callback requests are checked before Dash
+dispatches them and every error is answered without a traceback (dashboard/errors.py).
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
 from flask import abort, send_file
 
-from dashboard import components, data, downloads, ids
+from dashboard import components, data, downloads, errors, ids, inputs
 from dashboard.figures import GEO
-from dashboard.i18n import lang_of, t
+from dashboard.i18n import t
 from indicators.settings import Settings, project_root
 
 HERE = Path(__file__).resolve().parent
@@ -24,9 +26,9 @@ PAGE_MODULES = ("overview", "map", "league", "indicator", "chapter", "index", "q
 
 def create_app(settings: Settings | None = None, db: Path | None = None, warm: bool = False) -> dash.Dash:
     """Build the app for a warehouse. One app per process: pages register their callbacks globally."""
-    data.configure(settings, db)
+    settings = data.configure(settings, db)
     app = dash.Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(HERE / "assets"),
-                    background_callback_manager=downloads.manager(),
+                    background_callback_manager=downloads.manager(), on_error=errors.on_callback_error,
                     serve_locally=True, suppress_callback_exceptions=True, title=t("app_title"), update_title=None,
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
     for name in PAGE_MODULES:
@@ -35,6 +37,8 @@ def create_app(settings: Settings | None = None, db: Path | None = None, warm: b
         # names (so that tests and the app share one module object) and hand over the layout function.
         dash.page_registry[module.__name__].setdefault("layout", module.layout)
     app.layout = html.Div([dash.page_container])
+    app.server.config["MAX_CONTENT_LENGTH"] = settings.server.max_request_bytes
+    errors.install(app)
     _geo_route(app)
     _status_route(app)
     if warm:
@@ -56,14 +60,18 @@ def _geo_route(app: dash.Dash) -> None:
 
 
 def _status_route(app: dash.Dash) -> None:
-    """A health check for nginx, systemd and the benchmark: which warehouse is served, when it was published,
-    and whether the common views are already cached."""
+    """A health check for nginx, systemd and the benchmark: which warehouse is served, whether it opens and
+    answers a query now (through the same reader cache as the pages), when it was published, and whether the
+    common views are already cached. 200 when available, 503 (with the reason) when not."""
 
     @app.server.route(app.config.routes_pathname_prefix + "_dem/status")
     def status():
-        ok = data.available()
-        return {"warehouse": str(data.settings().paths.warehouse), "available": ok,
-                "published_at": data.published_at() if ok else None, "warm": data.warm()}
+        problem = data.check()
+        body = {"warehouse": str(data.settings().paths.warehouse), "available": problem is None,
+                "reason": problem[0] if problem else None, "detail": problem[1] if problem else None,
+                "published_at": data.published_at() if problem is None else None,
+                "warm": problem is None and data.warm()}
+        return body, 200 if problem is None else 503
 
 
 def geo_url(level: str) -> str:
@@ -78,10 +86,6 @@ def sync_url(*control_ids) -> None:
                              [Input(c, "value") for c in control_ids], prevent_initial_call=True)
 
 
-def query_lang(search_lang: object) -> str:
-    return lang_of(search_lang if isinstance(search_lang, str) else None)
-
-
 # ── shell callbacks shared by every page ─────────────────────────────────────────────────────────────
 
 @dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True),
@@ -91,13 +95,14 @@ def show_explanation(clicks, lang):
     """An ⓘ button was pressed: show audit.explain for its indicator, region and period."""
     if not ctx.triggered_id or not any(clicks or []):
         return no_update
-    code, region, period = ctx.triggered_id["key"].split("|")
-    return components.explanation(data.explain(code, region, period).lines(data.catalogue()), query_lang(lang))
+    code, region, period = inputs.explain_key(ctx.triggered_id["key"])
+    lang = inputs.lang(lang)
+    return components.explanation(data.explain(code, region, period).lines(data.catalogue()), lang)
 
 
 @dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True), Input(ids.PROVENANCE_CLOSE, "n_clicks"),
                State(ids.LANG, "data"), prevent_initial_call=True)
 def close_explanation(clicks, lang):
-    if not clicks:
+    if not inputs.clicks(clicks):
         return no_update
-    return html.P(t("provenance_hint", query_lang(lang)), className="hint")
+    return html.P(t("provenance_hint", inputs.lang(lang)), className="hint")

@@ -61,7 +61,7 @@ def synthetic_banner(lang: str) -> html.Div | None:
 def page(active: str, lang: str, path: str, query: dict, title: str, *body, controls=None) -> html.Div:
     """The frame of every page: header, title, controls, body, provenance panel, URL sync target, footer."""
     if not data.available():
-        body = (html.P(t("no_warehouse", lang).format(path=data.settings().paths.warehouse), className="warning"),)
+        body = (warehouse_hint(lang),)
     return html.Div(lang="en" if lang == "en" else "zh-CN", className="page", children=[
         html.A(t("skip_to_content", lang), href="#main", className="skip-link"),
         header(active, lang, path, query),
@@ -75,6 +75,17 @@ def page(active: str, lang: str, path: str, query: dict, title: str, *body, cont
         dcc.Store(id=ids.LANG, data=lang),
         footer(lang),
     ])
+
+
+def warehouse_hint(lang: str) -> html.Div:
+    """Why there is nothing to show — no warehouse yet, or one that cannot be read — in both languages,
+    the page's own first."""
+    problem = data.health()
+    key = "unreadable_warehouse" if problem and problem[0] == data.UNREADABLE else "no_warehouse"
+    path = data.settings().paths.warehouse
+    other = "zh" if lang == "en" else "en"
+    return html.Div([html.P(t(key, lang).format(path=path)), html.P(t(key, other).format(path=path), lang=other)],
+                    className="warning", role="alert")
 
 
 def footer(lang: str) -> html.Footer:
@@ -186,7 +197,8 @@ def as_list(value: object) -> list[str]:
 
 
 def year_options(lang: str) -> list[dict]:
-    return [{"label": str(y), "value": y} for y in reversed(data.data_years())]
+    years = data.data_years() if data.available() else []
+    return [{"label": str(y), "value": y} for y in reversed(years)]
 
 
 def indicator_options(lang: str, indicators=None) -> list[dict]:

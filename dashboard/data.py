@@ -5,19 +5,25 @@ the same and reopened when `dem etl` renames a new file into place (a new inode)
 keyed on that identity (inode, mtime): a new warehouse is a new key, so the next request sees the new data
 without a restart and stale entries simply age out of the LRU. Cached frames are shared: treat them as
 read-only (figure builders copy before they change anything).
+
+Only bounded keys and non-empty results enter the LRU: callbacks validate their values first (dashboard/inputs.py),
+an argument that is still unbounded (a long string, a big tuple) is computed but not stored, and so is an empty
+result — a year or region without data costs a query each time but never evicts a view people use.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import gc
 import logging
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from indicators import audit, composite, query
@@ -29,6 +35,8 @@ from indicators.settings import Settings, load_settings
 from indicators.warehouse import ReaderCache, first_row
 
 LRU_SIZE = 640  # the warm set (every year of the common views and the data under them) is ~280 entries
+MAX_KEY_CHARS = 64  # longest string argument that may be part of a cache key (codes, periods, names of queries)
+MAX_KEY_ITEMS = 128  # longest tuple argument (the 116 region codes fit)
 
 
 class _State:
@@ -48,6 +56,7 @@ def configure(settings: Settings | None = None, db: Path | None = None) -> Setti
     if _State.readers is not None:
         _State.readers.close()
     _State.settings, _State.readers = settings, ReaderCache(settings.paths.warehouse)
+    _Health.identity = _Health.problem = None
     with _State.lock:
         _State.lru.clear()
     return settings
@@ -71,24 +80,84 @@ def identity() -> tuple[int, int]:
     return readers().identity()
 
 
+def bounded(value: Any) -> bool:
+    """True for a cache key made of small scalars and short tuples of them: ('DI-01', ('150100',), 2023)."""
+    if value is None or isinstance(value, bool | int | float):
+        return True
+    if isinstance(value, str):
+        return len(value) <= MAX_KEY_CHARS
+    return isinstance(value, tuple) and len(value) <= MAX_KEY_ITEMS and all(bounded(v) for v in value)
+
+
+def empty(result: Any) -> bool:
+    """An empty frame, list or mapping, or None: the answer to a question about data that does not exist."""
+    if isinstance(result, pd.DataFrame):
+        return result.empty
+    return result is None or (isinstance(result, list | tuple | dict) and not result)
+
+
+class _Build(threading.local):
+    """Per thread, while a memoised view is built: how many engine frames it read and how many were empty;
+    and whether results are transient (computed, never stored: see transient())."""
+
+    calls: list[int] | None = None
+    transient: bool = False
+
+
+_build = _Build()  # the instance is per thread; its class is not
+
+
+def _lookup(key: tuple) -> tuple[bool, Any]:
+    with _State.lock:
+        if key in _State.lru:
+            _State.lru.move_to_end(key)
+            return True, _State.lru[key]
+    return False, None
+
+
+@contextlib.contextmanager
+def transient(active: bool = True) -> Iterator[None]:
+    """Views built inside are answered from the cache when they are there but never stored: for the many valid
+    variants nobody shares (every combination of the index's weight sliders), which would otherwise push the
+    common views out of the LRU."""
+    before, _build.transient = _build.transient, active or _build.transient
+    try:
+        yield
+    finally:
+        _build.transient = before
+
+
+def _store(key: tuple, result: Any) -> None:
+    if _build.transient:
+        return
+    with _State.lock:
+        _State.lru[key] = result
+        while len(_State.lru) > LRU_SIZE:
+            _State.lru.popitem(last=False)
+
+
+def _count(result: Any) -> None:
+    """Count a data frame answered during a view build (data_years and the like are not the view's data)."""
+    if _build.calls is not None and isinstance(result, pd.DataFrame):
+        _build.calls[0] += 1
+        _build.calls[1] += empty(result)
+
+
 def cached(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Run fn(con, *args) on a cursor of the current warehouse, memoised on (warehouse identity, fn, args).
-    Arguments must be hashable (tuples, not lists)."""
+    Arguments must be hashable (tuples, not lists); unbounded ones and empty results are not stored."""
 
     def wrapper(*args: Any) -> Any:
         before = identity()
         key = (before, fn.__name__, args)
-        with _State.lock:
-            if key in _State.lru:
-                _State.lru.move_to_end(key)
-                return _State.lru[key]
-        with readers().cursor() as con:
-            result = fn(con, *args)
-        if identity() == before:  # a publish in between: don't file the result under the old identity
-            with _State.lock:
-                _State.lru[key] = result
-                while len(_State.lru) > LRU_SIZE:
-                    _State.lru.popitem(last=False)
+        found, result = _lookup(key)
+        if not found:
+            with readers().cursor() as con:
+                result = fn(con, *args)
+            # a publish in between: don't file the result under the old identity
+            if identity() == before and bounded(args) and not empty(result):
+                _store(key, result)
+        _count(result)
         return result
 
     wrapper.__name__ = fn.__name__
@@ -98,19 +167,24 @@ def cached(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Memoise a view builder (figures, tables) on (warehouse identity, fn, args): a page seen before is answered
-    without rebuilding; a newly published warehouse is a new key. Arguments must be hashable."""
+    without rebuilding; a newly published warehouse is a new key. Arguments must be hashable. A view all of
+    whose engine calls came back empty (a year without data) is not stored."""
 
     def wrapper(*args: Any) -> Any:
         key = (identity(), "view:" + fn.__module__ + fn.__name__, args)
-        with _State.lock:
-            if key in _State.lru:
-                _State.lru.move_to_end(key)
-                return _State.lru[key]
-        result = fn(*args)
-        with _State.lock:
-            _State.lru[key] = result
-            while len(_State.lru) > LRU_SIZE:
-                _State.lru.popitem(last=False)
+        found, result = _lookup(key)
+        if found:
+            return result
+        outer, _build.calls = _build.calls, [0, 0]
+        try:
+            result = fn(*args)
+            calls, empties = _build.calls
+        finally:
+            _build.calls = outer
+        if outer is not None:
+            outer[0], outer[1] = outer[0] + calls, outer[1] + empties
+        if bounded(args) and (calls == 0 or empties < calls):
+            _store(key, result)
         return result
 
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
@@ -129,7 +203,9 @@ def warm_with(tasks: Callable[[], list[Callable[[], Any]]]) -> None:
 
 class _Warmth:
     identity: tuple[int, int] | None = None  # the warehouse whose common views are in the cache
+    failed: tuple[int, int] | None = None  # the warehouse whose list of views could not be read (reported)
     thread: threading.Thread | None = None
+    stop = threading.Event()
 
 
 def warm() -> bool:
@@ -142,14 +218,21 @@ def warm() -> bool:
 
 def _warm_once() -> None:
     target = identity()
-    for tasks in list(_warmers):
-        for task in tasks():
-            if identity() != target:
-                return  # a newer publish: start over with it
-            try:
-                task()
-            except Exception as exc:  # a view that fails is reported when someone opens it, not here
-                logging.getLogger("dem.dashboard").warning("warming %s failed: %s", task, exc)
+    log = logging.getLogger("dem.dashboard")
+    try:
+        calls = [task for tasks in list(_warmers) for task in tasks()]
+    except Exception as exc:  # the list itself reads the warehouse (its years): tried again, reported once
+        if _Warmth.failed != target:
+            log.warning("warming failed: %s", (str(exc).splitlines() or [type(exc).__name__])[0][:200])
+        _Warmth.failed = target
+        return
+    for task in calls:
+        if identity() != target or _Warmth.stop.is_set():
+            return  # a newer publish: start over with it; or the process is exiting
+        try:
+            task()
+        except Exception as exc:  # a view that fails is reported when someone opens it, not here
+            log.warning("warming %s failed: %s", task, exc)
     _Warmth.identity = target
     # The cache now holds many long-lived objects; move them out of the collector's generations so that a full
     # collection during a request does not scan them all (such pauses were the slowest responses).
@@ -160,30 +243,75 @@ def _warm_once() -> None:
 def start_warming(poll_seconds: float = 2.0) -> None:
     """A daemon thread per process: whenever a new warehouse is published, build the views people open first
     (every year of the overview, the index, the map and the league profiles), so that the first
-    request after a load is answered from the cache. It only reads, through the same read-only connection."""
+    request after a load is answered from the cache. It only reads, through the same read-only connection;
+    a missing or unreadable warehouse is skipped until a readable one is published."""
     if _Warmth.thread is not None:
         return
 
     def loop() -> None:
-        while True:
+        while not _Warmth.stop.is_set():
             try:
-                if not warm():
+                if available() and not warm():
                     _warm_once()
-            except DataError:
-                pass  # no warehouse yet
-            time.sleep(poll_seconds)
+            except (DataError, duckdb.Error):
+                pass  # the warehouse went away or broke meanwhile: health() says so on the next round
+            _Warmth.stop.wait(poll_seconds)
 
     _Warmth.thread = threading.Thread(target=loop, name="dem-warm", daemon=True)
     _Warmth.thread.start()
+    atexit.register(_stop_warming)
+
+
+def _stop_warming() -> None:
+    """At exit, let the thread finish the view it is building: a thread still inside DuckDB when the interpreter
+    shuts down aborts the process (SIGABRT, 'FATAL: exception not rethrown')."""
+    _Warmth.stop.set()
+    if _Warmth.thread is not None:
+        _Warmth.thread.join(timeout=15)
+
+
+# ── health: is the published warehouse there and readable? ────────────────────────────────────────────
+
+MISSING, UNREADABLE = "missing", "unreadable"
+
+
+class _Health:
+    """The verdict on one published file (identity), so that pages do not query for it on every element."""
+
+    identity: tuple[int, int] | None = None
+    problem: tuple[str, str] | None = None
+
+
+def check() -> tuple[str, str] | None:
+    """Open the published warehouse through the reader cache and run a trivial query, now. None when that works;
+    else (MISSING or UNREADABLE, a one-line detail such as DuckDB's 'not a valid DuckDB database file')."""
+    try:
+        ident = identity()
+    except DataError:
+        return MISSING, str(settings().paths.warehouse)
+    try:
+        with readers().cursor() as con:
+            first_row(con, "SELECT value FROM meta WHERE key = 'published_at'")
+        problem = None
+    except (duckdb.Error, OSError, DataError) as exc:  # garbage bytes, a truncated file, a file without meta
+        problem = (UNREADABLE, (str(exc).splitlines() or [type(exc).__name__])[0][:200])
+    _Health.identity, _Health.problem = ident, problem
+    return problem
+
+
+def health() -> tuple[str, str] | None:
+    """Like check(), but the query runs once per published file: later calls compare the file's identity."""
+    try:
+        ident = identity()
+    except DataError:
+        return MISSING, str(settings().paths.warehouse)
+    return _Health.problem if ident == _Health.identity else check()
 
 
 def available() -> bool:
-    """True when the published warehouse exists (pages show a hint instead of failing when it does not)."""
-    try:
-        identity()
-    except DataError:
-        return False
-    return True
+    """True when the published warehouse exists and answers a query (pages show a hint instead of failing
+    when it does not: missing, deleted while serving, or garbage bytes)."""
+    return health() is None
 
 
 # ── engine calls (all cached) ─────────────────────────────────────────────────────────────────────────

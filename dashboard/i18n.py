@@ -49,6 +49,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     # ── dashboard shell ──
     "no_warehouse": ("尚无数据仓库：{path}（请先运行 dem demo build 或 dem etl load）",
                      "No warehouse at {path} (run `dem demo build` or `dem etl load` first)."),
+    "unreadable_warehouse": ("数据仓库无法读取：{path}（文件可能已损坏；请重新发布数据仓库或从备份恢复）",
+                             "The warehouse at {path} cannot be read (the file may be damaged; publish it again "
+                             "or restore it from a backup)."),
+    "page_failed": ("本页暂时无法显示，请稍后重试。", "This page could not be shown; please try again later."),
+    "bad_request": ("请求无效", "bad request"),
+    "not_found_path": ("未找到", "not found"),
+    "server_error": ("服务器内部错误，已记录", "internal server error (logged)"),
+    "warehouse_unavailable": ("数据仓库暂不可用", "the warehouse is unavailable"),
     "skip_to_content": ("跳到正文", "Skip to content"),
     "current_page": ("（当前页）", " (current page)"),
     "published_at": ("数据发布时间", "Data published"),
@@ -95,6 +103,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pdf_running": ("正在生成报告，约需10秒…", "Building the report, about 10 s…"),
     "pdf_ready": ("报告已生成并开始下载。", "The report is ready and downloading."),
     "pdf_failed": ("报告生成失败", "The report could not be built"),
+    "pdf_queued": ("排队中，前面还有 {n} 个", "queued, {n} ahead"),
+    "pdf_try_later": ("请稍后重试。", "Please try again later."),
     "chapter_weights": ("各章权重（拖动滑块，排名即时更新）", "Chapter weights (move a slider to re-rank)"),
     "weight": ("权重", "weight"),
     "score": ("得分", "Score"),

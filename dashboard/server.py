@@ -1,7 +1,8 @@
 """Running the dashboard: gunicorn through its BaseApplication API (production), or Dash's server (--dev).
 
 Each gunicorn worker builds its own app after the fork (no preload), so every process has its own read-only
-connection cache; nothing is opened in the master.
+connection cache; nothing is opened in the master. gunicorn refuses oversized request lines and headers itself
+(it has no body limit: Flask refuses bodies over settings.server.max_request_bytes with 413).
 """
 
 from __future__ import annotations
@@ -26,12 +27,18 @@ class Gunicorn(BaseApplication):
         return create(self.settings)
 
 
+# The longest request line the app needs is a background job's poll (/_dash-update-component?cacheKey=…&job=…
+# &endId=…, signed handles: ~400 bytes) or a page address with its whole state (~200 bytes); browsers send ~15
+# headers, a reverse proxy adds a few; the largest header is a cookie.
+REQUEST_LIMITS = {"limit_request_line": 4094, "limit_request_fields": 50, "limit_request_field_size": 8190}
+
+
 def options(settings: Settings, threads: int = 4) -> dict:
     s = settings.server
     return {"bind": f"{s.host}:{s.port}", "workers": max(1, s.workers), "threads": max(1, threads),
             "worker_class": "gthread" if threads > 1 else "sync", "timeout": 60, "graceful_timeout": 20,
             "accesslog": None, "errorlog": "-", "loglevel": "warning", "preload_app": False,
-            "proc_name": "dem-dashboard"}
+            "proc_name": "dem-dashboard", **REQUEST_LIMITS}
 
 
 def run(settings: Settings, dev: bool = False, threads: int = 4) -> None:

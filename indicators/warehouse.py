@@ -160,6 +160,7 @@ class ReaderCache:
             if self._con is None or ident != self._identity:
                 if self._con is not None:
                     self._con.close()
+                    self._con = None  # (not kept if the new file cannot be opened: the next call tries again)
                 self._con, self._identity = connect_readonly(self.path), ident
             cur = self._con.cursor()
         try:

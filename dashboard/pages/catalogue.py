@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import components as c
-from dashboard import data, ids
+from dashboard import data, ids, inputs
 from dashboard.app import sync_url
 from dashboard.figures import chapter_labels
 from dashboard.i18n import lang_of, t
@@ -61,8 +61,8 @@ def search_frame(frame: pd.DataFrame, text: str) -> pd.DataFrame:
 
 @dash.callback(Output(ids.CATALOGUE_TABLE, "children"), Input(ids.CATALOGUE_SEARCH, "value"), State(ids.LANG, "data"))
 def update_table(text, lang):
-    lang = lang_of(lang)
-    frame = search_frame(catalogue_frame(lang), text)
+    lang = inputs.lang(lang)
+    frame = search_frame(catalogue_frame(lang), inputs.text(text))
     table = c.table("catalogue-grid", frame, {
         "code": t("code", lang), "name": t("indicator_name", lang), "chapter": t("chapter", lang),
         "articles": t("articles", lang), "unit": t("unit", lang), "frequency": t("frequency", lang),
@@ -74,10 +74,10 @@ def update_table(text, lang):
 
 @dash.callback(Output(ids.REGULATION_TEXT, "children"), Input(ids.CATALOGUE_CHAPTER, "value"), State(ids.LANG, "data"))
 def update_regulation(chapter, lang):
-    lang = lang_of(lang)
-    ch = data.catalogue().regulation.chapters[int(chapter)]
+    lang, number = inputs.lang(lang), inputs.chapter(chapter)
+    ch = data.catalogue().regulation.chapters[number]
     flag = html.Span(t("heading_missing", lang), className="flag") if ch.heading_missing else None
-    return [html.H3([ch.label_en if lang == "en" else ch.label_zh, flag]), *articles(int(chapter), lang)]
+    return [html.H3([ch.label_en if lang == "en" else ch.label_zh, flag]), *articles(number, lang)]
 
 
 sync_url(ids.CATALOGUE_SEARCH, ids.CATALOGUE_CHAPTER)

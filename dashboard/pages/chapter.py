@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids
+from dashboard import data, ids, inputs
 from dashboard.app import sync_url
 from dashboard.figures import chapter_labels
 from dashboard.i18n import lang_of, t
@@ -105,20 +105,21 @@ def status_table(number: int, year: int, lang: str):
 @dash.callback(Output(ids.CHAPTER_TABLE, "children"), Input(ids.CHAPTER_YEAR, "value"), State("chapter-number", "data"),
                State(ids.LANG, "data"))
 def update(year, number, lang):
-    return status_table(int(number), int(year), lang_of(lang))
+    return status_table(inputs.chapter(number), inputs.year(year), inputs.lang(lang))
 
 
 @dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True), Input("chapter-status", "active_cell"),
                State(ids.CHAPTER_YEAR, "value"), State(ids.LANG, "data"), prevent_initial_call=True)
 def explain_cell(cell, year, lang):
-    if not cell or not cell.get("row_id"):
+    row_id = inputs.cell(cell)
+    if not row_id:
         return no_update
-    code = cell["row_id"]
-    found = data.values((code,), (REGION,), (), None, "annual", (0, int(year)))
+    code, year = inputs.indicator(row_id), inputs.year(year)
+    found = data.values((code,), (REGION,), (), None, "annual", (0, year))
     if found.empty:
         return no_update
     period = str(found.sort_values("year")["period"].iloc[-1])
-    return c.explanation(data.explain(code, REGION, period).lines(data.catalogue()), lang_of(lang))
+    return c.explanation(data.explain(code, REGION, period).lines(data.catalogue()), inputs.lang(lang))
 
 
 sync_url(ids.CHAPTER_YEAR)

@@ -7,7 +7,7 @@ import dash
 from dash import ALL, Input, Output, State, dcc, html
 
 from dashboard import components as c
-from dashboard import data, ids
+from dashboard import data, ids, inputs
 from dashboard.app import sync_url
 from dashboard.figures import chapter_labels, index_bars
 from dashboard.i18n import lang_of, t
@@ -21,11 +21,14 @@ def chapters() -> list[int]:
 
 
 def weight_value(raw: object, default: float) -> float:
+    """A weight from the URL (?w3=1.5) as the slider can show it: 0–3 in steps of 1/2; 'abc', nan → default."""
     try:
         value = float(str(raw))
     except (TypeError, ValueError):
         return default
-    return min(max(value, 0.0), 3.0)
+    if value != value:  # nan
+        return default
+    return round(min(max(value, 0.0), 3.0) * inputs.WEIGHT_STEPS) / inputs.WEIGHT_STEPS
 
 
 def layout(lang: str | None = None, year: str | None = None, **query) -> html.Div:
@@ -66,9 +69,9 @@ def coverage_table(scores, lang: str):
 @dash.callback(Output(ids.INDEX_GRAPH, "figure"), Output(ids.INDEX_COVERAGE, "children"), Input(ids.INDEX_YEAR, "value"),
                Input(ids.weight(ALL), "value"), State(ids.weight(ALL), "id"), State(ids.LANG, "data"))
 def update(year, weights, slider_ids, lang):
-    lang = lang_of(lang)
-    chosen = tuple((i["chapter"], float(w)) for i, w in zip(slider_ids, weights, strict=True))
-    return view(int(year), chosen, lang)
+    chosen = inputs.weights(weights, slider_ids, chapters())
+    with data.transient(chosen != _default_weights()):  # only the default weights' views are kept in the cache
+        return view(inputs.year(year), chosen, inputs.lang(lang))
 
 
 @data.memo

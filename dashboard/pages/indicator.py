@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids
+from dashboard import data, ids, inputs
 from dashboard.app import geo_url, sync_url
 from dashboard.figures import choropleth, number, trend
 from dashboard.i18n import lang_of, t
@@ -140,9 +140,9 @@ def csv_frame(code: str, leagues: list[str], lang: str) -> pd.DataFrame:
 @dash.callback(Output(ids.INDICATOR_TAB_BODY, "children"), Input(ids.INDICATOR_TAB, "value"), Input(ids.INDICATOR_LEAGUES, "value"),
                Input(ids.INDICATOR_YEAR, "value"), State("_pages_location", "pathname"), State(ids.LANG, "data"))
 def update(tab, leagues, year, pathname, lang):
-    lang, code = lang_of(lang), pathname.rstrip("/").rsplit("/", 1)[-1]
-    leagues = list(leagues or [])
-    return tab_view(tab, code, tuple(leagues), int(year) if tab == "map" else 0, lang)  # only the map has a year
+    lang, code, tab = inputs.lang(lang), inputs.page_code(pathname), inputs.choice(tab, TABS, "tab")
+    year = inputs.year(year) if tab == "map" else 0  # only the map has a year
+    return tab_view(tab, code, inputs.leagues(leagues), year, lang)
 
 
 @data.memo
@@ -159,39 +159,41 @@ def tab_view(tab: str, code: str, leagues: tuple, year: int, lang: str):
                State("_pages_location", "pathname"), State(ids.LANG, "data"), prevent_initial_call=True)
 def download(clicks, leagues, pathname, lang):
     """The current view as CSV: UTF-8 with BOM, formula-injection safe, with the synthetic flag per row."""
-    if not clicks:
+    if not inputs.clicks(clicks):
         return no_update
-    code = pathname.rstrip("/").rsplit("/", 1)[-1]
-    frame = csv_frame(code, list(leagues or []), lang_of(lang))
+    code = inputs.page_code(pathname)
+    frame = csv_frame(code, list(inputs.leagues(leagues)), inputs.lang(lang))
     return dcc.send_bytes(export.to_csv_bytes(frame), f"{code}.csv")
 
 
 def explain_point(code: str, click: dict | None, year: object, lang: str):
     """A clicked map area (location = region) or chart point (customdata ends with the region, x = year)."""
-    if not click or not click.get("points"):
+    point = inputs.point(click)
+    if point is None:
         return no_update
-    point = click["points"][0]
     if "location" in point:
-        region, period = point["location"], str(year)
-    else:
-        region, period = (point.get("customdata") or [None])[-1], str(point.get("x"))
-    if not region or region not in data.catalogue().regions.by_code:
-        return no_update
-    return c.explanation(data.explain(code, region, period).lines(data.catalogue()), lang_of(lang))
+        region, period = point["location"], str(inputs.year(year))
+    else:  # a line's points carry their region last in customdata; the target marker carries none
+        custom = point.get("customdata")
+        region, period = (custom[-1] if isinstance(custom, list) and custom else None), str(point.get("x"))
+        if region is None:
+            return no_update
+    region, period = inputs.region(region), inputs.period(period)
+    return c.explanation(data.explain(code, region, period).lines(data.catalogue()), inputs.lang(lang))
 
 
 # Two callbacks, not one with two inputs: only one of the graphs exists at a time (the active tab).
 @dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True), Input(ids.INDICATOR_CHART, "clickData"),
                State("_pages_location", "pathname"), State(ids.LANG, "data"), prevent_initial_call=True)
 def explain_chart(click, pathname, lang):
-    return explain_point(pathname.rstrip("/").rsplit("/", 1)[-1], click, None, lang)
+    return explain_point(inputs.page_code(pathname), click, None, lang)
 
 
 @dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True), Input(ids.INDICATOR_MAP, "clickData"),
                State(ids.INDICATOR_YEAR, "value"), State("_pages_location", "pathname"), State(ids.LANG, "data"),
                prevent_initial_call=True)
 def explain_map(click, year, pathname, lang):
-    return explain_point(pathname.rstrip("/").rsplit("/", 1)[-1], click, year, lang)
+    return explain_point(inputs.page_code(pathname), click, year, lang)
 
 
 sync_url(ids.INDICATOR_LEAGUES, ids.INDICATOR_YEAR, ids.INDICATOR_TAB)

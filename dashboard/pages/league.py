@@ -10,7 +10,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, downloads, ids
+from dashboard import data, downloads, ids, inputs
 from dashboard.app import sync_url
 from dashboard.figures import chapter_labels, number, ranking, spark_text
 from dashboard.i18n import lang_of, t
@@ -159,7 +159,7 @@ def tables(frame: pd.DataFrame, lang: str) -> list:
 @dash.callback(Output(ids.LEAGUE_TABLES, "children"), Input(ids.LEAGUE_YEAR, "value"), State("league-code", "data"),
                State(ids.LANG, "data"))
 def update(year, league, lang):
-    return view(league, int(year), lang_of(lang))
+    return view(inputs.league(league), inputs.year(year), inputs.lang(lang))
 
 
 @data.memo
@@ -170,10 +170,11 @@ def view(league: str, year: int, lang: str) -> list:
 @dash.callback(Output(ids.LEAGUE_COUNTIES, "figure"), Input(ids.LEAGUE_COUNTY, "value"), Input(ids.LEAGUE_YEAR, "value"),
                State("league-code", "data"), State(ids.LANG, "data"))
 def update_counties(code, year, league, lang):
-    lang = lang_of(lang)
+    lang, league = inputs.lang(lang), inputs.league(league)
+    code, year = inputs.indicator(code, "county"), inputs.year(year)
     ind = data.catalogue().indicator(code)
     counties = tuple(r.code for r in data.catalogue().regions.counties(league))
-    frame = data.values((code,), counties, (), "county", "annual", (int(year), int(year)))
+    frame = data.values((code,), counties, (), "county", "annual", (year, year))
     grid = pd.DataFrame({"region_code": counties}).merge(frame, on="region_code", how="left")
     grid = query.label(grid.assign(indicator_code=code), data.catalogue(), lang)
     grid["synthetic"] = grid["synthetic"].astype("boolean").fillna(False).astype(bool)
@@ -188,11 +189,12 @@ def explain_cell(cells, league, lang):
     if not ctx.triggered_id:
         return no_update
     i = [x["id"] for x in ctx.inputs_list[0]].index(ctx.triggered_id)
-    cell = cells[i]
-    code, _, period = str((cell or {}).get("row_id") or "").partition("|")
+    row_id = inputs.cell(cells[i])
+    code, _, period = row_id.partition("|") if isinstance(row_id, str) else ("", "", "")
     if not period:
         return no_update
-    return c.explanation(data.explain(code, league, period).lines(data.catalogue()), lang_of(lang))
+    code, period, league = inputs.indicator(code), inputs.period(period), inputs.league(league)
+    return c.explanation(data.explain(code, league, period).lines(data.catalogue()), inputs.lang(lang))
 
 
 sync_url(ids.LEAGUE_YEAR, ids.LEAGUE_COUNTY)

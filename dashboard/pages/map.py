@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids
+from dashboard import data, ids, inputs
 from dashboard.app import geo_url, sync_url
 from dashboard.figures import choropleth
 from dashboard.i18n import lang_of, t
@@ -71,15 +71,17 @@ def map_frame(code: str, level: str, year: int, lang: str) -> tuple[pd.DataFrame
 @dash.callback(Output(ids.MAP_LEVEL, "options"), Output(ids.MAP_LEVEL, "value"), Input(ids.MAP_INDICATOR, "value"),
                State(ids.MAP_LEVEL, "value"), State(ids.LANG, "data"), prevent_initial_call=True)
 def update_levels(code, level, lang):
-    have = levels_of(code)
-    return level_options(code, lang_of(lang)), level if level in have else "league"
+    code = inputs.indicator(code)
+    return level_options(code, inputs.lang(lang)), level if level in levels_of(code) else "league"
 
 
 @dash.callback(Output(ids.MAP_GRAPH, "figure"), Output(ids.MAP_PERIOD_LABEL, "children"),
                Input(ids.MAP_INDICATOR, "value"), Input(ids.MAP_LEVEL, "value"), Input(ids.MAP_YEAR, "value"),
                State(ids.LANG, "data"))
 def update(code, level, year, lang):
-    return view(code, level, int(year), lang_of(lang))
+    code, level = inputs.indicator(code), inputs.choice(level, ("league", "county"), "level")
+    # the level of an indicator without county values falls back, as the level control does
+    return view(code, level if level in levels_of(code) else "league", inputs.year(year), inputs.lang(lang))
 
 
 @data.memo
@@ -96,10 +98,11 @@ def view(code: str, level: str, year: int, lang: str):
                State(ids.MAP_INDICATOR, "value"), State(ids.MAP_YEAR, "value"), State(ids.LANG, "data"),
                prevent_initial_call=True)
 def explain_click(click, code, year, lang):
-    if not click or not click.get("points"):
+    point = inputs.point(click)
+    if point is None:
         return no_update
-    region = click["points"][0].get("location")
-    return c.explanation(data.explain(code, region, str(year)).lines(data.catalogue()), lang_of(lang))
+    code, region, year = inputs.indicator(code), inputs.region(point.get("location")), inputs.year(year)
+    return c.explanation(data.explain(code, region, str(year)).lines(data.catalogue()), inputs.lang(lang))
 
 
 sync_url(ids.MAP_INDICATOR, ids.MAP_LEVEL, ids.MAP_YEAR)

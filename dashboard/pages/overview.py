@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import components as c
-from dashboard import data, downloads, ids
+from dashboard import data, downloads, ids, inputs
 from dashboard.app import geo_url, sync_url
 from dashboard.figures import chapter_labels, choropleth, index_bars
 from dashboard.i18n import lang_of, t
@@ -36,8 +36,8 @@ def layout(lang: str | None = None, year: str | None = None, **_query) -> html.D
                 html.H2(t("index_map", lang)), html.Div(c.missing_legend(lang), className="legend"),
                 c.graph(ids.OVERVIEW_MAP, label=t("index_map", lang))]),
         ]),
-        html.Section(id=ids.OVERVIEW_CHANGES, className="panel", children=[html.H2(t("changes", lang)),
-                                                                            changes_table(lang)]),
+        html.Section(id=ids.OVERVIEW_CHANGES, className="panel", children=[
+            html.H2(t("changes", lang)), changes_table(lang) if years else None]),
     ]
     return c.page("overview", lang, "/", {"year": year, "lang": lang}, t("overview", lang), *body, controls=controls)
 
@@ -96,7 +96,7 @@ def changes_table(lang: str):
 @dash.callback(Output(ids.OVERVIEW_CARDS, "children"), Output(ids.OVERVIEW_INDEX, "figure"),
                Output(ids.OVERVIEW_MAP, "figure"), Input(ids.OVERVIEW_YEAR, "value"), State(ids.LANG, "data"))
 def update(year, lang):
-    return view(int(year), lang_of(lang))
+    return view(inputs.year(year), inputs.lang(lang))
 
 
 @data.memo

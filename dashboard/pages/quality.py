@@ -9,7 +9,7 @@ import pandas as pd
 from dash import Input, Output, State, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids
+from dashboard import data, ids, inputs
 from dashboard.figures import submission_matrix
 from dashboard.i18n import lang_of, t
 
@@ -114,12 +114,13 @@ def freshness_table(lang: str):
                State(ids.LANG, "data"), prevent_initial_call=True)
 def show_batch(cell, lang):
     """The report of the batch whose row was clicked: every problem row, errors first."""
-    if not cell or cell.get("row_id") is None:
+    row_id = inputs.cell(cell)
+    if row_id is None:
         return no_update
-    lang = lang_of(lang)
-    frame = data.quality("batch_problems", int(cell["row_id"]))
+    lang, batch = inputs.lang(lang), inputs.batch(row_id)
+    frame = data.quality("batch_problems", batch)
     if frame.empty:
-        return html.P(f"{t('batch', lang)} {cell['row_id']}: {t('none', lang)}")
+        return html.P(f"{t('batch', lang)} {batch}: {t('none', lang)}")
     frame = frame.assign(message=frame["message_en" if lang == "en" else "message_zh"])
     return c.table("quality-problems-table", frame, {
         "line": "line", "column": "column", "value": t("value", lang), "rule": "rule", "severity": "severity",
