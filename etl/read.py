@@ -71,16 +71,16 @@ def read_sheet(source: SourceFile, limits: Limits | None = None) -> Sheet:
                  control_bytes=_has_control_bytes(utf8))
 
 
+_CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
+
+
 def _has_control_bytes(utf8: bytes, chunk: int = 1 << 24) -> bool:
     """Any C0 control character but tab, LF and CR, or DEL, in UTF-8 bytes (a multi-byte sequence never holds a
-    byte below 0x80, so bytes are enough), scanned in chunks so the temporaries stay small."""
-    data = np.frombuffer(utf8, dtype=np.uint8)
-    for start in range(0, len(data), chunk):
-        part = data[start:start + chunk]
-        low = part < 0x20
-        if (low & (part != 0x09) & (part != 0x0A) & (part != 0x0D)).any() or (part == 0x7F).any():
-            return True
-    return False
+    byte below 0x80, so bytes are enough): a chunk that loses bytes when they are deleted holds one. In C, one
+    chunk at a time (a few hundredths of a second for 30 MB, no file-sized temporary)."""
+    view = memoryview(utf8)
+    return any(len(bytes(view[i:i + chunk]).translate(None, _CONTROL_BYTES)) != len(view[i:i + chunk])
+               for i in range(0, len(view), chunk))
 
 
 # ── CSV ──────────────────────────────────────────────────────────────────────────────────────────────

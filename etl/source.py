@@ -87,19 +87,18 @@ class SourceFile:
 
 def _read_all(fd: int, size: int, path: Path) -> bytes:
     """Exactly `size` bytes, or what there is if the file shrank (the caller compares the two)."""
-    chunks, left = [], size
     try:
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 24))
+        data = os.read(fd, size) if size else b""  # one read into one buffer: no joined copy of a large file
+        while len(data) < size:  # (a short read: rare for a regular file)
+            chunk = os.read(fd, size - len(data))
             if not chunk:
                 break
-            chunks.append(chunk)
-            left -= len(chunk)
+            data += chunk
         if os.read(fd, 1):  # it grew while we read: still being written
-            chunks.append(b"\0")
+            data += b"\0"
     except OSError as exc:
         raise _unreadable(path, exc) from None
-    return b"".join(chunks)
+    return data
 
 
 def _unreadable(path: Path, exc: OSError) -> FileRejected:

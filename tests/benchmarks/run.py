@@ -1,5 +1,6 @@
-"""`make bench`: the ETL load benchmark at 250 000, 1 000 000 and 4 000 000 rows, then the indicator engine,
-dashboard-callback and report benchmarks (engine_bench.py, dashboard_bench.py, report_bench.py).
+"""`make bench`: the ETL load benchmark at 250 000, 1 000 000 and 4 000 000 rows, the rejection of hostile files
+(hostile_bench.py), then the indicator engine, dashboard-callback and report benchmarks (engine_bench.py,
+dashboard_bench.py, report_bench.py).
 
 For each size: generate a valid long-layout submission, then in the same run measure (a) DuckDB's bare
 read_csv of the file into a table and (b) the ETL load of it (etl.pipeline.load_files into an empty warehouse),
@@ -113,7 +114,11 @@ if __name__ == "__main__":
     import dashboard_bench  # noqa: E402
     import demo_warehouse  # noqa: E402
     import engine_bench  # noqa: E402
+    import hostile_bench  # noqa: E402
     import report_bench  # noqa: E402
+
+    print("\n── rejecting hostile files (tests/benchmarks/hostile_bench.py) ──")
+    hostile_bench.main([])
 
     with tempfile.TemporaryDirectory(prefix="dem-bench-demo-") as tmp:  # one demo warehouse for the three
         db = str(demo_warehouse.build(Path(tmp) / "demo.duckdb"))
