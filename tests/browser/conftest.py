@@ -59,10 +59,12 @@ def served_warehouse(demo_warehouse, tmp_path_factory) -> Path:
 def app_url(served_warehouse, dem_env) -> str:
     port = free_port()
     dem = Path(sys.executable).with_name("dem")
+    scratch = served_warehouse.parent / "tmp"  # the job cache and rendered PDFs: removed with the test's folder
+    scratch.mkdir(exist_ok=True)
     process = subprocess.Popen([str(dem), "serve", "--db", str(served_warehouse), "--host", "127.0.0.1",
                                 "--port", str(port), "--workers", "1"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=dem_env)
+                               env={**dem_env, "TMPDIR": str(scratch)})
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(url + "/", process)
