@@ -105,9 +105,10 @@ class Progress:
 
 @dataclass(frozen=True)
 class Index:
-    base_year: int = 2020
+    base_year: int = 2024
     missing: str = "reweight"
     min_coverage: float = 0.5
+    min_chapter_indicators: int = 2  # a chapter sub-index resting on fewer indicators is flagged as fragile
     chapter_weights: dict[int, float] = field(default_factory=lambda: {c: 1.0 for c in range(2, 9)})
 
 
