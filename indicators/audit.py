@@ -10,7 +10,9 @@ import duckdb
 import pandas as pd
 
 from indicators.catalogue import Catalogue
+from indicators.derive import SOURCE_SEPARATOR
 from indicators.query import values
+from indicators.settings import Progress
 
 RULE_TEXT = {
     "sum": ("下级合计", "sum of the level below"),
@@ -31,6 +33,21 @@ class Explanation:
     rule_en: str = ""
     inputs: pd.DataFrame = field(default_factory=pd.DataFrame)  # the facts or observations it came from
     vintages: pd.DataFrame = field(default_factory=pd.DataFrame)  # every submitted vintage of a reported value
+    status_zh: str = ""  # the progress status of an annual value, in one sentence (indicators.progress)
+    status_en: str = ""
+
+    def sources(self) -> list[str]:
+        """Every source the value rests on: its own, or those of its real inputs (each once)."""
+        found = []
+        texts = [self.fact.get("source")] if self.fact else []
+        if not self.inputs.empty and "source" in self.inputs:
+            texts += [s for s, synthetic in zip(self.inputs["source"], self.inputs["synthetic"], strict=True)
+                      if not synthetic]
+        for text in texts:
+            for part in str(text).split(SOURCE_SEPARATOR) if text is not None and not pd.isna(text) else []:
+                if part.strip() and part.strip() not in found:
+                    found.append(part.strip())
+        return found
 
     def lines(self, cat: Catalogue) -> list[str]:
         ind, region = cat.indicator(self.indicator_code), cat.regions.by_code.get(self.region_code)
@@ -40,9 +57,17 @@ class Explanation:
         f = self.fact
         cov = f" · 覆盖 coverage {f['coverage_n']}/{f['coverage_total']}" if pd.notna(f.get("coverage_n")) else ""
         shown = "—" if pd.isna(f["value"]) else f"{f['value']:,.{ind.decimals}f}"
-        out = [head, f"数值 value: {shown} {ind.unit} · {f['status']} ({f['basis']}){cov}"
-               f"{' · 示例数据 synthetic' if f['synthetic'] else ''}{' · 已修订 revised' if f['revised'] else ''}",
+        rolled = f" · 取自 from {f['rolled_up_from']}" if isinstance(f.get("rolled_up_from"), str) else ""
+        batch = f" · 批次 batch {int(f['batch_id'])}" if pd.notna(f.get("batch_id")) else ""
+        out = [head, f"数值 value: {shown} {ind.unit} · {f['status']} ({f['basis']}){rolled}{batch}{cov}"
+               f"{' · 示例数据 synthetic' if f['synthetic'] else ' · 真实数据 real'}"
+               f"{' · 已修订 revised' if f['revised'] else ''}",
                f"规则 rule: {self.rule_zh} | {self.rule_en}"]
+        sources = self.sources()
+        out += ["来源 sources:" + ("" if sources else " —（示例数据，无来源 synthetic, no source）" if f["synthetic"]
+                                  else " —（未注明 not stated）")] + [f"  {s}" for s in sources]
+        if self.status_zh:
+            out.append(f"进度 progress: {self.status_zh} | {self.status_en}")
         if pd.notna(f.get("aggregated_value")) and f["status"] == "reported":
             out.append(f"核对 reconciliation: reported {f['reported_value']} vs aggregated {f['aggregated_value']} "
                        f"(diff {f['reconciliation_diff']}, within tolerance: {f['reconciliation_ok']})")
@@ -55,7 +80,7 @@ class Explanation:
         return out
 
 
-INPUT_COLUMNS = ["indicator_code", "region_code", "period", "value", "status", "synthetic", "batch_id"]
+INPUT_COLUMNS = ["indicator_code", "region_code", "period", "value", "status", "synthetic", "batch_id", "source"]
 
 
 def _vintages(con: duckdb.DuckDBPyConnection, code: str, region: str, period: str) -> pd.DataFrame:
@@ -67,7 +92,10 @@ def _vintages(con: duckdb.DuckDBPyConnection, code: str, region: str, period: st
         [code, region, period]).df()
 
 
-def explain(con: duckdb.DuckDBPyConnection, cat: Catalogue, code: str, region: str, period: str) -> Explanation:
+def explain(con: duckdb.DuckDBPyConnection, cat: Catalogue, code: str, region: str, period: str,
+            progress_params: Progress | None = None) -> Explanation:
+    """The audit trail of one value; with progress_params, an annual value also gets its progress status in one
+    sentence per language."""
     ind = cat.indicator(code)
     frequency = "annual" if len(period) == 4 else None
     found = values(con, [code], [region], [period], frequency=frequency, include_missing=True)
@@ -91,4 +119,16 @@ def explain(con: duckdb.DuckDBPyConnection, cat: Catalogue, code: str, region: s
         e.vintages = _vintages(con, code, region, period)
     if fact["status"] == "reported" and fact["basis"] == "native" and e.vintages.empty:
         e.vintages = _vintages(con, code, region, period)
+    if progress_params is not None and fact["frequency"] == "annual":
+        _add_status(e, con, cat, progress_params, int(fact["year"]))
     return e
+
+
+def _add_status(e: Explanation, con: duckdb.DuckDBPyConnection, cat: Catalogue, p: Progress, year: int) -> None:
+    from indicators import progress
+
+    rows = progress.progress(con, cat, year, p, [e.region_code], [e.indicator_code])
+    if rows.empty:
+        return
+    row = rows.iloc[0].to_dict()
+    e.status_zh, e.status_en = (progress.status_sentence(row, cat, p, lang) for lang in ("zh", "en"))

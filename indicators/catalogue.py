@@ -81,6 +81,18 @@ class Indicator:
         return self.aggregation == "derived"
 
     @property
+    def natural_limit(self) -> float | None:
+        """The value the indicator cannot pass in its desired direction, where there is one: 100 for a share or
+        rate in % (a coverage cannot exceed 100 %), the top grade of a grade scale (级), the physical floor of a
+        lower-is-better ratio such as PUE (1.0). Progress near it is judged by the distance left (indicators.
+        progress); a value at it is achieved. None for unbounded indicators and for floors of 0 (never reached)."""
+        if self.polarity == "higher_is_better" and self.max is not None and self.unit in ("%", "级"):
+            return self.max
+        if self.polarity == "lower_is_better" and self.min is not None and self.min > 0:
+            return self.min
+        return None
+
+    @property
     def in_index(self) -> bool:
         return bool(self.index_weight)
 
@@ -117,10 +129,40 @@ class Target:
     source_url: str
     note_zh: str
     note_en: str
+    issuer_zh: str = ""  # who set the target (the original issuer), whatever page it was read on
+    issuer_en: str = ""
+    source_kind: str = ""  # original | report | repost (转载, a mirror of a report) | secondary (quoted by a study)
 
     @property
     def is_official(self) -> bool:
         return self.provenance == "official"
+
+    @property
+    def is_target(self) -> bool:
+        """Sets a status (kind target); a benchmark is shown for reference only."""
+        return self.kind == "target"
+
+    def citation(self, lang: str = "zh") -> str:
+        """Who set it, then where it was read and what kind of page that is: the original issuer first, a repost
+        named as such. '内蒙古自治区政务服务与数据管理局（中国新闻网报道）；S18 http://…（转载）'."""
+        if not self.is_official:
+            return "示例目标（非官方），无出处" if lang == "zh" else "illustrative target (not official), no source"
+        issuer = self.issuer_zh if lang == "zh" else self.issuer_en
+        kind = SOURCE_KINDS.get(self.source_kind, ("", ""))[0 if lang == "zh" else 1]
+        where = f"{self.source_id} {self.source_url}".strip()
+        if lang == "zh":
+            return (f"{issuer}；" if issuer else "") + f"来源：{where}" + (f"（{kind}）" if kind else "")
+        return (f"{issuer}; " if issuer else "") + f"source: {where}" + (f" ({kind})" if kind else "")
+
+    def verification_note(self, lang: str = "zh") -> str:
+        """'' for a target read in its source; a caution for one confirmed only through a secondary source."""
+        if self.verification != "R*":
+            return ""
+        return "仅经二手文献转述，须核对原文" if lang == "zh" else "confirmed only through a secondary source"
+
+
+SOURCE_KINDS = {"original": ("原文", "the issuer's own text"), "report": ("新闻报道", "a news report"),
+                "repost": ("转载", "a repost of a report"), "secondary": ("二手文献转述", "quoted by a secondary source")}
 
 
 @dataclass
@@ -264,7 +306,9 @@ def _load_targets(path: Path, problems: list[str]) -> list[Target]:
                     kind=row["kind"].strip(), provenance=row["provenance"].strip(),
                     verification=(row.get("verification") or "").strip(), source_id=(row.get("source_id") or "").strip(),
                     source_url=(row.get("source_url") or "").strip(), note_zh=(row.get("note_zh") or "").strip(),
-                    note_en=(row.get("note_en") or "").strip()))
+                    note_en=(row.get("note_en") or "").strip(), issuer_zh=(row.get("issuer_zh") or "").strip(),
+                    issuer_en=(row.get("issuer_en") or "").strip(),
+                    source_kind=(row.get("source_kind") or "").strip()))
             except (KeyError, TypeError, ValueError) as exc:
                 problems.append(f"targets.csv line {line}: {exc}")
     return out
@@ -306,6 +350,11 @@ def check(cat: Catalogue) -> list[str]:
     for ind in cat.indicators.values():
         out += _check_indicator(cat, ind, existing)
     out += _check_cycles(cat)
+    for feature in cat.regulation.features:
+        for article in feature.articles:
+            if article not in existing:
+                out.append(f"regulation.yaml: feature {feature.id} cites article {article}, which is missing or "
+                           "does not exist")
     for t in cat.targets:
         where = f"targets.csv: {t.indicator_code} {t.region_code} {t.year}"
         if t.indicator_code not in cat.indicators:
@@ -320,6 +369,9 @@ def check(cat: Catalogue) -> list[str]:
             out.append(f"{where}: provenance {t.provenance!r} is not one of {PROVENANCES}")
         elif t.provenance == "official" and not (t.source_id and t.source_url and t.verification in ("R", "R*")):
             out.append(f"{where}: an official target needs source_id, source_url and verification R or R*")
+        elif t.provenance == "official" and not (t.issuer_zh and t.issuer_en and t.source_kind in SOURCE_KINDS):
+            out.append(f"{where}: an official target needs its issuer (issuer_zh, issuer_en) and source_kind "
+                       f"({', '.join(SOURCE_KINDS)})")
         if not math.isfinite(t.value):
             out.append(f"{where}: value is not a number")
     return out

@@ -130,6 +130,11 @@ def catalogue_article(number: int, settings: Settings) -> None:
         if art.note_zh:
             click.echo(f"【{art.note_zh} | {art.note_en}】")
         click.echo(art.text)
+    features = cat.regulation.features_for(number)
+    if features:
+        click.echo(f"\n本系统落实本条的功能 | what this system does for this article: {len(features)}")
+        for feature in features:
+            click.echo(f"  {feature.name_zh} | {feature.name_en}\n    {feature.where_zh} | {feature.where_en}")
     citing = cat.citing(number)
     click.echo(f"\n引用本条的指标 | indicators citing this article: {len(citing)}")
     for ind in citing:
@@ -258,7 +263,8 @@ def indicators_explain(code: str, region: str, period: str, settings: Settings) 
 
     cat = load_catalogue()
     with warehouse.reader(settings.paths.warehouse) as con:
-        explanation = audit.explain(con, cat, cat.indicator(code).code, cat.regions.resolve(region).code, period)
+        explanation = audit.explain(con, cat, cat.indicator(code).code, cat.regions.resolve(region).code, period,
+                                    settings.progress)
     click.echo("\n".join(explanation.lines(cat)))
 
 

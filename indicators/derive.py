@@ -29,7 +29,7 @@ PERIODS_PER_YEAR = {"quarterly": 4, "monthly": 12}
 FACT_COLUMNS = ["indicator_code", "region_code", "region_level", "period", "year", "sub", "frequency", "value",
                 "amount", "status", "basis", "reported_value", "aggregated_value", "reconciliation_diff",
                 "reconciliation_ok", "coverage_n", "coverage_total", "complete", "ytd_through", "synthetic",
-                "revised", "batch_id", "source"]
+                "revised", "batch_id", "source", "rolled_up_from"]
 # Typed, with CHECKs as the last line of defence: a derived layer holding inf or NaN is never published (the
 # insert fails and the writer discards its staging copy). NULL is a value that cannot be given.
 FACTS_TABLE = """
@@ -40,7 +40,9 @@ CREATE OR REPLACE TABLE facts (
     status VARCHAR, basis VARCHAR,
     reported_value DOUBLE CHECK (isfinite(reported_value)), aggregated_value DOUBLE CHECK (isfinite(aggregated_value)),
     reconciliation_diff DOUBLE, reconciliation_ok BOOLEAN, coverage_n BIGINT, coverage_total BIGINT, complete BOOLEAN,
-    ytd_through VARCHAR, synthetic BOOLEAN, revised BOOLEAN, batch_id BIGINT, source VARCHAR)"""
+    ytd_through VARCHAR, synthetic BOOLEAN, revised BOOLEAN, batch_id BIGINT, source VARCHAR,
+    rolled_up_from VARCHAR)"""
+SOURCE_SEPARATOR = "；"  # the sources of the real inputs of a total, a roll-up or a derived value, each once
 DECIMALS = 9  # sums of converted values are rounded here: 12 leagues' census counts in 万人 sum to 2404.9155
 
 
@@ -56,14 +58,27 @@ def _reported(obs: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
 KEYS = ["indicator_code", "parent", "period", "year", "sub", "frequency"]
 
 
+def _real_sources(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Per group: the distinct sources of its real (not synthetic) rows, joined — a total of real figures names
+    every source it rests on; synthetic inputs are marked by the synthetic flag, not listed as sources."""
+    real = rows.loc[~rows["synthetic"].astype(bool) & rows["source"].notna(), [*keys, "source"]]
+    real = real[real["source"].astype(str).str.strip() != ""]
+    if real.empty:
+        return pd.Series(dtype=object, index=pd.MultiIndex.from_tuples([], names=keys) if len(keys) > 1 else None)
+    return real.drop_duplicates().groupby(keys, sort=False)["source"].agg(
+        lambda s: SOURCE_SEPARATOR.join(sorted(set(s))))
+
+
 def _sums(kids: pd.DataFrame, n_children: pd.Series) -> pd.DataFrame:
     """Totals of every sum indicator; only when every child has a value (coverage kept either way)."""
     grouped = kids.groupby(KEYS, dropna=False).agg(total=("value", "sum"), n=("value", "size"),
                                                      synthetic=("synthetic", "any")).reset_index()
     expected = grouped["parent"].map(n_children).to_numpy()
     complete = grouped["n"].to_numpy() == expected
+    sources = _real_sources(kids, KEYS)
     return grouped.assign(value=np.where(complete, np.round(grouped["total"], DECIMALS), np.nan),
-                          coverage_n=grouped["n"], coverage_total=expected)
+                          coverage_n=grouped["n"], coverage_total=expected,
+                          source=grouped.set_index(KEYS).index.map(sources.to_dict()) if len(sources) else None)
 
 
 def _weighted_means(final: pd.DataFrame, kids: pd.DataFrame, cat: Catalogue, child_level: str,
@@ -99,15 +114,17 @@ def _aggregate_level(children: pd.DataFrame, cat: Catalogue, child_level: str,
     indicator and period."""
     rule = {c: i.aggregation for c, i in cat.indicators.items()}
     columns = ["indicator_code", "region_code", "region_level", "period", "year", "sub", "frequency", "value",
-               "synthetic"]  # only what aggregation reads: filtering a wide frame copies every text column
+               "synthetic", "source"]  # only what aggregation reads: filtering a wide frame copies every text column
     kids = children.loc[children["value"].notna(), columns]
     kids = kids.assign(parent=kids["region_code"].map(parent_of), rule=kids["indicator_code"].map(rule))
     sums = _sums(kids[kids["rule"] == "sum"], pd.Series(parent_of).value_counts())
     means = _weighted_means(children, kids[kids["rule"] == "weighted_mean"], cat, child_level, parent_of)
     agg = pd.concat([sums, means], ignore_index=True).rename(columns={"parent": "region_code"})
     agg["aggregated_value"] = agg["value"]
+    if "source" not in agg.columns:
+        agg["source"] = None
     return agg[["indicator_code", "region_code", "period", "year", "sub", "frequency", "value", "aggregated_value",
-                "coverage_n", "coverage_total", "synthetic"]]
+                "coverage_n", "coverage_total", "synthetic", "source"]]
 
 
 def _merge_level(rows: pd.DataFrame, agg: pd.DataFrame, level: str, tolerance: float) -> pd.DataFrame:
@@ -118,14 +135,14 @@ def _merge_level(rows: pd.DataFrame, agg: pd.DataFrame, level: str, tolerance: f
     key = ["indicator_code", "region_code", "period"]
     reported = rows.drop(columns=["aggregated_value", "coverage_n", "coverage_total"])
     merged = reported.merge(agg[key + ["aggregated_value", "coverage_n", "coverage_total"]], on=key, how="left")
+    # (a reported value keeps its own source; an aggregate's sources are those of the real values it sums)
     diff = merged["reported_value"] - merged["aggregated_value"]
     merged["reconciliation_diff"] = diff
     merged["reconciliation_ok"] = (diff.abs() <= tolerance * merged["reported_value"].abs()).where(diff.notna())
     only_agg = agg.merge(reported[key], on=key, how="left", indicator=True)
     only_agg = only_agg[only_agg["_merge"] == "left_only"].drop(columns="_merge")
     only_agg = only_agg.assign(region_level=level, status="aggregated", basis="native", reported_value=np.nan,
-                               complete=only_agg["value"].notna(), ytd_through=None, revised=False, batch_id=pd.NA,
-                               source=None)
+                               complete=only_agg["value"].notna(), ytd_through=None, revised=False, batch_id=pd.NA)
     return pd.concat([merged, only_agg], ignore_index=True)
 
 
@@ -146,31 +163,61 @@ def _aggregate(final: pd.DataFrame, cat: Catalogue, tolerance: float) -> pd.Data
 def _rollup(final: pd.DataFrame, cat: Catalogue, today: date) -> pd.DataFrame:
     """Annual values of quarterly and monthly series by measure: stock → last period, flow → sum, ytd → December.
     A year in progress is labelled year-to-date (ytd_through); a past year with periods missing is incomplete
-    (a stock without its Q4/December value gets no annual value at all)."""
+    (a stock without its Q4/December value gets no annual value at all).
+
+    A stock or ytd annual value *is* its last period's value, so it is that value's: its status, synthetic flag,
+    batch, source and revision, with rolled_up_from naming the period (real 2023Q4 = 60 000 5G base stations stay
+    real and sourced in 2023, whatever the quarters before were). A flow's sum is synthetic only if one of its
+    periods is, names the sources of its real periods, and keeps a batch only when all came in one."""
     measure = {c: i.measure for c, i in cat.indicators.items()}
     per_year = {c: PERIODS_PER_YEAR.get(i.frequency, 1) for c, i in cat.indicators.items()}
     columns = ["indicator_code", "region_code", "region_level", "year", "sub", "frequency", "value", "synthetic",
-               "status"]  # only what the roll-up reads
+               "status", "batch_id", "source", "revised"]  # only what the roll-up reads
     rows = final.loc[(final["frequency"] != "annual") & final["value"].notna(), columns].sort_values("sub")
     if rows.empty:
         return final
-    rows = rows.assign(is_reported=rows["status"] == "reported")
-    g = rows.groupby(["indicator_code", "region_code", "region_level", "year", "frequency"], sort=False)
-    annual = g.agg(last_sub=("sub", "max"), last_value=("value", "last"), total=("value", "sum"),
-                   count=("value", "size"), synthetic=("synthetic", "any"),
-                   all_reported=("is_reported", "all")).reset_index()
-    m = annual["indicator_code"].map(measure)
+    keys = ["indicator_code", "region_code", "region_level", "year", "frequency"]
+    rows = rows.assign(is_reported=rows["status"] == "reported", synthetic=rows["synthetic"].fillna(False).astype(bool),
+                       revised=rows["revised"].fillna(False).astype(bool))
+    g = rows.groupby(keys, sort=False)
+    annual = g.agg(first_sub=("sub", "min"), last_sub=("sub", "max"), last_value=("value", "last"),
+                   total=("value", "sum"), count=("value", "size"), any_synthetic=("synthetic", "any"),
+                   all_reported=("is_reported", "all"), batches=("batch_id", "nunique"),
+                   any_revised=("revised", "any")).reset_index()
+    # the last period's own attributes (groupby's "last" would skip a missing batch or source)
+    last = rows.drop_duplicates(keys, keep="last").set_index(keys)[["status", "synthetic", "batch_id", "source",
+                                                                     "revised"]]
+    annual = annual.join(last, on=keys)
+    flow_batch = g["batch_id"].first().reindex(pd.MultiIndex.from_frame(annual[keys])).to_numpy()
+    sources = _real_sources(rows, keys)
+    flow_source = (pd.MultiIndex.from_frame(annual[keys]).map(sources.to_dict()) if len(sources)
+                   else np.full(len(annual), None))
+    m = annual["indicator_code"].map(measure).to_numpy()
     n = annual["indicator_code"].map(per_year)
-    full = np.where(m == "flow", annual["count"] == n, annual["last_sub"] == n)
+    flow = m == "flow"
+    full = np.where(flow, annual["count"] == n, annual["last_sub"] == n)
     keep = full | (annual["year"] >= today.year) | (m != "stock")
-    value = np.where(m == "flow", annual["total"], annual["last_value"])
-    through = [f"{int(y)}Q{int(s)}" if f == "quarterly" else f"{int(y)}M{int(s):02d}"
-               for y, f, s in zip(annual["year"], annual["frequency"], annual["last_sub"], strict=True)]
-    annual = annual.assign(value=np.round(value, DECIMALS), complete=full, ytd_through=np.where(full, None, through),
-                           period=annual["year"].astype(int).astype(str), sub=0, frequency="annual", basis="rollup",
-                           status=np.where(annual["all_reported"], "reported", "aggregated"), reported_value=np.nan,
-                           aggregated_value=np.nan, revised=False, batch_id=pd.NA, source=None)[keep]
-    annual = annual.drop(columns=["last_sub", "last_value", "total", "count", "all_reported"])
+    value = np.where(flow, annual["total"], annual["last_value"])
+
+    def code(y, f, sub) -> str:
+        return f"{int(y)}Q{int(sub)}" if f == "quarterly" else f"{int(y)}M{int(sub):02d}"
+
+    through = [code(y, f, s) for y, f, s in zip(annual["year"], annual["frequency"], annual["last_sub"], strict=True)]
+    first = [code(y, f, s) for y, f, s in zip(annual["year"], annual["frequency"], annual["first_sub"], strict=True)]
+    one_batch = annual["batches"].to_numpy() == 1
+    annual = annual.assign(
+        value=np.round(value, DECIMALS), complete=full, ytd_through=np.where(full, None, through),
+        period=annual["year"].astype(int).astype(str), sub=0, frequency="annual", basis="rollup",
+        status=np.where(flow, np.where(annual["all_reported"], "reported", "aggregated"), annual["status"]),
+        synthetic=np.where(flow, annual["any_synthetic"], annual["synthetic"]),
+        batch_id=np.where(flow, np.where(one_batch, flow_batch, pd.NA), annual["batch_id"]),
+        source=np.where(flow, flow_source, annual["source"]),
+        revised=np.where(flow, annual["any_revised"], annual["revised"]),
+        rolled_up_from=np.where(flow, [f"{a}–{b}" if a != b else a for a, b in zip(first, through, strict=True)],
+                                through),
+        reported_value=np.nan, aggregated_value=np.nan)[keep]
+    annual = annual.drop(columns=["first_sub", "last_sub", "last_value", "total", "count", "any_synthetic",
+                                  "all_reported", "batches", "any_revised"])
     return pd.concat([final, annual], ignore_index=True)
 
 
@@ -193,7 +240,7 @@ def _derive(final: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
     """Derived indicators in dependency order, each from the rows of its inputs (earlier derived ones included);
     the pieces are put beside `final` once at the end instead of copying it for every indicator."""
     columns = ["indicator_code", "region_code", "region_level", "period", "year", "sub", "frequency", "value",
-               "synthetic", "complete", "ytd_through"]
+               "synthetic", "complete", "ytd_through", "source"]
     positions = final.groupby("indicator_code", sort=False).indices  # code → row positions, found once
     pieces: list[pd.DataFrame] = []
     made: dict[str, pd.DataFrame] = {}
@@ -210,7 +257,9 @@ def _derive(final: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
         if any(c not in wide.columns for c in inputs):
             continue
         wide = wide.dropna(subset=inputs)
+        rows = rows.assign(synthetic=rows["synthetic"].fillna(False).astype(bool))
         flags = rows.groupby(keys).agg(synthetic=("synthetic", "any"), complete=("complete", "all"))
+        flags["source"] = _real_sources(rows, keys).reindex(flags.index)  # every real input's source
         # ytd_through is text on a few rows (years in progress): a max over every group would run per group in
         # Python; take it over the rows that have one
         partial = rows[rows["ytd_through"].notna()]
@@ -220,7 +269,7 @@ def _derive(final: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
         derived = derived.merge(flags.reset_index(), on=keys, how="left")
         derived = derived[derived["value"].notna()].assign(
             status="derived", basis="formula", reported_value=np.nan, aggregated_value=np.nan, revised=False,
-            batch_id=pd.NA, source=None)
+            batch_id=pd.NA)
         made[ind.code] = derived
         pieces.append(derived)
     return pd.concat([final, *pieces], ignore_index=True) if pieces else final

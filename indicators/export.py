@@ -61,7 +61,8 @@ def observations(con: duckdb.DuckDBPyConnection, cat: Catalogue, indicators: Seq
 
 
 FACT_COLUMNS = ["indicator_code", "indicator_name", "region_code", "region_name", "region_level", "period", "value",
-                "unit", "status", "coverage", "complete", "ytd_through", "synthetic", "revised", "source", "batch_id"]
+                "unit", "status", "coverage", "complete", "ytd_through", "rolled_up_from", "synthetic", "revised",
+                "source", "batch_id"]
 
 
 def facts(con: duckdb.DuckDBPyConnection, cat: Catalogue, indicators: Sequence[str] = (), regions: Sequence[str] = (),

@@ -21,8 +21,12 @@ PROGRESS_TABLE, SCORES_TABLE = "progress_facts", "index_indicator_scores"
 RECENT_YEARS = 10  # the years people pick in the dashboard; older years are computed on request
 
 
+METHOD_VERSION = 2  # raised when a method changes (2: natural limits, benchmarks never set a status), so that a
+                    # table computed by older code is not read as current
+
+
 def params_key(params) -> str:
-    return json.dumps(dataclasses.asdict(params), sort_keys=True, default=str)
+    return json.dumps({**dataclasses.asdict(params), "method_version": METHOD_VERSION}, sort_keys=True, default=str)
 
 
 def stored(con: duckdb.DuckDBPyConnection, table: str, params, year: int | None = None) -> bool:

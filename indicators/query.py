@@ -17,7 +17,7 @@ from indicators.catalogue import Catalogue
 
 COLUMNS = ("indicator_code, region_code, region_level, period, year, sub, frequency, value, amount, status, basis, "
            "reported_value, aggregated_value, reconciliation_diff, reconciliation_ok, coverage_n, coverage_total, "
-           "complete, ytd_through, synthetic, revised, batch_id, source")
+           "complete, ytd_through, synthetic, revised, batch_id, source, rolled_up_from")
 
 
 def values(con: duckdb.DuckDBPyConnection, indicators: Sequence[str] = (), regions: Sequence[str] = (),

@@ -86,6 +86,24 @@ class Chapter:
     articles: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Feature:
+    """Something this system does for a duty the regulation sets (config/regulation.yaml `features`)."""
+
+    id: str
+    articles: tuple[int, ...]
+    name_zh: str
+    name_en: str
+    where_zh: str
+    where_en: str
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+    def where(self, lang: str = "zh") -> str:
+        return self.where_en if lang == "en" else self.where_zh
+
+
 @dataclass
 class Regulation:
     title_zh: str
@@ -94,6 +112,11 @@ class Regulation:
     articles: dict[int, Article]
     article_count: int
     source_notes: list[str] = field(default_factory=list)
+    features: list[Feature] = field(default_factory=list)
+
+    def features_for(self, number: int) -> list[Feature]:
+        """What the system does for an article: 70 → progress, bulletin; 71 → index, supervision."""
+        return [f for f in self.features if number in f.articles]
 
     def article(self, number: int) -> Article:
         try:
@@ -219,4 +242,8 @@ def load_regulation(config: Path) -> Regulation:
     meta = yaml.load((config / "regulation.yaml").read_text(encoding="utf-8"),
                      Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     text = (config / meta["source_file"]).read_text(encoding="utf-8")
-    return parse_regulation(text, meta)
+    regulation = parse_regulation(text, meta)
+    regulation.features = [Feature(str(f["id"]), tuple(int(a) for a in f["articles"]), str(f["name_zh"]),
+                                   str(f["name_en"]), str(f["where_zh"]), str(f["where_en"]))
+                           for f in meta.get("features") or []]
+    return regulation

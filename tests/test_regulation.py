@@ -60,3 +60,22 @@ def test_article_text_is_kept_as_supplied(catalogue):
 def test_article_9_is_the_monitoring_mandate(catalogue):
     art9 = catalogue.regulation.article(9)
     assert art9.chapter == 1 and "建立健全数字经济统计和监测体系" in art9.text
+
+
+@pytest.mark.parametrize(("article", "features"), [(70, ["progress", "bulletin"]), (71, ["index", "supervision"]),
+                                                   (9, ["bulletin"])])
+def test_the_monitoring_duties_of_articles_70_and_71_map_to_what_the_system_does(catalogue, article, features):
+    assert [f.id for f in catalogue.regulation.features_for(article)] == features
+
+
+def test_dem_catalogue_article_71_lists_the_evaluation_and_supervision_features():
+    from click.testing import CliRunner
+
+    from indicators.cli import dem
+
+    result = CliRunner().invoke(dem, ["catalogue", "article", "71"])
+
+    assert result.exit_code == 0
+    assert "本系统落实本条的功能 | what this system does for this article: 2" in result.output
+    assert "Composite index and ranking of the leagues (evaluation of one's own level)" in result.output
+    assert "Supervision of the level below" in result.output
