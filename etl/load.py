@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.problems import Problem
-from indicators.warehouse import first_row, utc_now
+from indicators.warehouse import first_row, registered, transaction, utc_now
 
 OBSERVATION_COLUMNS = ["indicator_code", "region_code", "period", "year", "sub", "value", "unit_submitted", "note",
                        "source", "synthetic", "line"]
@@ -83,28 +83,21 @@ def _insert_problems(con: duckdb.DuckDBPyConnection, batch_id: int, problems: li
                            "value": p.value, "rule": p.rule, "severity": p.severity, "message_zh": p.message_zh,
                            "message_en": p.message_en} for p in problems])
     frame["line"] = frame["line"].astype("Int64")
-    con.register("_problems", frame)
-    con.execute("INSERT INTO problems SELECT * FROM _problems")
-    con.unregister("_problems")
+    with registered(con, frame, "_problems") as table:
+        con.execute(f"INSERT INTO problems SELECT * FROM {table}")
 
 
 def record_rejection(con: duckdb.DuckDBPyConnection, info: BatchInfo, problems: list[Problem],
                      batch_id: int | None = None, keys: pd.DataFrame | None = None) -> int:
     """The batch row and its problems; `keys` (indicator_code, league_code, period) are what the file tried to
     submit, where it could be read that far."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         batch_id = _insert_batch(con, info, {}, batch_id)
         _insert_problems(con, batch_id, problems)
         if keys is not None and len(keys):
-            con.register("_rejected_keys", keys[["indicator_code", "league_code", "period"]])
-            con.execute("INSERT INTO rejected_keys SELECT ?, indicator_code, league_code, period FROM _rejected_keys",
-                        [batch_id])
-            con.unregister("_rejected_keys")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+            with registered(con, keys[["indicator_code", "league_code", "period"]], "_rejected_keys") as table:
+                con.execute(f"INSERT INTO rejected_keys SELECT ?, indicator_code, league_code, period FROM {table}",
+                            [batch_id])
     return batch_id
 
 
@@ -115,9 +108,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, rows: pd.DataFra
     them (a first load), so nothing needs comparing."""
     # handed over as Arrow: DuckDB scans it in parallel without looking at a Python object per cell
     incoming = pa.Table.from_pandas(rows[OBSERVATION_COLUMNS], preserve_index=False)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("_incoming", incoming)
+    with transaction(con), registered(con, incoming, "_incoming"):
         if all_new:
             source, counts = "_incoming", {"new": incoming.num_rows} if incoming.num_rows else {}
         else:
@@ -141,12 +132,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, rows: pd.DataFra
                   AND o.region_code = k.region_code AND o.period = k.period""", [batch_id])
         _insert_observations(con, source, batch_id)
         _insert_problems(con, batch_id, problems)
-        con.unregister("_incoming")
         con.execute("DROP TABLE IF EXISTS _classified")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return batch_id, counts
 
 

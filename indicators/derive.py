@@ -23,6 +23,7 @@ import pandas as pd
 
 from indicators import formula as formulas
 from indicators.catalogue import Catalogue
+from indicators.warehouse import registered
 
 FREQ_OF_KIND = {"A": "annual", "Q": "quarterly", "M": "monthly"}
 PERIODS_PER_YEAR = {"quarterly": 4, "monthly": 12}
@@ -86,6 +87,9 @@ def _weighted_means(final: pd.DataFrame, kids: pd.DataFrame, cat: Catalogue, chi
     """Σ value × weight / Σ weight over the children that carry weight (e.g. PUE by racks: a county without
     data centres has no weight and does not count against coverage); complete when all of them report."""
     weight_of = {c: i.weight for c, i in cat.indicators.items() if i.aggregation == "weighted_mean"}
+    if not weight_of:  # (the shipped catalogue models every ratio as a formula over its components)
+        return pd.DataFrame(columns=[*KEYS[:1], "parent", "period", "year", "sub", "frequency", "value", "synthetic",
+                                     "coverage_n", "coverage_total"])
     weights = final[(final["region_level"] == child_level) & final["indicator_code"].isin(set(weight_of.values()))
                     & (final["value"] > 0)][["indicator_code", "region_code", "period", "value"]]
     pairs = pd.DataFrame({"indicator_code": list(weight_of), "weight_code": list(weight_of.values())})
@@ -119,7 +123,8 @@ def _aggregate_level(children: pd.DataFrame, cat: Catalogue, child_level: str,
     kids = kids.assign(parent=kids["region_code"].map(parent_of), rule=kids["indicator_code"].map(rule))
     sums = _sums(kids[kids["rule"] == "sum"], pd.Series(parent_of).value_counts())
     means = _weighted_means(children, kids[kids["rule"] == "weighted_mean"], cat, child_level, parent_of)
-    agg = pd.concat([sums, means], ignore_index=True).rename(columns={"parent": "region_code"})
+    agg = pd.concat([f for f in (sums, means) if len(f)] or [sums], ignore_index=True)  # (typed columns kept)
+    agg = agg.rename(columns={"parent": "region_code"})
     agg["aggregated_value"] = agg["value"]
     if "source" not in agg.columns:
         agg["source"] = None
@@ -309,11 +314,10 @@ def current_observations(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def refresh(con: duckdb.DuckDBPyConnection, cat: Catalogue, today: date, tolerance: float) -> int:
     """Rebuild `facts` from the current observations (inside the writer's staging file)."""
     facts = build_facts(current_observations(con), cat, today, tolerance)
-    con.register("_facts", facts)
     # sorted by indicator and region, so that a reader's filter on them skips most row groups; DuckDB sorts in
     # parallel, and writes the sorted table faster than an unsorted one
-    con.execute(FACTS_TABLE)
-    con.execute("""INSERT INTO facts BY NAME SELECT * FROM _facts
-                   ORDER BY indicator_code, region_code, year, frequency, sub""")
-    con.unregister("_facts")
+    with registered(con, facts, "_facts") as table:
+        con.execute(FACTS_TABLE)
+        con.execute(f"""INSERT INTO facts BY NAME SELECT * FROM {table}
+                        ORDER BY indicator_code, region_code, year, frequency, sub""")
     return len(facts)

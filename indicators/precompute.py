@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from indicators.catalogue import Catalogue
-from indicators.warehouse import first_row, quote_ident
+from indicators.warehouse import first_row, quote_ident, registered
 
 PROGRESS_TABLE, SCORES_TABLE = "progress_facts", "index_indicator_scores"
 RECENT_YEARS = 10  # the years people pick in the dashboard; older years are computed on request
@@ -39,9 +39,8 @@ def stored(con: duckdb.DuckDBPyConnection, table: str, params, year: int | None 
 
 
 def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, params) -> None:
-    con.register("_precomputed", frame)
-    con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS SELECT * FROM _precomputed")
-    con.unregister("_precomputed")
+    with registered(con, frame, "_precomputed") as name:
+        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS SELECT * FROM {name}")
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"params:{table}", params_key(params)])
 
 

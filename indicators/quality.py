@@ -20,6 +20,7 @@ import pandas as pd
 
 from indicators.catalogue import Catalogue
 from indicators.settings import Quality, load_settings, today
+from indicators.warehouse import schema_version
 
 
 @functools.cache
@@ -69,8 +70,8 @@ def _received(con: duckdb.DuckDBPyConnection, latest: pd.DataFrame, cat: Catalog
 def _rejections(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> tuple[set[tuple[str, str, str]], pd.DataFrame]:
     """({(indicator, league, period)} held by rejected files, rejected files of a league whose rows could not be
     read at all (batch, league, received_at))."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'rejected_keys'").fetchone()[0]:
-        held, known = [], "FALSE"  # a warehouse published before rejected files' keys were kept
+    if (schema_version(con) or 0) < 2:
+        held, known = [], "FALSE"  # a warehouse not yet migrated: rejected files' keys may not have been kept
     else:
         held = con.execute("SELECT DISTINCT indicator_code, league_code, period FROM rejected_keys").fetchall()
         known = "EXISTS (SELECT 1 FROM rejected_keys k WHERE k.batch_id = b.batch_id)"

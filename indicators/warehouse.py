@@ -25,7 +25,7 @@ import duckdb
 
 from indicators.errors import BusyError, ConfigError, DataError, StorageError
 
-SCHEMA_VERSION = "2"  # 2: observations.value must be finite (CHECK); rejected_keys
+SCHEMA_VERSION = 2  # the numbered migrations below bring every earlier file to it (see MIGRATIONS)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -66,12 +66,7 @@ CREATE TABLE IF NOT EXISTS problems (
     message_zh VARCHAR,
     message_en VARCHAR
 );
-CREATE TABLE IF NOT EXISTS rejected_keys (  -- what a rejected file tried to submit, for the quality matrix
-    batch_id INTEGER,
-    indicator_code VARCHAR,
-    league_code VARCHAR,              -- the league of the row's region (a county's league; the league itself)
-    period VARCHAR
-);
+REJECTED_KEYS
 CREATE OR REPLACE VIEW current_observations AS
     SELECT * FROM observations WHERE superseded_by IS NULL;
 """
@@ -92,7 +87,14 @@ OBSERVATION_COLUMNS = """
     line INTEGER,                     -- line in the submitted file (header = line 1)
     superseded_by INTEGER             -- batch that replaced this vintage; NULL = current
 """
-SCHEMA = SCHEMA.replace("OBSERVATION_COLUMNS", OBSERVATION_COLUMNS)
+REJECTED_KEYS = """
+CREATE TABLE IF NOT EXISTS rejected_keys (  -- what a rejected file tried to submit, for the quality matrix
+    batch_id INTEGER,
+    indicator_code VARCHAR,
+    league_code VARCHAR,              -- the league of the row's region (a county's league; the league itself)
+    period VARCHAR
+);"""
+SCHEMA = SCHEMA.replace("OBSERVATION_COLUMNS", OBSERVATION_COLUMNS).replace("REJECTED_KEYS", REJECTED_KEYS)
 
 
 def quote_ident(name: str) -> str:
@@ -213,40 +215,82 @@ def exclusive_lock(published: Path) -> Iterator[None]:
         handle.close()  # closing releases the flock
 
 
+def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The schema version a warehouse file was written with (None for an empty file). Readers compare it instead
+    of probing for tables: a published file is at SCHEMA_VERSION once any writer of this software touched it."""
+    try:
+        row = first_row(con, "SELECT value FROM meta WHERE key = 'schema_version'")
+    except duckdb.CatalogException:
+        return None
+    return int(row[0]) if row else None
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(SCHEMA)
-    row = first_row(con, "SELECT value FROM meta WHERE key = 'schema_version'")
-    if row is None:
-        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    """A new file gets the current schema; an older one the numbered migrations from its version on, each in
+    its own transaction with the version it reaches (inside the staging copy: the published file is untouched
+    until the whole load publishes)."""
+    version = schema_version(con)
+    if version is None:
+        con.execute(SCHEMA)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         return
-    version = row[0]
-    while version in MIGRATIONS:  # an older warehouse is brought up to date inside the staging copy
-        version = MIGRATIONS[version](con)
-        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [version])
-    if version != SCHEMA_VERSION:
-        raise ConfigError(f"warehouse schema version {version} does not match this software ({SCHEMA_VERSION}); "
-                          "rebuild it from the archived submissions")
+    if version > SCHEMA_VERSION:
+        raise ConfigError(f"warehouse schema version {version} is newer than this software's ({SCHEMA_VERSION}); "
+                          "update the software")
+    for step in range(version, SCHEMA_VERSION):
+        number, _, migrate = MIGRATIONS[step]
+        with transaction(con):
+            migrate(con)
+            con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(number)])
 
 
-def _finite_observations(con: duckdb.DuckDBPyConnection) -> str:
-    """1 → 2: observations.value gains CHECK (isfinite(value)). DuckDB cannot add a constraint to a table, so the
-    table is rebuilt; a warehouse that already holds inf or NaN cannot be migrated and says so."""
+def _v2_finite_values_and_rejected_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """observations.value gains CHECK (isfinite(value)) — DuckDB cannot add a constraint to a table, so it is
+    rebuilt; a warehouse that already holds inf or NaN cannot be migrated and says so — and rejected_keys, which
+    some version-1 files lack (it was added without a version of its own), is created where missing."""
     bad = first_row(con, "SELECT count(*) FROM observations WHERE NOT isfinite(value)")[0]
     if bad:
         raise ConfigError(f"the warehouse holds {bad} observation(s) that are not finite numbers; rebuild it from "
                           "the archived submissions")
-    con.execute("BEGIN TRANSACTION")
     con.execute(f"CREATE TABLE observations_v2 ({OBSERVATION_COLUMNS})")
     con.execute("INSERT INTO observations_v2 SELECT * FROM observations")
     con.execute("DROP VIEW current_observations")
     con.execute("DROP TABLE observations")
     con.execute("ALTER TABLE observations_v2 RENAME TO observations")
     con.execute("CREATE VIEW current_observations AS SELECT * FROM observations WHERE superseded_by IS NULL")
+    con.execute(REJECTED_KEYS)
+
+
+# version n → (n + 1, what the step does, the step). A new schema change is a new entry here and SCHEMA_VERSION + 1;
+# SCHEMA itself always describes the latest version (tests build every earlier version and migrate it).
+MIGRATIONS = {
+    1: (2, "observations.value must be finite (CHECK); rejected_keys", _v2_finite_values_and_rejected_keys),
+}
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN … COMMIT, or ROLLBACK when the body raises (the exception goes on)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
     con.execute("COMMIT")
-    return "2"
 
 
-MIGRATIONS = {"1": _finite_observations}  # version → the step to the next one (returns the new version)
+@contextlib.contextmanager
+def registered(con: duckdb.DuckDBPyConnection, frame, name: str = "_frame") -> Iterator[str]:
+    """A DataFrame or Arrow table visible to SQL under `name` for the body only: with registered(con, rows) as t:
+    con.execute(f"INSERT INTO x SELECT * FROM {t}")."""
+    con.register(name, frame)
+    try:
+        yield name
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.unregister(name)
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection, catalogue, tolerance: float) -> None:
@@ -336,9 +380,8 @@ def write_reference(con: duckdb.DuckDBPyConnection, catalogue) -> None:
     if row is not None and row[0] == fingerprint.hexdigest():
         return
     for name, frame in frames:
-        con.register("_reference", frame)
-        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM _reference")
-        con.unregister("_reference")
+        with registered(con, frame, "_reference") as table:
+            con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM {table}")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('reference_fingerprint', ?)", [fingerprint.hexdigest()])
 
 
