@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 
 import pandas as pd
 from dash import dash_table, dcc, html
+from dash.dash_table.Format import Format, Group, Scheme
 
-from dashboard import data, ids
+from dashboard import data, ids, numbers
 from dashboard.i18n import t
 from dashboard.style import FONT_FAMILY, MISSING_COLOUR, STATUS_ORDER, STATUS_STYLE
 from indicators.progress import status_label
@@ -141,19 +142,30 @@ def missing_legend(lang: str) -> html.Span:
 
 
 def table(table_id, frame: pd.DataFrame, columns: dict[str, str], page_size: int = 25, hidden: tuple = (),
-          **kwargs) -> dash_table.DataTable:
+          decimals: dict[str, int] | None = None, **kwargs) -> dash_table.DataTable:
     """An accessible DataTable of `frame` with the given {column: header}; `hidden` columns travel in the rows
-    without being shown (e.g. "id", which active_cell reports as row_id whatever the sort order)."""
+    without being shown (e.g. "id", which active_cell reports as row_id whatever the sort order). Columns named in
+    `decimals` are numbers of one indicator: rounded and shown with those decimals and thousands separators
+    (they still sort as numbers); columns mixing indicators are formatted text (dashboard.numbers)."""
+    decimals = decimals or {}
     keep = list(columns) + [h for h in hidden if h in frame.columns and h not in columns]
-    records = frame[keep].astype(object).where(frame[keep].notna(), None).to_dict("records")
+    shown = frame[keep].assign(**{c: pd.to_numeric(frame[c], errors="coerce").round(d) for c, d in decimals.items()})
+    records = shown.astype(object).where(shown.notna(), None).to_dict("records")
     return dash_table.DataTable(
-        id=table_id, data=records, columns=[{"id": c, "name": n} for c, n in columns.items()],
+        id=table_id, data=records, columns=[_column(c, n, decimals.get(c)) for c, n in columns.items()],
         page_size=page_size, sort_action="native", style_as_list_view=True, cell_selectable=True,
         style_table={"overflowX": "auto"},
         style_cell={"fontFamily": FONT_FAMILY, "fontSize": "14px", "textAlign": "left", "padding": "6px",
                     "whiteSpace": "normal", "height": "auto", "maxWidth": "420px"},
         style_header={"fontWeight": "600", "backgroundColor": "#f2f4f7"},
         css=[{"selector": "td.focused", "rule": "outline: 3px solid #0b5cad !important;"}], **kwargs)
+
+
+def _column(column: str, name: str, decimals: int | None) -> dict:
+    if decimals is None:
+        return {"id": column, "name": name}
+    return {"id": column, "name": name, "type": "numeric",
+            "format": Format(precision=decimals, scheme=Scheme.fixed, group=Group.yes, nully=numbers.DASH)}
 
 
 def graph(graph_id, figure=None, label: str = "", **kwargs) -> html.Div:
@@ -163,19 +175,6 @@ def graph(graph_id, figure=None, label: str = "", **kwargs) -> html.Div:
                               config={"displaylogo": False, "responsive": True,
                                       "modeBarButtonsToRemove": ["sendDataToCloud"]}),
                     role="figure", **({"aria-label": label} if label else {}))
-
-
-def fmt(value: object, decimals: int = 2) -> str:
-    """Numbers for tables: 2404.9155 → '2,404.92'; missing → '—'."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return "—"
-    return f"{float(value):,.{decimals}f}"
-
-
-def pct(value: object) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    return f"{float(value):+.1%}"
 
 
 def as_int(value: object, default: int, allowed: list[int] | None = None) -> int:

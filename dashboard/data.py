@@ -325,9 +325,9 @@ def values(con, indicators: tuple = (), regions: tuple = (), periods: tuple = ()
 @cached
 def labelled(con, indicators: tuple = (), regions: tuple = (), level: str | None = None, lang: str = "zh",
              frequency: str | None = "annual") -> pd.DataFrame:
-    """Annual values with names and YoY change, for tables and hover texts."""
+    """Annual values with names, the previous year's value and the YoY change, for tables and hover texts."""
     frame = query.values(con, indicators, regions, level=level, frequency=frequency)
-    return query.label(query.with_growth(frame), catalogue(), lang)
+    return query.label(query.with_growth(frame, catalogue()), catalogue(), lang)
 
 
 @cached
@@ -357,6 +357,18 @@ def index_scores(con, year: int, weights: tuple = (), lang: str = "zh") -> pd.Da
     frame = composite.index_scores(con, catalogue(), year, settings().index, dict(weights) or None)
     names = {c: r.name(lang) for c, r in catalogue().regions.by_code.items()}
     return frame.assign(region_name=frame["region_code"].map(names))
+
+
+@cached
+def index_sensitivity(con, year: int, weights: tuple = ()) -> pd.DataFrame:
+    """The sensitivity scenarios of the index (composite.scenarios) for chapter weights ((chapter, weight), …)."""
+    return composite.sensitivity(con, catalogue(), year, settings().index, dict(weights) or None)
+
+
+@cached
+def index_coverage(con) -> pd.DataFrame:
+    """Per chapter, league and year: how many of the chapter's index indicators have a value."""
+    return composite.coverage(con, catalogue())
 
 
 @cached

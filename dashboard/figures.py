@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard import numbers
 from dashboard.i18n import t
 from dashboard.style import (
     FONT_FAMILY,
@@ -30,13 +31,6 @@ from indicators.settings import project_root
 
 GEO = {"league": "inner_mongolia_leagues.geojson", "county": "inner_mongolia_counties.geojson"}
 MAP_CENTER = {"lat": 44.3, "lon": 113.5}
-
-
-def number(value: float, digits: int = 6) -> str:
-    """Readable number for labels: 2404.9155 → '2,404.92', 0.0412 → '0.0412'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{value:,.{digits}g}"
 
 
 def base_layout(fig: go.Figure, title: str = "", height: int = 380) -> go.Figure:
@@ -65,8 +59,10 @@ def empty_figure(lang: str, height: int = 260) -> go.Figure:
     return base_layout(fig, height=height)
 
 
-def _hover(unit: str) -> str:
-    return "%{fullData.name}<br>%{x}: %{y:,.4~g} " + unit + "<br>%{customdata[0]}<extra></extra>"
+def _hover(unit: str, decimals: int, lang: str) -> str:
+    """Region, year, value with its decimals, year-on-year change (customdata[1]) and status (customdata[0])."""
+    return ("%{fullData.name}<br>%{x}: %{y:" + numbers.d3(decimals) + "} " + unit + "<br>" + t("yoy", lang)
+            + " %{customdata[1]}<br>%{customdata[0]}<extra></extra>")
 
 
 def _status_text(row: pd.Series, lang: str) -> str:
@@ -80,9 +76,19 @@ def _status_text(row: pd.Series, lang: str) -> str:
     return " · ".join(parts)
 
 
+def _changes(series: pd.DataFrame, unit: str, lang: str) -> list[str]:
+    """Year-on-year change of each year of a series indexed by consecutive years (the row above is the previous
+    year); none where either year is incomplete (a year-to-date value is no year)."""
+    complete = series["complete"].fillna(False).astype(bool) if "complete" in series else pd.Series(True, series.index)
+    usable = series["value"].where(complete)
+    return [numbers.change(v, p, unit, lang) for v, p in zip(usable, usable.shift(1), strict=True)]
+
+
 def trend(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", region_code: str = "150000",
-          target: tuple[int, float, str] | None = None, benchmark: float | None = None, height: int = 380) -> go.Figure:
-    """Time series of one indicator for several regions; the region in black; gaps stay gaps.
+          target: tuple[int, float, str] | None = None, benchmark: float | None = None, height: int = 380,
+          decimals: int = 2) -> go.Figure:
+    """Time series of one indicator for several regions; the region in black; gaps stay gaps. Values, the target
+    and the benchmark are labelled with the indicator's `decimals`; the hover adds the year-on-year change.
     `target` = (year, value, label) draws a marker and a dashed guide to the target year."""
     if frame.empty:
         return empty_figure(lang)
@@ -92,12 +98,12 @@ def trend(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", reg
         series = series.set_index("year").reindex(years)  # missing years become gaps, never zeros
         name = series["region_name"].dropna().iloc[0] if series["region_name"].notna().any() else code
         is_region = code == region_code
-        # customdata: [status text for the hover, region code for the dashboard's provenance click]
-        custom = [[_status_text(r, lang) if pd.notna(r["value"]) else t("not_reported", lang), code]
-                  for _, r in series.reset_index().iterrows()]
+        # customdata: [status text, year-on-year change, region code for the dashboard's provenance click]
+        custom = [[_status_text(r, lang) if pd.notna(r["value"]) else t("not_reported", lang), change, code]
+                  for (_, r), change in zip(series.reset_index().iterrows(), _changes(series, unit, lang), strict=True)]
         fig.add_trace(go.Scatter(
             x=years, y=series["value"], name=name, mode="lines+markers", connectgaps=False, customdata=custom,
-            hovertemplate=_hover(unit),
+            hovertemplate=_hover(unit, decimals, lang),
             line={"color": REGION_COLOUR if is_region else OKABE_ITO[i % len(OKABE_ITO)], "width": 3 if is_region else 2,
                   "dash": "solid"},
             marker={"symbol": ["circle-open" if s else "circle" for s in series["synthetic"].fillna(False)], "size": 7}))
@@ -105,11 +111,12 @@ def trend(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", reg
         year, value, label = target
         fig.add_trace(go.Scatter(x=[year], y=[value], name=label, mode="markers+text", text=[label],
                                  textposition="top center", marker={"symbol": "star", "size": 14, "color": "#009E73"},
-                                 hovertemplate=f"{label}: %{{y:,.4~g}} {unit}<extra></extra>"))
+                                 hovertemplate=f"{label}: {numbers.value(value, decimals)} {unit}<extra></extra>"))
         fig.update_xaxes(range=[years[0] - 0.3, max(years[-1], year) + 0.3])
     if benchmark is not None:
         fig.add_hline(y=benchmark, line_dash="dot", line_color="#555",
-                      annotation_text=f"{t('benchmark', lang)} {benchmark:,.4g}", annotation_position="top left")
+                      annotation_text=f"{t('benchmark', lang)} {numbers.value(benchmark, decimals)}",
+                      annotation_position="top left")
     fig.update_xaxes(dtick=1, title=None)
     fig.update_yaxes(title=unit, rangemode="tozero" if frame["value"].min() >= 0 else "normal")
     base_layout(fig, title, height)
@@ -139,8 +146,9 @@ def spark_text(values: list[float]) -> str:
 
 
 def ranking(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", average: float | None = None,
-            lower_is_better: bool = False, height: int = 420) -> go.Figure:
-    """Leagues ranked on one value (best on top); missing leagues listed at the bottom as 未报送."""
+            lower_is_better: bool = False, height: int = 420, decimals: int = 2) -> go.Figure:
+    """Leagues ranked on one value (best on top); missing leagues listed at the bottom as 未报送; labels, hover and
+    the average with the indicator's `decimals`."""
     if frame.empty:
         return empty_figure(lang)
     have = frame[frame["value"].notna()].sort_values("value", ascending=lower_is_better)
@@ -150,8 +158,8 @@ def ranking(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", a
         x=list(have["value"][::-1]), y=list(have["region_name"][::-1]), orientation="h",
         marker={"color": [OKABE_ITO[5] if s else OKABE_ITO[0] for s in have["synthetic"][::-1]],
                 "pattern": {"shape": ["/" if s else "" for s in have["synthetic"][::-1]]}},
-        text=[number(v) for v in have["value"][::-1]], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{x:,.4~g} " + unit + "<extra></extra>", name=t("value", lang)))
+        text=[numbers.value(v, decimals) for v in have["value"][::-1]], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{x:" + numbers.d3(decimals) + "} " + unit + "<extra></extra>", name=t("value", lang)))
     if len(missing):
         fig.add_trace(go.Bar(x=[0] * len(missing), y=list(missing["region_name"]), orientation="h",
                              marker={"color": MISSING_COLOUR}, name=t("not_reported", lang),
@@ -160,7 +168,8 @@ def ranking(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", a
     if average is not None and not math.isnan(average):
         # label to the left of the line: the top right corner holds the synthetic badge
         fig.add_vline(x=average, line_dash="dash", line_color="#555",
-                      annotation_text=f"{t('league_average', lang)} {average:,.4g}", annotation_position="top left")
+                      annotation_text=f"{t('league_average', lang)} {numbers.value(average, decimals)}",
+                      annotation_position="top left")
     fig.update_yaxes(categoryorder="array", categoryarray=names, title=None)
     fig.update_xaxes(title=unit)
     base_layout(fig, title, height)
@@ -183,11 +192,12 @@ def index_bars(scores: pd.DataFrame, chapter_labels: dict[int, str], lang: str =
         contribution = part["score"].fillna(0) * part["chapter_weight"] / weights.reindex(total["region_code"]).values
         fig.add_trace(go.Bar(y=total["region_name"], x=contribution, orientation="h", name=chapter_labels.get(chapter, str(chapter)),
                              marker={"color": OKABE_ITO[i % len(OKABE_ITO)]},
-                             customdata=part["score"].round(1),
+                             customdata=[numbers.score(s) for s in part["score"]],
                              hovertemplate="%{y} · %{fullData.name}: %{customdata}<extra></extra>"))
+    ranks = numbers.rank_labels(total["rank"])
     fig.add_trace(go.Scatter(y=total["region_name"], x=total["score"], mode="text", showlegend=False,
-                             text=[f"{s:.1f}（{int(r)}）" if lang == "zh" else f"{s:.1f} (#{int(r)})"
-                                   for s, r in zip(total["score"], total["rank"], strict=True)],
+                             text=[f"{numbers.score(s)}（{r}）" if lang == "zh" else f"{numbers.score(s)} (#{r})"
+                                   for s, r in zip(total["score"], ranks, strict=True)],
                              textposition="middle right", hoverinfo="skip"))
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title="0–100", range=[0, max(100, float(total["score"].max())) * 1.18])
@@ -201,8 +211,10 @@ def geojson(level: str) -> dict:
 
 
 def choropleth(frame: pd.DataFrame, level: str, unit: str, lang: str = "zh", title: str = "", height: int = 520,
-               ranks: pd.Series | None = None, geojson_url: str | None = None, zoom: float = 3.6) -> go.Figure:
-    """Leagues or counties coloured by value on a blank background (no tiles, no network).
+               ranks: pd.Series | None = None, geojson_url: str | None = None, zoom: float = 3.6,
+               decimals: int = 2) -> go.Figure:
+    """Leagues or counties coloured by value on a blank background (no tiles, no network); the hover gives the
+    value with `decimals` and the rank (ranks: region code → rank; a shared rank reads "3=").
     Areas without a value are grey and say 未报送 — never the bottom of the colour scale.
     With `geojson_url` (the dashboard) the trace refers to the boundary file by URL, which the browser fetches
     once and caches, instead of carrying it in every figure (the county file is ~280 KB)."""
@@ -215,9 +227,10 @@ def choropleth(frame: pd.DataFrame, level: str, unit: str, lang: str = "zh", tit
     have = data[data["value"].notna()]
     missing = data[data["value"].isna()]
     fig = go.Figure()
+    labels = numbers.rank_labels(ranks.dropna()) if ranks is not None else pd.Series(dtype=object)
     if len(have):
-        text = [f"{r['region_name']}<br>{number(r['value'])} {unit}"
-                + (f"<br>{t('rank', lang)} {int(ranks[c])}" if ranks is not None and c in ranks else "")
+        text = [f"{r['region_name']}<br>{numbers.value(r['value'], decimals)} {unit}"
+                + (f"<br>{t('rank', lang)} {labels[c]}" if c in labels.index else "")
                 + f"<br>{_status_text(r, lang)}" for c, r in have.iterrows()]
         fig.add_trace(go.Choroplethmap(
             geojson=source, featureidkey="properties.code", locations=list(have.index), z=have["value"],

@@ -37,6 +37,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "coverage": ("覆盖", "Coverage"),
     "source": ("来源", "Source"),
     "download_csv": ("下载本视图数据（CSV）", "Download this view (CSV)"),
+    "download_xlsx": ("下载（XLSX，含说明）", "Download (XLSX with metadata)"),
+    "rounded_note": ("数值已按指标体系保留{d}位小数；全精度数据请用 dem data export 导出",
+                     "values rounded to {d} decimal place(s) as in the catalogue; full precision: dem data export"),
     "download_pdf": ("下载监测分析报告（PDF）", "Download the report (PDF)"),
     "language": ("English", "中文"),
     "leagues": ("盟市", "Leagues"),
@@ -134,8 +137,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rejected": ("退回", "rejected"),
     "missing": ("未报送", "missing"),
     "coverage_note": ("覆盖：参与计算的指标数 / 应有指标数", "Coverage: indicators available / indicators in the index"),
-    "download_note": ("CSV 为 UTF-8（含BOM），可直接用 Excel 打开；含“示例数据”列。",
-                      "UTF-8 CSV with BOM (opens in Excel); includes a synthetic column."),
+    "download_note": ("CSV 为 UTF-8（含BOM），可直接用 Excel 打开；含“示例数据”列。数值按指标体系的小数位数舍入，"
+                      "与页面显示一致；全精度数据请用 dem data export 导出。",
+                      "UTF-8 CSV with BOM (opens in Excel); includes a synthetic column. Values are rounded to the "
+                      "catalogue's decimals, as shown; dem data export gives full precision."),
     "target_line": ("目标", "Target"),
     "unit_label": ("单位", "Unit"),
     "not_found": ("未找到：{what}", "Not found: {what}"),
@@ -149,6 +154,29 @@ TEXTS: dict[str, tuple[str, str]] = {
     "details": ("详情", "Details"),
     "composite": ("综合指数", "Composite"),
     "status_at_glance": ("进度一览（全区）", "Status at a glance (region)"),
+    # ── how fragile the index is ──
+    "robustness": ("排名的稳健性", "How robust the ranking is"),
+    "sensitivity_note": ("名次范围：依次去掉一章（其余各章按原权重比例重新加权）和全部指标等权时的最好与最差名次（含所选权重）。"
+                         "范围越宽，排名越取决于权重的选择。名次相同者标为“=”。",
+                         "Rank range: the best and worst rank when each chapter is left out in turn (the others "
+                         "reweighted) and when every indicator weighs the same, the chosen weights included. The "
+                         "wider it is, the more the rank depends on the weighting. “=” marks a shared rank."),
+    "rank_range": ("名次范围", "Rank range"),
+    "chosen_weights": ("所选权重", "chosen weights"),
+    "without_chapter": ("去掉第{n}章", "without ch. {n}"),
+    "equal_weights": ("指标等权", "equal indicator weights"),
+    "fragile": ("依据单薄", "fragile"),
+    "fragile_warning": ("注意：{chapters}的分项指数所依据的指标少于{minimum}项，一个盟市的一个数值即可决定该章得分，"
+                        "排名对这些章的权重较敏感（见下表）。",
+                        "Caution: the sub-indices of {chapters} rest on fewer than {minimum} indicators; one value of "
+                        "one league decides such a chapter, and the ranking is sensitive to its weight (see below)."),
+    "chapter_n_indicators": ("第{n}章（{k}项指标）", "chapter {n} ({k} indicator(s))"),
+    "chapter_coverage": ("各章指标覆盖（有数值 / 应有：盟市 × 指标）",
+                         "Coverage by chapter (values present / expected: leagues × indicators)"),
+    "indicator_count": ("指标数", "Indicators"),
+    "note": ("说明", "Note"),
+    "methods": ("方法说明", "Methods"),
+    "index_method": ("综合指数的计算方法", "How the index is computed"),
 }
 
 

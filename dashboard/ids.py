@@ -72,6 +72,8 @@ INDICATOR_TABLE = "indicator-table"
 INDICATOR_TAB_BODY = "indicator-tab-body"
 DOWNLOAD_BUTTON = "download-csv-button"
 DOWNLOAD = "download-csv"
+DOWNLOAD_XLSX_BUTTON = "download-xlsx-button"
+DOWNLOAD_XLSX = "download-xlsx"
 
 # ── chapter ──
 CHAPTER_TABLE = "chapter-table"
@@ -79,6 +81,7 @@ CHAPTER_TABLE = "chapter-table"
 # ── index ──
 INDEX_GRAPH = "index-graph"
 INDEX_COVERAGE = "index-coverage"
+INDEX_ROBUSTNESS = "index-robustness"  # fragile chapters, the sensitivity of the ranks, coverage by chapter and year
 
 # ── quality ──
 QUALITY_MATRIX = "quality-matrix"

@@ -48,15 +48,63 @@ def latest(con: duckdb.DuckDBPyConnection, indicators: Sequence[str] = (), regio
     return frame.sort_values("year").groupby(["indicator_code", "region_code"], as_index=False).tail(1)
 
 
-def with_growth(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add year-on-year change (absolute and %) against the same period of the previous year."""
-    key = ["indicator_code", "region_code", "frequency", "sub"]
-    prev = frame[key + ["year", "value"]].assign(year=frame["year"] + 1).rename(columns={"value": "previous"})
-    out = frame.merge(prev, on=key + ["year"], how="left")
-    out["yoy_abs"] = out["value"] - out["previous"]
+PERCENT = "%"  # the catalogue unit of shares and rates: their change is in percentage points
+
+
+def in_points(unit: str) -> bool:
+    """True when a change of this unit is stated in percentage points (a share: 45 % → 48 % is +3 points, not
+    +6.7 %); any other unit changes in per cent of the previous value."""
+    return unit == PERCENT
+
+
+def yoy_change(value, previous, unit):
+    """The year-on-year change as every output states it: percentage points for a share (unit "%"), else per cent
+    of the previous value (undefined unless that is positive); NaN where undefined. Scalars or arrays alike.
+    yoy_change(48.0, 45.0, "%") → 3.0 (points); yoy_change(121, 110, "亿元") → 10.0 (per cent)."""
+    scalar = np.ndim(value) == 0 and np.ndim(previous) == 0 and np.ndim(unit) == 0
+    v, p = _floats(value), _floats(previous)
+    points = np.atleast_1d(np.asarray(unit, dtype=object)) == PERCENT
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["yoy_pct"] = np.where(out["previous"] > 0, out["value"] / out["previous"] - 1, np.nan)
+        change = np.where(points, v - p, np.where(p > 0, (v / p - 1) * 100, np.nan))
+    return float(change[0]) if scalar else change
+
+
+def _floats(x) -> np.ndarray:
+    """Numbers as a float array; None, pd.NA and text become NaN."""
+    items = pd.Series(np.atleast_1d(np.asarray(x, dtype=object)))
+    return pd.to_numeric(items, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def with_growth(frame: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
+    """Add the value of the same period of the previous year (`previous`; a complete one only: a year-to-date
+    total is no year) and the year-on-year change `yoy` as yoy_change states it: percentage points for shares,
+    per cent otherwise (`yoy_points` says which)."""
+    key = ["indicator_code", "region_code", "frequency", "sub"]
+    complete = frame[frame["complete"].astype(bool)] if "complete" in frame else frame
+    prev = complete[key + ["year", "value"]].assign(year=complete["year"] + 1).rename(columns={"value": "previous"})
+    out = frame.merge(prev, on=key + ["year"], how="left")
+    units = out["indicator_code"].map({c: i.unit for c, i in cat.indicators.items()}).fillna("")
+    out["yoy"] = yoy_change(out["value"].to_numpy(), out["previous"].to_numpy(), units.to_numpy())
+    out["yoy_points"] = units.map(in_points).astype(bool)
     return out
+
+
+def ranks(values: pd.Series, decimals, lower_is_better=False, by: pd.Series | None = None) -> pd.Series:
+    """Ranks (1 = best) of values as they are published, i.e. rounded to `decimals`: what a reader sees as equal
+    is ranked equal ("3=", never 3 and 4 for two values shown as 81.9); missing values get no rank. `decimals` and
+    `lower_is_better` may be given per row (Series like `values`), and `by` ranks within groups (per indicator).
+    ranks([81.94, 81.91, 90.0], 1) → [2, 2, 1]."""
+    scale = 10.0 ** pd.Series(decimals, index=values.index).astype(float)
+    shown = (values.astype(float) * scale).round()
+    key = shown.where(pd.Series(lower_is_better, index=values.index).astype(bool), -shown)
+    ranked = key.groupby(by).rank(method="min") if by is not None else key.rank(method="min")
+    return ranked.astype("Int64")
+
+
+def tied(ranks_: pd.Series, by: pd.Series | None = None) -> pd.Series:
+    """True where a rank is shared with another row of the same ranking: [1, 2, 2, 4] → [F, T, T, F]."""
+    keys = pd.DataFrame({"rank": ranks_, "group": by if by is not None else 0})
+    return ranks_.notna() & keys.duplicated(keep=False)
 
 
 def cagr(first: float, last: float, years: float) -> float:

@@ -21,11 +21,19 @@ PAGES = [("/", ""), ("/map", "?indicator=DI-02&level=county&year=2022"), ("/leag
 
 @pytest.fixture(scope="module")
 def client(demo_warehouse):
-    """One app per process (pages register their callbacks globally)."""
+    """One app per process (pages register their callbacks globally, into the first app created: another test
+    module may have created it already)."""
     os.environ.setdefault("DEM_TODAY", "2026-11-27")
+    import dash
+    from dash.exceptions import AppNotFoundError
+
     from dashboard.app import create_app
 
-    app = create_app(db=demo_warehouse)
+    try:
+        app = dash.get_app()
+        data.configure(db=demo_warehouse)
+    except AppNotFoundError:
+        app = create_app(db=demo_warehouse)
     test_client = app.server.test_client()
     assert test_client.get("/").status_code == 200
     yield test_client

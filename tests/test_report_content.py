@@ -1,5 +1,6 @@
-"""What the bulletin says, without a browser: periods, formatting, line breaking, provenance labels, the quality
-annex on a warehouse with a revision, and the errors people get when the font or the browser is missing.
+"""What the bulletin says, without a browser: periods, line breaking, provenance labels, the quality annex on a
+warehouse with a revision, and the errors people get when the font or the browser is missing. (How numbers are
+formatted, in the bulletin as everywhere: tests/test_display_consistency.py.)
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from datetime import date
 import pytest
 from helpers import revised_warehouse
 
-from dashboard.report import document, methods, quality, renderer, tables
+from dashboard.report import document, methods, quality, renderer
 from dashboard.report.build import read_reports, resolve_settings
 from dashboard.report.content import ReportSpec, period_zh
 from dashboard.report.wrap import wrap
+from indicators import methods as method
 from indicators.catalogue import default_catalogue
 
 
@@ -32,19 +34,6 @@ def test_each_frequency_is_shown_at_the_reports_period(spec, frequency, period):
 ])
 def test_periods_read_as_chinese_labels(period, measure, label):
     assert period_zh(period, measure) == label
-
-
-@pytest.mark.parametrize("value,previous,unit,shown", [
-    (121.0, 110.0, "亿元", "+10.0%"), (48.0, 45.0, "%", "+3.0个百分点"), (90.0, 100.0, "个", "-10.0%"),
-    (5.0, 0.0, "个", "—"), (float("nan"), 3.0, "个", "—"),
-])
-def test_year_on_year_change_is_a_percentage_or_percentage_points_for_shares(value, previous, unit, shown):
-    assert tables.fmt_change(value, previous, unit) == shown
-
-
-def test_values_use_the_catalogue_decimals_and_thousands_separators():
-    assert tables.fmt_value(24627, 2) == "24,627.00" and tables.fmt_value(79715.4, 0) == "79,715"
-    assert tables.fmt_value(None) == "—" and tables.fmt_value(float("nan")) == "—"
 
 
 @pytest.mark.parametrize("text,width,lines", [
@@ -69,7 +58,7 @@ def test_targets_are_labelled_by_provenance(catalogue):
 
 def test_the_methods_annex_states_the_parameters_actually_used():
     settings = resolve_settings(None)
-    text = "".join(methods.progress_text(settings) + methods.index_text(settings, default_catalogue()))
+    text = "".join(method.progress_method(settings) + method.index_method(settings, default_catalogue()))
     assert f"{settings.progress.on_track:g}" in text and f"{settings.index.base_year}年" in text
 
 

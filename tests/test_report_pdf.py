@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from helpers import run_dem
 
+from dashboard import numbers
 from dashboard.report import build_report
-from dashboard.report.tables import fmt_value
 from indicators import query, warehouse
 from indicators.catalogue import default_catalogue
 
@@ -108,10 +108,10 @@ def test_warehouse_values_appear_formatted_in_their_table_rows(region_pdf, demo_
     rows = subprocess.run(["pdftotext", "-layout", str(region_pdf), "-"], capture_output=True, text=True,
                           check=True).stdout.splitlines()
     for row in own.itertuples():
-        shown = fmt_value(row.value, cat.indicator(row.indicator_code).decimals)
+        shown = numbers.value(row.value, cat.indicator(row.indicator_code).decimals)
         assert any(line.lstrip().startswith(row.indicator_code + " ") and f" {shown} " in line for line in rows), shown
     for row in compared.itertuples():
-        shown = fmt_value(row.value, cat.indicator("DI-02").decimals)
+        shown = numbers.value(row.value, cat.indicator("DI-02").decimals)
         assert any(line.lstrip().startswith(leagues[row.region_code]) and f" {shown} " in line for line in rows), shown
 
 
@@ -153,6 +153,23 @@ def test_annexes_report_quality_and_methods(region_pdf):
     for part in ("数据覆盖", "逾期与未报送", "以来的数据修订", "同比异常预警", "目标进度评估方法", "综合指数方法",
                  "目标与基准的出处", "数据来源", "指标定义", "CAGR_o"):
         assert part in text, part
+
+
+def test_the_index_section_says_how_fragile_the_index_is_and_shows_ties(region_pdf):
+    """Chapters resting on too few indicators are named, coverage is given by year, every league has a rank range
+    over leave-one-chapter-out and equal indicator weights, shared ranks read "1=", and the annex states the
+    reference period as the code pools it (every year up to the base year)."""
+    from indicators import composite
+    from indicators.settings import load_settings
+
+    settings, cat = load_settings(), default_catalogue()
+    text = _flat(_text(region_pdf))
+    assert "指数的覆盖与稳健性" in text and "名次范围" in text and "指标等权" in text
+    basis = composite.chapter_basis(cat, settings.index)
+    for row in basis[basis["fragile"]].itertuples():
+        assert f"第{row.chapter}章（{row.indicators}项指标）" in text
+    assert re.search(r"去掉第\d+章", text) and "1=" in text
+    assert f"{settings.index.base_year}年及以前各年" in text
 
 
 def test_league_report_ranks_the_league_among_the_12_and_uses_every_glyph_of_its_font(league_pdf):

@@ -1,5 +1,6 @@
 """指标体系 Catalogue: a searchable table of every indicator (chapter, articles, unit, frequency, department,
-definition) and the regulation browsable by chapter, with the lost passage shown as missing."""
+definition), the regulation browsable by chapter, with the lost passage shown as missing, and the methods
+(aggregation and roll-ups, progress, the composite index, how numbers are shown) in the bulletin's words."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dashboard.app import sync_url
 from dashboard.figures import chapter_labels
 from dashboard.i18n import lang_of, t
 from dashboard.pages.chapter import articles
+from indicators import methods
 
 dash.register_page(__name__, path="/catalogue", name="指标体系 Catalogue", title="北疆数字经济监测 · 指标体系")
 
@@ -30,9 +32,17 @@ def layout(lang: str | None = None, search: str | None = None, chapter: str | No
     ]
     body = [html.Section(className="panel", children=[html.Div(id=ids.CATALOGUE_TABLE)]),
             html.Section(className="panel", children=[html.H2(t("regulation", lang)),
-                                                      html.Div(id=ids.REGULATION_TEXT)])]
+                                                      html.Div(id=ids.REGULATION_TEXT)]),
+            methods_panel(lang)]
     return c.page("catalogue", lang, "/catalogue", {"lang": lang, "search": search, "chapter": chapter},
                   t("catalogue", lang), *body, controls=controls)
+
+
+def methods_panel(lang: str) -> html.Section:
+    """Every method as the bulletin's annex and docs/methods.md state it (indicators.methods), one fold-out each."""
+    folds = [html.Details([html.Summary(methods.TITLES[name][1 if lang == "en" else 0]), *[html.P(x) for x in texts]])
+             for name, texts in methods.sections(data.settings(), data.catalogue(), lang).items()]
+    return html.Section(className="panel", id="methods", children=[html.H2(t("methods", lang)), *folds])
 
 
 def catalogue_frame(lang: str) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids, inputs
+from dashboard import data, ids, inputs, numbers
 from dashboard.app import sync_url
 from dashboard.figures import chapter_labels
 from dashboard.i18n import lang_of, t
@@ -88,7 +88,7 @@ def status_table(number: int, year: int, lang: str):
                "year": None, "status": f"{status_symbol('insufficient_data')} {status_label('insufficient_data', lang)}"}
         if code in progress.index:
             p = progress.loc[code]
-            row.update(value=c.fmt(p["latest_value"], ind.decimals), year=int(p["latest_year"]),
+            row.update(value=numbers.value(p["latest_value"], ind.decimals), year=int(p["latest_year"]),
                        status=f"{status_symbol(p['status'])} {status_label(p['status'], lang)}"
                        + (" · " + t("synthetic_mark", lang) if p["synthetic"] else ""))
         row["link"] = f"[{t('indicator', lang)} →]({c.href('/indicator/' + code, lang)})"

@@ -1,5 +1,6 @@
 """综合指数 Composite index (DESI-style): chapter weights as sliders, the 12 leagues re-ranked live, with the
-chapter sub-indices and how much of the index each league's data covers."""
+chapter sub-indices, how much of the index each league's data covers, which chapters rest on too few indicators,
+how far each league's rank moves when a chapter is left out or every indicator weighs the same, and the method."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import dash
 from dash import ALL, Input, Output, State, dcc, html
 
 from dashboard import components as c
-from dashboard import data, ids, inputs
+from dashboard import data, ids, inputs, numbers, sensitivity
 from dashboard.app import sync_url
 from dashboard.figures import chapter_labels, index_bars
 from dashboard.i18n import lang_of, t
+from indicators import composite, methods
 
 dash.register_page(__name__, path="/index", name="综合指数 Composite index", title="北疆数字经济监测 · 综合指数")
 
@@ -46,8 +48,12 @@ def layout(lang: str | None = None, year: str | None = None, **query) -> html.Di
     body = [html.Section(className="panel", children=[html.H2(t("chapter_weights", lang)),
                                                       html.Div(sliders, className="controls sliders")]),
             html.Section(className="panel", children=[c.graph(ids.INDEX_GRAPH, label=t("index_title", lang))]),
+            html.Section(className="panel", children=[html.H2(t("robustness", lang)),
+                                                      html.P(t("sensitivity_note", lang), className="hint"),
+                                                      html.Div(id=ids.INDEX_ROBUSTNESS)]),
             html.Section(className="panel", children=[html.H2(t("coverage", lang)), html.P(t("coverage_note", lang)),
-                                                      html.Div(id=ids.INDEX_COVERAGE)])]
+                                                      html.Div(id=ids.INDEX_COVERAGE)]),
+            method_panel(lang)]
     return c.page("index", lang, "/index", {"lang": lang, "year": year, **query}, t("index_title", lang), *body,
                   controls=controls)
 
@@ -55,11 +61,12 @@ def layout(lang: str | None = None, year: str | None = None, **query) -> html.Di
 def coverage_table(scores, lang: str):
     """League × chapter: the sub-index score with the share of indicators available ("72.4 (3/4)")."""
     labels = chapter_labels(data.catalogue(), lang)
-    cells = scores.assign(cell=[("—" if s != s else f"{s:.1f}") + f" ({int(n)}/{int(m)})"
+    cells = scores.assign(cell=[numbers.score(s) + f" ({int(n)}/{int(m)})"
                                 for s, n, m in zip(scores["score"], scores["n"], scores["n_total"], strict=True)])
     wide = cells.pivot(index="region_name", columns="chapter", values="cell")
-    ranks = scores[scores["chapter"] == 0].set_index("region_name")["rank"]
-    wide = wide.assign(rank=ranks.reindex(wide.index)).sort_values("rank").reset_index()
+    total = scores[scores["chapter"] == 0].set_index("region_name")
+    wide = wide.assign(order=total["rank"].reindex(wide.index), rank=numbers.rank_labels(total["rank"]).reindex(
+        wide.index)).sort_values("order").drop(columns="order").reset_index()
     columns = {"rank": t("rank", lang), "region_name": t("region_name", lang), 0: t("composite", lang)}
     columns.update({n: labels[n] for n in chapters() if n in wide.columns})
     wide.columns = [str(col) for col in wide.columns]
@@ -81,6 +88,38 @@ def view(year: int, weights: tuple, lang: str):
     return index_bars(scores, chapter_labels(data.catalogue(), lang), lang, title=title), coverage_table(scores, lang)
 
 
+@dash.callback(Output(ids.INDEX_ROBUSTNESS, "children"), Input(ids.INDEX_YEAR, "value"),
+               Input(ids.weight(ALL), "value"), State(ids.weight(ALL), "id"), State(ids.LANG, "data"))
+def update_robustness(year, weights, slider_ids, lang):
+    chosen = inputs.weights(weights, slider_ids, chapters())
+    with data.transient(chosen != _default_weights()):
+        return robustness(inputs.year(year), chosen, inputs.lang(lang))
+
+
+@data.memo
+def robustness(year: int, weights: tuple, lang: str) -> list:
+    """The fragile-chapter warning, the sensitivity table and the chapters' coverage by year."""
+    cat, p = data.catalogue(), data.settings().index
+    basis = composite.chapter_basis(cat, p, dict(weights))
+    warning = sensitivity.fragile_warning(basis, p.min_chapter_indicators, lang)
+    names = {r.code: r.name(lang) for r in cat.regions.leagues()}
+    ranks, rank_columns = sensitivity.sensitivity_frame(data.index_sensitivity(year, weights), names, lang)
+    years = [y for y in data.data_years() if y <= year][-6:]
+    cover, cover_columns = sensitivity.coverage_frame(data.index_coverage(), basis, chapter_labels(cat, lang), years,
+                                                      lang)
+    return [html.P(warning, className="warning", role="note") if warning else None,
+            c.table(ids.INDEX_ROBUSTNESS + "-table", ranks, rank_columns, page_size=12),
+            html.H3(t("chapter_coverage", lang)),
+            c.table(ids.INDEX_ROBUSTNESS + "-coverage", cover, cover_columns, page_size=12)]
+
+
+def method_panel(lang: str) -> html.Section:
+    """How the index is computed, from the same text as the bulletin's methods annex (indicators.methods)."""
+    texts = methods.index_method(data.settings(), data.catalogue(), lang)
+    return html.Section(className="panel", children=[html.Details(
+        [html.Summary(t("index_method", lang)), *[html.P(text) for text in texts]])])
+
+
 sync_url(ids.INDEX_YEAR, ids.weight(ALL))
 
 
@@ -90,5 +129,6 @@ def _default_weights() -> tuple:
     return tuple((n, float(defaults[n])) for n in chapters())
 
 
-data.warm_with(lambda: [lambda y=y, lang=lang: view(y, _default_weights(), lang) for y in data.data_years()
-                        for lang in ("zh", "en")])
+data.warm_with(lambda: [lambda y=y, lang=lang: (view(y, _default_weights(), lang),
+                                               robustness(y, _default_weights(), lang))
+                        for y in data.data_years() for lang in ("zh", "en")])

@@ -3,14 +3,17 @@ a chart tab (selected leagues vs the region, with the target), a map tab and a t
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import dash
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids, inputs
+from dashboard import data, ids, inputs, numbers
 from dashboard.app import geo_url, sync_url
-from dashboard.figures import choropleth, number, trend
+from dashboard.figures import choropleth, trend
 from dashboard.i18n import lang_of, t
 from indicators import export, query
 from indicators.progress import choose_target
@@ -41,9 +44,10 @@ def layout(code: str | None = None, lang: str | None = None, leagues: str | None
             options=[{"label": r.name(lang), "value": r.code} for r in cat.regions.leagues()])),
         c.labelled(t("select_year", lang) + " (" + t("map", lang) + ")", ids.INDICATOR_YEAR, dcc.Dropdown(
             id=ids.INDICATOR_YEAR, options=c.year_options(lang), value=c.as_int(year, years[-1], years), clearable=False)),
-        html.Div([html.Button(t("download_csv", lang), id=ids.DOWNLOAD_BUTTON, className="primary"),
-                  dcc.Download(id=ids.DOWNLOAD), html.Div(t("download_note", lang), className="hint")],
-                 className="control"),
+        html.Div([html.Button(t("download_csv", lang), id=ids.DOWNLOAD_BUTTON, className="primary"), " ",
+                  html.Button(t("download_xlsx", lang), id=ids.DOWNLOAD_XLSX_BUTTON, className="primary"),
+                  dcc.Download(id=ids.DOWNLOAD), dcc.Download(id=ids.DOWNLOAD_XLSX),
+                  html.Div(t("download_note", lang), className="hint")], className="control"),
     ]
     body = [definition(ind, lang),
             dcc.Tabs(id=ids.INDICATOR_TAB, value=tab if tab in TABS else "chart", children=[
@@ -69,7 +73,8 @@ def definition(ind, lang: str) -> html.Section:
         text = art.text or t("article_missing", lang)
         articles.append(html.Details([html.Summary(art.heading, title=text),
                                       html.P(text, className="article-text")], className="article-ref"))
-    targets = [html.Li(f"{tg.year}: {tg.comparison} {number(tg.value)} {ind.unit} · " + target_kind(tg, lang)
+    targets = [html.Li(f"{tg.year}: {tg.comparison} {numbers.value(tg.value, ind.decimals)} {ind.unit} · "
+                       + target_kind(tg, lang)
                        + (f" ({tg.source_id})" if tg.source_id else ""))
                for tg in data.catalogue().targets_for(ind.code, REGION)]
     rows = [("definition", ind.definition(lang)), ("unit", ind.unit), ("frequency", t(ind.frequency, lang)),
@@ -107,16 +112,16 @@ def chart(code: str, leagues: list[str], lang: str):
                 ("" if target.is_official else f" ({t('illustrative_target', lang)})"))
     bench = next((tg.value for tg in own if tg.kind == "benchmark"), None)
     return c.graph(ids.INDICATOR_CHART, trend(frame, ind.unit, lang, title=ind.name(lang), target=mark,
-                                              benchmark=bench), label=ind.name(lang))
+                                              benchmark=bench, decimals=ind.decimals), label=ind.name(lang))
 
 
 def map_tab(code: str, year: int, lang: str):
     ind = data.catalogue().indicator(code)
     frame = query.label(data.values((code,), (), (), "league", "annual", (year, year)), data.catalogue(), lang)
-    ranks = frame.set_index("region_code")["value"].rank(ascending=ind.polarity == "lower_is_better",
-                                                         method="min").dropna().astype(int)
+    values = frame.set_index("region_code")["value"]
+    ranks = query.ranks(values, ind.decimals, ind.polarity == "lower_is_better").dropna()
     fig = choropleth(frame, "league", ind.unit, lang, title=f"{ind.name(lang)} · {year}", ranks=ranks,
-                     geojson_url=geo_url("league"))
+                     geojson_url=geo_url("league"), decimals=ind.decimals)
     return [html.Div(c.missing_legend(lang), className="legend"), c.graph(ids.INDICATOR_MAP, fig, label=t("map", lang))]
 
 
@@ -127,13 +132,16 @@ def table_tab(code: str, leagues: list[str], lang: str):
         status=frame["status"].map(lambda s: t(s, lang))), {
         "region_name": t("region_name", lang), "period": t("period", lang), "value": t("value", lang),
         "unit": t("unit", lang), "status": t("source", lang), "coverage": t("coverage", lang),
-        "synthetic": t("synthetic_mark", lang)}, page_size=30)
+        "synthetic": t("synthetic_mark", lang)}, page_size=30,
+        decimals={"value": data.catalogue().indicator(code).decimals})
 
 
 def csv_frame(code: str, leagues: list[str], lang: str) -> pd.DataFrame:
+    """The view as a tidy table, values rounded to the catalogue's decimals (as the page shows them)."""
     frame = view(code, leagues, lang)
     frame["coverage"] = [f"{n}/{m}" if pd.notna(n) else "" for n, m in
                          zip(frame["coverage_n"], frame["coverage_total"], strict=True)]
+    frame = numbers.rounded(frame, data.catalogue())
     return frame[CSV_COLUMNS].sort_values(["region_code", "period"]).reset_index(drop=True)
 
 
@@ -158,12 +166,38 @@ def tab_view(tab: str, code: str, leagues: tuple, year: int, lang: str):
 @dash.callback(Output(ids.DOWNLOAD, "data"), Input(ids.DOWNLOAD_BUTTON, "n_clicks"), State(ids.INDICATOR_LEAGUES, "value"),
                State("_pages_location", "pathname"), State(ids.LANG, "data"), prevent_initial_call=True)
 def download(clicks, leagues, pathname, lang):
-    """The current view as CSV: UTF-8 with BOM, formula-injection safe, with the synthetic flag per row."""
+    """The current view as CSV: UTF-8 with BOM, formula-injection safe, with the synthetic flag per row and a
+    `rounding` column saying that values are rounded (one file: its metadata travels in its rows)."""
     if not inputs.clicks(clicks):
         return no_update
     code = inputs.page_code(pathname)
     frame = csv_frame(code, list(inputs.leagues(leagues)), inputs.lang(lang))
-    return dcc.send_bytes(export.to_csv_bytes(frame), f"{code}.csv")
+    return dcc.send_bytes(export.to_csv_bytes(frame.assign(rounding=rounding_note(code))), f"{code}.csv")
+
+
+@dash.callback(Output(ids.DOWNLOAD_XLSX, "data"), Input(ids.DOWNLOAD_XLSX_BUTTON, "n_clicks"),
+               State(ids.INDICATOR_LEAGUES, "value"), State("_pages_location", "pathname"), State(ids.LANG, "data"),
+               prevent_initial_call=True)
+def download_xlsx(clicks, leagues, pathname, lang):
+    """The current view as XLSX: the rounded data, and the 说明 sheet of every export (definitions, sources,
+    synthetic flags) whose description says that values are rounded."""
+    if not inputs.clicks(clicks):
+        return no_update
+    code = inputs.page_code(pathname)
+    return dcc.send_bytes(xlsx_bytes(code, csv_frame(code, list(inputs.leagues(leagues)), inputs.lang(lang))),
+                          f"{code}.xlsx")
+
+
+def rounding_note(code: str) -> str:
+    decimals = data.catalogue().indicator(code).decimals
+    return " | ".join(t("rounded_note", lang).format(d=decimals) for lang in ("zh", "en"))
+
+
+def xlsx_bytes(code: str, frame: pd.DataFrame) -> bytes:
+    """export.write_xlsx (formula-injection safe, with the metadata sheet) into memory."""
+    meta = export.metadata(frame, data.catalogue(), data.published_at(), description=rounding_note(code))
+    with tempfile.TemporaryDirectory() as folder:
+        return export.write_xlsx({"data": frame, "说明": meta}, Path(folder) / f"{code}.xlsx").read_bytes()
 
 
 def explain_point(code: str, click: dict | None, year: object, lang: str):

@@ -10,9 +10,9 @@ import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, downloads, ids, inputs
+from dashboard import data, downloads, ids, inputs, numbers
 from dashboard.app import sync_url
-from dashboard.figures import chapter_labels, number, ranking, spark_text
+from dashboard.figures import chapter_labels, ranking, spark_text
 from dashboard.i18n import lang_of, t
 from dashboard.style import status_symbol
 from indicators import query
@@ -81,6 +81,7 @@ def profile(league: str, year: int, lang: str) -> pd.DataFrame:
     region = data.values((), (REGION,), (), "region", "annual", (0, year))
     mine = leagues[leagues["region_code"] == league].sort_values("year")
     latest = mine.groupby("indicator_code").tail(1).set_index("indicator_code")
+    previous = mine.set_index(["indicator_code", "year"])["value"]
     context = _context(league, latest, leagues, region)
     progress = data.progress(year, (league,))
     progress = progress.set_index("indicator_code") if len(progress) else pd.DataFrame()
@@ -96,51 +97,55 @@ def profile(league: str, year: int, lang: str) -> pd.DataFrame:
                                    [math.nan] * len(span))}
         if ind.code in latest.index:
             fact, ctx = latest.loc[ind.code], context.loc[ind.code]
-            row.update({"value": c.fmt(fact["value"], ind.decimals), "year": int(fact["year"]),
-                        "period": str(fact["period"]),
-                        "region_value": c.fmt(ctx["region_value"], ind.decimals) if pd.notna(ctx["region_value"])
-                        else "—",
-                        "league_average": c.fmt(ctx["average"], ind.decimals),
-                        "rank": t("rank_of", lang).format(rank=int(ctx["rank"]), n=int(ctx["n"])),
+            before = previous.get((ind.code, int(fact["year"]) - 1))
+            row.update({"value": numbers.value(fact["value"], ind.decimals), "year": int(fact["year"]),
+                        "period": str(fact["period"]), "yoy": numbers.change(fact["value"], before, ind.unit, lang),
+                        "region_value": numbers.value(ctx["region_value"], ind.decimals),
+                        "league_average": numbers.value(ctx["average"], ind.decimals),
+                        "rank": t("rank_of", lang).format(rank=numbers.rank(ctx["rank"], ctx["tied"]), n=int(ctx["n"])),
                         "kind": t(fact["status"], lang) + (" · " + t("synthetic_mark", lang) if fact["synthetic"]
                                                            else "")})
         if ind.code in progress.index:
-            row.update(_target(progress.loc[ind.code], lang))
+            row.update(_target(progress.loc[ind.code], ind.decimals, lang))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def _context(league: str, latest: pd.DataFrame, leagues: pd.DataFrame, region: pd.DataFrame) -> pd.DataFrame:
     """Per indicator, in the year of the league's latest value: its rank among the leagues reporting that year
-    (1 = best, by polarity), how many reported, their average, and the region's value."""
+    (1 = best, by polarity, of the values as published: equal shown values share a rank), whether the rank is
+    shared, how many reported, their average, and the region's value."""
     cat = data.catalogue()
     when = latest["year"].rename("year").reset_index()
     peers = leagues.merge(when, on=["indicator_code", "year"])
-    lower = peers["indicator_code"].map(lambda code: cat.indicator(code).polarity == "lower_is_better")
-    peers = peers.assign(key=peers["value"].where(lower, -peers["value"]))
-    peers["rank"] = peers.groupby("indicator_code")["key"].rank(method="min")
+    code = peers["indicator_code"]
+    peers["rank"] = query.ranks(peers["value"], code.map(lambda x: cat.indicator(x).decimals),
+                                code.map(lambda x: cat.indicator(x).polarity == "lower_is_better"), by=code)
+    peers["tied"] = query.tied(peers["rank"], by=code)
     stats = peers.groupby("indicator_code").agg(n=("value", "size"), average=("value", "mean"))
-    stats["rank"] = peers[peers["region_code"] == league].set_index("indicator_code")["rank"]
+    own = peers[peers["region_code"] == league].set_index("indicator_code")
+    stats["rank"], stats["tied"] = own["rank"], own["tied"].reindex(stats.index).fillna(False).astype(bool)
     own = region.merge(when, on=["indicator_code", "year"]).set_index("indicator_code")["value"]
     return stats.assign(region_value=own.reindex(stats.index))
 
 
-def _target(p: pd.Series, lang: str) -> dict:
+def _target(p: pd.Series, decimals: int, lang: str) -> dict:
     target = "—"
     if p["target_value"] is not None and not (isinstance(p["target_value"], float) and math.isnan(p["target_value"])):
         kind = t("official_target" if p["target_provenance"] == "official" else "illustrative_target", lang)
-        target = f"{p['target_comparison']} {number(p['target_value'])} ({int(p['target_year'])}, {kind})"
+        target = f"{p['target_comparison']} {numbers.value(p['target_value'], decimals)} ({int(p['target_year'])}, {kind})"
     return {"target": target, "status": f"{status_symbol(p['status'])} {status_label(p['status'], lang)}"}
 
 
-COLUMNS = ("indicator_name", "value", "unit", "year", "kind", "region_value", "league_average", "rank", "target",
-           "status", "trend")
+COLUMNS = ("indicator_name", "value", "unit", "year", "yoy", "kind", "region_value", "league_average", "rank",
+           "target", "status", "trend")
 
 
 def tables(frame: pd.DataFrame, lang: str) -> list:
     labels = chapter_labels(data.catalogue(), lang, short=False)
     headers = {"indicator_name": t("indicator_name", lang), "value": t("league_value", lang), "unit": t("unit", lang),
-               "year": t("year", lang), "kind": t("source", lang), "region_value": t("region_value", lang),
+               "year": t("year", lang), "yoy": t("yoy", lang), "kind": t("source", lang),
+               "region_value": t("region_value", lang),
                "league_average": t("league_average", lang), "rank": t("rank", lang), "target": t("target", lang),
                "status": t("status", lang), "trend": t("trend", lang)}
     for col in (*COLUMNS, "period"):  # a year in which the league has no value yet has none of them
@@ -179,7 +184,8 @@ def update_counties(code, year, league, lang):
     grid = query.label(grid.assign(indicator_code=code), data.catalogue(), lang)
     grid["synthetic"] = grid["synthetic"].astype("boolean").fillna(False).astype(bool)
     return ranking(grid, ind.unit, lang, title=f"{ind.name(lang)} · {year}",
-                   lower_is_better=ind.polarity == "lower_is_better", height=max(260, 34 * len(counties)))
+                   lower_is_better=ind.polarity == "lower_is_better", height=max(260, 34 * len(counties)),
+                   decimals=ind.decimals)
 
 
 @dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True),

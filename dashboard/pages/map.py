@@ -61,11 +61,12 @@ def layout(lang: str | None = None, indicator: str | None = None, level: str | N
 
 
 def map_frame(code: str, level: str, year: int, lang: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Values of one indicator at one level and year, labelled, with ranks (1 = best by the polarity)."""
+    """Values of one indicator at one level and year, labelled, with ranks (1 = best by the polarity, of the
+    values as published: equal shown values share a rank)."""
     frame = query.label(data.values((code,), (), (), level, "annual", (year, year)), data.catalogue(), lang)
-    lower = data.catalogue().indicator(code).polarity == "lower_is_better"
-    ranks = frame.set_index("region_code")["value"].rank(ascending=lower, method="min").dropna().astype(int)
-    return frame, ranks
+    ind = data.catalogue().indicator(code)
+    ranks = query.ranks(frame.set_index("region_code")["value"], ind.decimals, ind.polarity == "lower_is_better")
+    return frame, ranks.dropna()
 
 
 @dash.callback(Output(ids.MAP_LEVEL, "options"), Output(ids.MAP_LEVEL, "value"), Input(ids.MAP_INDICATOR, "value"),
@@ -90,7 +91,8 @@ def view(code: str, level: str, year: int, lang: str):
     ind = data.catalogue().indicator(code)
     frame, ranks = map_frame(code, level, year, lang)
     title = f"{ind.name(lang)} · {year} · {t('leagues' if level == 'league' else 'counties', lang)}"
-    fig = choropleth(frame, level, ind.unit, lang, title=title, height=560, ranks=ranks, geojson_url=geo_url(level))
+    fig = choropleth(frame, level, ind.unit, lang, title=title, height=560, ranks=ranks, geojson_url=geo_url(level),
+                     decimals=ind.decimals)
     return fig, title
 
 

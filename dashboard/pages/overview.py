@@ -8,10 +8,11 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import components as c
-from dashboard import data, downloads, ids, inputs
+from dashboard import data, downloads, ids, inputs, numbers
 from dashboard.app import geo_url, sync_url
 from dashboard.figures import chapter_labels, choropleth, index_bars
 from dashboard.i18n import lang_of, t
+from indicators.composite import SCORE_DECIMALS
 
 dash.register_page(__name__, path="/", name="总览 Overview", title="北疆数字经济监测 · 总览")
 
@@ -66,9 +67,10 @@ def cards(year: int, lang: str) -> list[html.Div]:
         out.append(html.Div(className="card", children=[
             c.explain_button(code, REGION, str(row["period"]), lang),
             html.H3(ind.name(lang)),
-            html.Div([html.Span(c.fmt(row["value"], ind.decimals), className="value"),
+            html.Div([html.Span(numbers.value(row["value"], ind.decimals), className="value"),
                       html.Span(ind.unit, className="unit")]),
-            html.Div(f"{int(row['year'])} · {t('yoy', lang)} {c.pct(row['yoy_pct'])}", className="meta"),
+            html.Div(f"{int(row['year'])} · {t('yoy', lang)} {numbers.change(row['value'], row['previous'], ind.unit, lang)}",
+                     className="meta"),
             html.Div(c.status_badge(status.get(code, "insufficient_data"), lang), className="meta"),
             c.synthetic_tag(lang) if row["synthetic"] else None,
         ]))
@@ -83,6 +85,10 @@ def changes_table(lang: str):
         indicator_name=changes["indicator_code"].map({k: i.name(lang) for k, i in data.catalogue().indicators.items()}),
         region_name=changes["region_code"].map({k: r.name(lang) for k, r in data.catalogue().regions.by_code.items()}),
         change=changes["change"].map(lambda s: t(s, lang)),
+        value=[numbers.indicator_value(v, k, data.catalogue()) for v, k in zip(changes["value"], changes["indicator_code"],
+                                                                              strict=True)],
+        previous=[numbers.indicator_value(v, k, data.catalogue()) for v, k in
+                  zip(changes["previous"], changes["indicator_code"], strict=True)],
         synthetic=changes["synthetic"].map(lambda s: t("synthetic_mark", lang) if s else ""))
     head = changes.iloc[0]
     return html.Div([
@@ -108,7 +114,7 @@ def view(year: int, lang: str):
     # titles keep a top margin, where the 示例数据 badge of synthetic figures sits
     return (cards(year, lang), index_bars(scores, labels, lang, title=f"{t('composite', lang)} · {year}"),
             choropleth(composite, "league", "0–100", lang, title=f"{t('composite', lang)} · {year}", height=380,
-                       ranks=ranks, geojson_url=geo_url("league"), zoom=3.2))
+                       ranks=ranks, geojson_url=geo_url("league"), zoom=3.2, decimals=SCORE_DECIMALS))
 
 
 sync_url(ids.OVERVIEW_YEAR)

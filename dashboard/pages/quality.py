@@ -9,7 +9,7 @@ import pandas as pd
 from dash import Input, Output, State, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids, inputs
+from dashboard import data, ids, inputs, numbers
 from dashboard.figures import submission_matrix
 from dashboard.i18n import lang_of, t
 
@@ -79,6 +79,7 @@ def outliers_table(lang: str):
     if frame.empty:
         return html.P(t("none", lang))
     frame["message"] = frame["message_en" if lang == "en" else "message_zh"]
+    frame["value"] = _values(frame, "value")
     return c.table(ids.QUALITY_OUTLIERS, frame, {
         "indicator_name": t("indicator_name", lang), "region_name": t("region_name", lang),
         "period": t("period", lang), "value": t("value", lang), "message": t("message", lang),
@@ -89,13 +90,19 @@ def reconciliation_table(lang: str):
     frame = names(data.quality("reconciliation"), lang)
     if frame.empty:
         return html.P(t("none", lang))
-    frame["relative_diff"] = frame["relative_diff"].map(c.pct)
+    frame["relative_diff"] = frame["relative_diff"].map(numbers.percent)
     for col in ("reported_value", "aggregated_value"):
-        frame[col] = frame[col].map(c.fmt)
+        frame[col] = _values(frame, col)
     return c.table(ids.QUALITY_RECONCILIATION, frame, {
         "indicator_name": t("indicator_name", lang), "region_name": t("region_name", lang),
         "period": t("period", lang), "reported_value": t("reported", lang),
         "aggregated_value": t("aggregated", lang), "relative_diff": t("change", lang)}, page_size=10)
+
+
+def _values(frame: pd.DataFrame, column: str) -> list[str]:
+    """A column of values of several indicators, each with its own decimals."""
+    cat = data.catalogue()
+    return [numbers.indicator_value(v, k, cat) for v, k in zip(frame[column], frame["indicator_code"], strict=True)]
 
 
 def freshness_table(lang: str):

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from dashboard.report.charts import report_charts
-from dashboard.report.content import TREND_YEARS, Report, ReportSpec, assemble, league_index
+from dashboard.report.content import TREND_YEARS, Report, ReportSpec, assemble, index_robustness, league_index
 from dashboard.report.pdf import render
 from dashboard.report.renderer import ChartRenderer
 from indicators import query, warehouse
@@ -55,16 +55,18 @@ def _check(spec: ReportSpec, years: list[int]) -> None:
 
 def read_reports(settings: Settings, cat: Catalogue, specs: Sequence[ReportSpec]) -> list[Report]:
     """Assemble every report from one read-only connection, opened here and closed before returning.
-    The composite index is computed once per year and shared (it is the same for every league's report)."""
+    The composite index and its robustness are computed once per year and shared (the same in every report)."""
     with warehouse.reader(settings.paths.warehouse) as con:
         years = query.data_years(con)
         indices = {}
         out = []
         for spec in specs:
             _check(spec, years)
-            if spec.annual_year not in indices:
-                indices[spec.annual_year] = league_index(con, cat, settings, spec.annual_year)
-            out.append(assemble(con, cat, settings, spec, index=indices[spec.annual_year]))
+            year = spec.annual_year
+            if year not in indices:
+                indices[year] = (league_index(con, cat, settings, year), index_robustness(con, cat, settings, year))
+            index, robustness = indices[year]
+            out.append(assemble(con, cat, settings, spec, index=index, robustness=robustness))
     return out
 
 

@@ -13,6 +13,7 @@ from dashboard.i18n import t
 from dashboard.report.content import Report, target_for
 from dashboard.report.renderer import Chart
 from indicators.catalogue import Catalogue
+from indicators.composite import SCORE_DECIMALS
 
 
 def report_charts(report: Report, cat: Catalogue) -> dict[str, Chart]:
@@ -38,7 +39,8 @@ def report_charts(report: Report, cat: Catalogue) -> dict[str, Chart]:
                                              lambda c=code: _ranking(report, cat, c), shared=not report.is_league)
     if len(report.index):  # last: the slowest chart, and the last one the document places
         out["map"] = Chart(f"map|{data}", lambda: figures.choropleth(_index_map_frame(report), "league", "综合指数",
-                                                                      height=420, ranks=_ranks(report)), shared=True)
+                                                                      height=420, ranks=_ranks(report),
+                                                                      decimals=SCORE_DECIMALS), shared=True)
     return out
 
 
@@ -64,7 +66,8 @@ def _trend(report: Report, cat: Catalogue, code: str) -> go.Figure:
         label = t("official_target" if target.is_official else "illustrative_target", "zh")
         mark = (target.year, target.value, f"{label} {target.year}")
     return figures.trend(frame, ind.unit, title=f"{ind.name_zh}（{ind.unit}）", region_code=report.region.code,
-                         target=mark, benchmark=benchmark.value if benchmark is not None else None, height=300)
+                         target=mark, benchmark=benchmark.value if benchmark is not None else None, height=300,
+                         decimals=ind.decimals)
 
 
 def _ranking(report: Report, cat: Catalogue, code: str) -> go.Figure:
@@ -76,7 +79,8 @@ def _ranking(report: Report, cat: Catalogue, code: str) -> go.Figure:
     frame["synthetic"] = frame["region_code"].map(have["synthetic"]).fillna(False).astype(bool)
     average = frame["value"].mean() if frame["value"].notna().any() else None
     fig = figures.ranking(frame, ind.unit, title=f"{ind.name_zh}：{report.spec.annual_year}年盟市比较（{ind.unit}）",
-                          average=average, lower_is_better=ind.polarity == "lower_is_better", height=380)
+                          average=average, lower_is_better=ind.polarity == "lower_is_better", height=380,
+                          decimals=ind.decimals)
     if report.is_league:
         fig = figures.highlight_region(fig, report.region.name_zh)
     return fig

@@ -10,7 +10,6 @@ Example: ReportSpec(2024, region="152500") → the 锡林郭勒盟 report for 20
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -67,6 +66,17 @@ class ChapterSection:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class IndexRobustness:
+    """How fragile the index of a year is: the chapters and how many indicators each rests on, the chapters'
+    coverage by league and year, and the ranks under the sensitivity scenarios (indicators.composite)."""
+
+    basis: pd.DataFrame
+    coverage: pd.DataFrame
+    runs: pd.DataFrame
+    min_chapter_indicators: int
+
+
 @dataclass
 class Report:
     spec: ReportSpec
@@ -81,6 +91,7 @@ class Report:
     progress: pd.DataFrame  # progress assessment per indicator at the report region
     index: pd.DataFrame  # composite index and chapter sub-indices of the 12 leagues
     chapters: list[ChapterSection]
+    robustness: IndexRobustness
     chapter_labels: dict[int, str]
     quality: quality_annex.Quality | None = None
     methods: methods_annex.Methods | None = None
@@ -95,8 +106,9 @@ class Report:
 
 
 def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings, spec: ReportSpec,
-             index: pd.DataFrame | None = None) -> Report:
-    """Everything the report shows, from one open read-only connection (`index` may be shared across a run)."""
+             index: pd.DataFrame | None = None, robustness: IndexRobustness | None = None) -> Report:
+    """Everything the report shows, from one open read-only connection (`index` and `robustness` may be shared
+    across a run)."""
     region = cat.regions.by_code[spec.region]
     leagues = cat.regions.leagues()
     scope = list(dict.fromkeys([region.code, cat.regions.root.code] + [r.code for r in leagues]))
@@ -105,6 +117,8 @@ def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
     prog = progress.progress(con, cat, spec.annual_year, settings.progress, regions=[region.code])
     if index is None:
         index = league_index(con, cat, settings, spec.annual_year)
+    if robustness is None:
+        robustness = index_robustness(con, cat, settings, spec.annual_year)
     annual = facts[(facts["frequency"] == "annual") & facts["complete"]]
     league_values = query.label(annual[(annual["region_level"] == "league") & (annual["year"] == spec.annual_year)], cat)
     trend_regions = [region.code] + ([cat.regions.root.code] if region.level == "league" else [])
@@ -114,7 +128,7 @@ def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
     report = Report(spec, region, leagues, row[0] if row else None, datetime.now(UTC).replace(microsecond=0),
                     synthetic=_uses_synthetic(current, league_values, trends, index),
                     current=current, league_values=league_values, trends=trends, progress=prog, index=index,
-                    chapters=[], chapter_labels=chapter_labels(cat))
+                    chapters=[], robustness=robustness, chapter_labels=chapter_labels(cat))
     report.chapters = [_chapter(cat, report, n) for n in cat.regulation.chapters]
     report.quality = quality_annex.assemble(con, cat, report)
     report.methods = methods_annex.assemble(con, cat, settings, report)
@@ -127,6 +141,14 @@ def league_index(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Setti
     return frame.assign(region_name=frame["region_code"].map({c: r.name_zh for c, r in cat.regions.by_code.items()}))
 
 
+def index_robustness(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
+                     year: int) -> IndexRobustness:
+    """The index's fragility in `year` under the settings' chapter weights (the bulletin's own)."""
+    p = settings.index
+    return IndexRobustness(composite.chapter_basis(cat, p), composite.coverage(con, cat),
+                           composite.sensitivity(con, cat, year, p), p.min_chapter_indicators)
+
+
 def _uses_synthetic(*frames: pd.DataFrame) -> bool:
     return any(bool(f["synthetic"].fillna(False).astype(bool).any()) for f in frames if "synthetic" in f and len(f))
 
@@ -134,7 +156,7 @@ def _uses_synthetic(*frames: pd.DataFrame) -> bool:
 def _current(facts: pd.DataFrame, cat: Catalogue, spec: ReportSpec, code: str) -> pd.DataFrame:
     """The value shown for each indicator: its native period in quarterly reports, else the annual value;
     the latest complete one up to the report period when that period itself has no value (stale = True)."""
-    grown = query.with_growth(facts)
+    grown = query.with_growth(facts, cat)
     rows = []
     for ind in cat.indicators.values():
         frequency = ind.frequency if spec.quarter else "annual"
@@ -246,7 +268,3 @@ def target_for(cat: Catalogue, code: str, region: str, year: int):
     targets = cat.targets_for(code, region)
     benchmark = next((t for t in cat.targets_for(code, cat.regions.root.code) if t.kind == "benchmark"), None)
     return choose_target(targets, year), benchmark
-
-
-def finite(value) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value)) and not pd.isna(value)

@@ -9,11 +9,14 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from dashboard import numbers, sensitivity
 from dashboard.report import tables
 from dashboard.report.content import ChapterSection, Report, period_zh
 from dashboard.report.document import FONT, GREY, MARK, BulletinPDF
 from indicators.catalogue import Catalogue
+from indicators.composite import rank_ranges
 from indicators.progress import STATUSES, status_label
+from indicators.query import tied
 
 REGULATION = "《内蒙古自治区数字经济促进条例》"
 MAX_LISTED = 25
@@ -123,13 +126,25 @@ def _index_sentence(report: Report) -> str:
         mine = total[total["region_code"] == report.region.code]
         if mine.empty:
             return f"{year}年{report.region.name_zh}数据不足，未计算综合指数。"
-        r = mine.iloc[0]
-        return (f"{year}年{report.region.name_zh}数字经济综合指数为{r['score']:.1f}，居{len(total)}个盟市第{int(r['rank'])}位"
-                f"（指标覆盖率{r['coverage']:.0%}）。")
-    top = "、".join(f"{r.region_name}（{r.score:.1f}）" for r in total.head(3).itertuples())
+        r, shared = mine.iloc[0], bool(tied(total["rank"]).loc[mine.index[0]])
+        return (f"{year}年{report.region.name_zh}数字经济综合指数为{numbers.score(r['score'])}，"
+                f"居{len(total)}个盟市第{int(r['rank'])}位{'（并列）' if shared else ''}"
+                f"（指标覆盖率{r['coverage']:.0%}）{_rank_range_clause(report)}。")
+    top = "、".join(f"{r.region_name}（{numbers.score(r.score)}）" for r in total.head(3).itertuples())
     last = total.iloc[-1]
     return (f"{year}年{len(total)}个盟市数字经济综合指数前三位依次为{top}；末位为{last['region_name']}"
-            f"（{last['score']:.1f}）。综合指数为各章分项指数的加权合成。")
+            f"（{numbers.score(last['score'])}）。综合指数为各章分项指数的加权合成。")
+
+
+def _rank_range_clause(report: Report) -> str:
+    """'；逐一去掉一章或指标等权时，名次在1–4位之间' — how much the league's rank depends on the weights."""
+    ranges = rank_ranges(report.robustness.runs).set_index("region_code")
+    if report.region.code not in ranges.index or not numbers.finite(ranges.loc[report.region.code, "rank_min"]):
+        return ""
+    r = ranges.loc[report.region.code]
+    if r["rank_min"] == r["rank_max"]:
+        return "；逐一去掉一章或指标等权时，名次不变"
+    return f"；逐一去掉一章或指标等权时，名次在{int(r['rank_min'])}–{int(r['rank_max'])}位之间"
 
 
 def _chapter(pdf: BulletinPDF, report: Report, cat: Catalogue, section: ChapterSection,
@@ -167,10 +182,26 @@ def _ranking(pdf: BulletinPDF, report: Report, images: Mapping[str, bytes]) -> N
     pdf.heading("盟市综合指数排名")
     pdf.paragraph(_index_sentence(report), size=9)
     pdf.draw_table(tables.ranking(report), f"{report.spec.annual_year}年综合指数与各章分项指数（0–100；覆盖率为有数值的指标占比）")
-    pdf.caption("各章分项指数的构成与权重见附件二“综合指数方法”；各章盟市比较表列出分项指数所用的主要指标。")
+    pdf.caption("名次按公布的得分（1位小数）排列，得分相同者并列（标为“=”）。各章分项指数的构成与权重见附件二“综合指数方法”；"
+                "各章盟市比较表列出分项指数所用的主要指标。")
+    _robustness(pdf, report)
     if "map" in images:  # placed last in the document, so the slowest chart (WebGL) renders while chapters are laid out
         pdf.figure(images["map"], f"图：{report.spec.annual_year}年各盟市数字经济综合指数（灰色为无法计算）",
                    width=pdf.epw * 0.8)
+
+
+def _robustness(pdf: BulletinPDF, report: Report) -> None:
+    """How fragile the index is: chapters resting on too few indicators, coverage by year, rank ranges."""
+    robust, year = report.robustness, report.spec.annual_year
+    pdf.heading("指数的覆盖与稳健性", level=1)
+    warning = sensitivity.fragile_warning(robust.basis, robust.min_chapter_indicators, "zh")
+    if warning:
+        pdf.paragraph(warning, size=9)
+    years = sorted(y for y in robust.coverage["year"].unique() if y <= year)[-5:]
+    pdf.draw_table(tables.index_coverage(report, years), "各章所依据的指标数、权重，以及各年有数值的“盟市×指标”数／应有数")
+    pdf.draw_table(tables.sensitivity_ranks(report),
+                   f"{year}年名次的敏感性：所选权重下的名次、名次范围（含所选权重），以及逐一去掉一章（其余按原权重比例重新加权）"
+                   "和全部指标等权时的名次（参照JRC/OECD《构建综合指数手册》）")
 
 
 def _listing(pdf: BulletinPDF, title: str, table: tables.Table, total: int, empty: str) -> None:
@@ -205,11 +236,17 @@ def _quality(pdf: BulletinPDF, report: Report, cat: Catalogue) -> None:
 def _methods(pdf: BulletinPDF, report: Report) -> None:
     m = report.methods
     pdf.heading("附件二 方法说明")
+    pdf.heading("汇总、频率折算与派生指标", level=1)
+    for text in m.rollup_text:
+        pdf.paragraph(text, size=8.5, gap=1)
     pdf.heading("目标进度评估方法", level=1)
     for text in m.progress_text:
         pdf.paragraph(text, size=8.5, gap=1)
     pdf.heading("综合指数方法", level=1)
     for text in m.index_text:
+        pdf.paragraph(text, size=8.5, gap=1)
+    pdf.heading("数值的显示", level=1)
+    for text in m.presentation_text:
         pdf.paragraph(text, size=8.5, gap=1)
     pdf.heading("目标与基准的出处", level=1)
     pdf.paragraph("官方目标注明出处（S编号为研究资料来源编号；“仅经二手文献转述”者发布前须核对原文）；"

@@ -1,8 +1,9 @@
-"""The report's tables as plain rows of formatted text: numbers with the catalogue's decimals and thousands
-separators, YoY as % (or percentage points for shares), statuses as symbol + word (never colour alone).
+"""The report's tables as plain rows of formatted text: every number through dashboard.numbers, as the dashboard
+shows it — values with the catalogue's decimals and thousands separators, YoY as % (or percentage points for
+shares), index scores with one decimal, shared ranks as "3=" — and statuses as symbol + word (never colour alone).
 
-Example: fmt_value(24627, 2) → '24,627.00'; fmt_change(48.0, 45.0, '%') → '+3.0个百分点';
-fmt_change(121, 110, '亿元') → '+10.0%'. Layout (widths in mm, alignment) travels with the rows.
+Example: a row of the headline table ['第二章', '5G基站数', '2024年', '24,627', '个', '+10.0%', '▲ 进展顺利'].
+Layout (widths in mm, alignment) travels with the rows.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from dashboard import numbers, sensitivity
 from dashboard.i18n import t
-from dashboard.report.content import Report, finite, period_zh, target_for
+from dashboard.numbers import finite
+from dashboard.report.content import Report, period_zh, target_for
 from dashboard.report.methods import SIGN, provenance_label
 from dashboard.style import status_symbol
 from indicators.catalogue import Catalogue
@@ -31,27 +34,6 @@ class Table:
     rows: list[list[str]] = field(default_factory=list)
     highlight: set[int] = field(default_factory=set)  # row indices drawn bold (the report's own league)
     font_size: float = 8
-
-
-def fmt_value(value, decimals: int = 2) -> str:
-    if not finite(value):
-        return DASH
-    return f"{float(value):,.{decimals}f}"
-
-
-def fmt_change(value, previous, unit: str) -> str:
-    """Year-on-year change; shares (%) change in percentage points, other series in per cent."""
-    if not (finite(value) and finite(previous)):
-        return DASH
-    if unit == "%":
-        return f"{value - previous:+.1f}个百分点"
-    if previous <= 0:
-        return DASH
-    return f"{(value / previous - 1) * 100:+.1f}%"
-
-
-def fmt_pct(value) -> str:
-    return DASH if not finite(value) else f"{value * 100:+.1f}%"
 
 
 def progress_cell(status: str | None) -> str:
@@ -78,8 +60,8 @@ def headline(report: Report, cat: Catalogue) -> Table:
             continue
         r, ind = cur.loc[section.key_code], cat.indicator(section.key_code)
         table.rows.append([f"第{chinese_numeral(section.number)}章", ind.name_zh, period_zh(r["period"], ind.measure),
-                           fmt_value(r["value"], ind.decimals), ind.unit,
-                           fmt_change(r["value"], r.get("previous"), ind.unit), progress_cell(status.get(ind.code))])
+                           numbers.value(r["value"], ind.decimals), ind.unit,
+                           numbers.change(r["value"], r.get("previous"), ind.unit), progress_cell(status.get(ind.code))])
     return table
 
 
@@ -98,19 +80,20 @@ def indicators(report: Report, cat: Catalogue, codes: list[str]) -> Table:
         have = finite(r["value"])
         how = t(r["status"], "zh") if have and isinstance(r.get("status"), str) else DASH
         table.rows.append([code, ind.name_zh, period_zh(r["period"], ind.measure),
-                           fmt_value(r["value"], ind.decimals) if have else t("not_reported", "zh"),
-                           ind.unit, fmt_change(r["value"], r.get("previous"), ind.unit), how,
+                           numbers.value(r["value"], ind.decimals) if have else t("not_reported", "zh"),
+                           ind.unit, numbers.change(r["value"], r.get("previous"), ind.unit), how,
                            coverage_cell(r.get("coverage_n"), r.get("coverage_total")),
                            "是" if have and _flag(r.get("synthetic")) else ""])
     return table
 
 
-def goal_text(target, benchmark) -> str:
-    """'≥30,000（2022年，官方目标）' · '无本地区目标（全国基准 26）' · '—'."""
+def goal_text(target, benchmark, decimals: int) -> str:
+    """'≥30,000（2022年，官方目标）' · '无本地区目标（全国基准 26.0）' · '—' (values with the indicator's decimals)."""
     if target is not None:
-        return f"{SIGN.get(target.comparison, target.comparison)}{target.value:,.6g}（{target.year}年，{provenance_label(target)}）"
+        return (f"{SIGN.get(target.comparison, target.comparison)}{numbers.value(target.value, decimals)}"
+                f"（{target.year}年，{provenance_label(target)}）")
     if benchmark is not None:
-        return f"无本地区目标（{t('benchmark', 'zh')} {benchmark.value:,.6g}）"
+        return f"无本地区目标（{t('benchmark', 'zh')} {numbers.value(benchmark.value, decimals)}）"
     return DASH
 
 
@@ -125,9 +108,9 @@ def progress(report: Report, cat: Catalogue, codes: list[str]) -> Table:
         ind = cat.indicator(r.indicator_code)
         target, benchmark = target_for(cat, r.indicator_code, report.region.code, int(r.latest_year))
         years = f"{int(r.latest_year)}" if not finite(r.base_year) else f"{int(r.base_year)}→{int(r.latest_year)}"
-        table.rows.append([f"{r.indicator_code} {ind.name_zh}", years, fmt_value(r.base_value, ind.decimals),
-                           fmt_value(r.latest_value, ind.decimals), goal_text(target, benchmark),
-                           fmt_pct(r.cagr_observed), fmt_pct(r.cagr_required), progress_cell(r.status)])
+        table.rows.append([f"{r.indicator_code} {ind.name_zh}", years, numbers.value(r.base_value, ind.decimals),
+                           numbers.value(r.latest_value, ind.decimals), goal_text(target, benchmark, ind.decimals),
+                           numbers.percent(r.cagr_observed), numbers.percent(r.cagr_required), progress_cell(r.status)])
     return table
 
 
@@ -138,16 +121,16 @@ def leagues(report: Report, cat: Catalogue, codes: list[str], chapter: int) -> T
     table = Table(titles, widths, "L" + "R" * len(codes) + "RC", font_size=7.5)
     lv = report.league_values.set_index(["indicator_code", "region_code"])
     idx = report.index[report.index["chapter"] == chapter].set_index("region_code")
+    ranks = numbers.rank_labels(idx["rank"])
     order = sorted(report.leagues, key=lambda r: (idx["rank"].get(r.code) if r.code in idx.index
                                                   and pd.notna(idx["rank"].get(r.code)) else 99, r.code))
     for i, league in enumerate(order):
         cells = [league.name_zh]
         for code in codes:
             v = lv["value"].get((code, league.code)) if (code, league.code) in lv.index else None
-            cells.append(fmt_value(v, cat.indicator(code).decimals) if finite(v) else t("not_reported", "zh"))
+            cells.append(numbers.value(v, cat.indicator(code).decimals) if finite(v) else t("not_reported", "zh"))
         score = idx["score"].get(league.code) if league.code in idx.index else None
-        rank = idx["rank"].get(league.code) if league.code in idx.index else None
-        cells += [fmt_value(score, 1), str(int(rank)) if finite(rank) else DASH]
+        cells += [numbers.score(score), ranks.get(league.code, DASH)]
         table.rows.append(cells)
         if league.code == report.region.code:
             table.highlight.add(i)
@@ -161,12 +144,37 @@ def ranking(report: Report) -> Table:
                   [10, 26, 16] + [13] * len(chapters) + [14], "CLR" + "R" * len(chapters) + "R")
     wide = report.index.pivot(index="region_code", columns="chapter", values="score")
     total = report.index[report.index["chapter"] == 0].sort_values(["rank", "region_code"], na_position="last")
+    ranks = numbers.rank_labels(total["rank"])
     for i, r in enumerate(total.itertuples()):
-        table.rows.append([str(int(r.rank)) if finite(r.rank) else DASH, r.region_name, fmt_value(r.score, 1)]
-                          + [fmt_value(wide.loc[r.region_code].get(c), 1) for c in chapters]
+        table.rows.append([ranks[r.Index], r.region_name, numbers.score(r.score)]
+                          + [numbers.score(wide.loc[r.region_code].get(c)) for c in chapters]
                           + [f"{r.coverage:.0%}" if finite(r.coverage) else DASH])
         if r.region_code == report.region.code:
             table.highlight.add(i)
+    return table
+
+
+def sensitivity_ranks(report: Report) -> Table:
+    """Each league's rank under the bulletin's weights, its rank range, and its rank with each chapter left out
+    and with every indicator weighted equally (dashboard.sensitivity: the index page's table)."""
+    names = {r.code: r.name_zh for r in report.leagues}
+    frame, columns = sensitivity.sensitivity_frame(report.robustness.runs, names, "zh")
+    scenarios = len(columns) - 4
+    table = Table(list(columns.values()), [8, 19, 13, 13] + [15] * scenarios, "CLRC" + "C" * scenarios, font_size=7)
+    for i, row in enumerate(frame.itertuples(index=False)):
+        table.rows.append([str(cell) for cell in row[1:]])  # the first column is the region code
+        if row.region_code == report.region.code:
+            table.highlight.add(i)
+    return table
+
+
+def index_coverage(report: Report, years: list[int]) -> Table:
+    """Per chapter of the index: indicators, weight, fragility flag and values present per year."""
+    frame, columns = sensitivity.coverage_frame(report.robustness.coverage, report.robustness.basis,
+                                                report.chapter_labels, years, "zh")
+    table = Table(list(columns.values()), [52, 12, 10, 16] + [16] * len(years), "LRRL" + "R" * len(years),
+                  font_size=7)
+    table.rows = [[str(v) for v in row] for row in frame.itertuples(index=False)]
     return table
 
 
@@ -201,8 +209,8 @@ def revisions(quality, cat: Catalogue, limit: int) -> Table:
                   "LLLRRLL", font_size=7)
     for r in quality.revisions.head(limit).itertuples():
         d = cat.indicator(r.indicator_code).decimals
-        table.rows.append([f"{r.indicator_code} {r.indicator_name}", r.region_name, r.period, fmt_value(r.old_value, d),
-                           fmt_value(r.new_value, d), str(r.loaded_at)[:16], r.file_name])
+        table.rows.append([f"{r.indicator_code} {r.indicator_name}", r.region_name, r.period, numbers.value(r.old_value, d),
+                           numbers.value(r.new_value, d), str(r.loaded_at)[:16], r.file_name])
     return table
 
 
@@ -219,7 +227,8 @@ def reconciliation(quality, cat: Catalogue, limit: int) -> Table:
     for r in quality.reconciliation.head(limit).itertuples():
         d = cat.indicator(r.indicator_code).decimals
         table.rows.append([f"{r.indicator_code} {r.indicator_name}", r.region_name, r.period,
-                           fmt_value(r.reported_value, d), fmt_value(r.aggregated_value, d), fmt_pct(r.relative_diff)])
+                           numbers.value(r.reported_value, d), numbers.value(r.aggregated_value, d),
+                           numbers.percent(r.relative_diff)])
     return table
 
 
