@@ -123,10 +123,31 @@ def labelled(label: str, control_id: str, control) -> html.Div:
     return html.Div([html.Label(label, htmlFor=control_id), control], className="control")
 
 
-def status_badge(status: str, lang: str) -> html.Span:
+def status_badge(status: str, lang: str, reason: str = "") -> html.Span:
+    """Symbol, colour and word of a status; `reason` (its one sentence) is shown on hover and read by screen
+    readers."""
     colour, symbol, _ = STATUS_STYLE.get(status, ("#999", "?", ""))
+    extra = {"title": reason, "aria-label": f"{status_label(status, lang)}: {reason}"} if reason else {}
     return html.Span([html.Span(symbol, className="status-symbol", style={"color": colour}, **{"aria-hidden": "true"}),
-                      " " + status_label(status, lang)], className="status-badge")
+                      " " + status_label(status, lang)], className="status-badge", **extra)
+
+
+def status_text(row, lang: str) -> str:
+    """A status as table text: '▲ 进展顺利', with a caution when its target is confirmed only through a secondary
+    source (R*) and the synthetic mark when it rests on synthetic data."""
+    text = f"{STATUS_STYLE.get(row['status'], ('', '?', ''))[1]} {status_label(row['status'], lang)}"
+    if row.get("target_verification") == "R*":
+        text += " · " + t("target_secondary", lang)
+    if row.get("synthetic"):
+        text += " · " + t("synthetic_mark", lang)
+    return text
+
+
+def target_caution(row, lang: str) -> html.Small | None:
+    """On a card: the target behind the status is confirmed only through a secondary source (R*)."""
+    if row is None or row.get("target_verification") != "R*":
+        return None
+    return html.Small(t("target_secondary", lang), className="caution")
 
 
 def status_legend(lang: str) -> html.Div:

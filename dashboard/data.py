@@ -373,7 +373,13 @@ def index_coverage(con) -> pd.DataFrame:
 
 @cached
 def explain(con, code: str, region: str, period: str) -> audit.Explanation:
-    return audit.explain(con, catalogue(), code, region, period)
+    """The audit trail of a value, with its progress status in one sentence when it is an annual value."""
+    return audit.explain(con, catalogue(), code, region, period, settings().progress)
+
+
+def status_sentence(row, lang: str) -> str:
+    """Why a status is what it is, in one sentence (a row of progress())."""
+    return progress_mod.status_sentence(row, catalogue(), settings().progress, lang)
 
 
 @cached

@@ -104,12 +104,35 @@ def _progress_no_target(settings: Settings, lang: str) -> str:
                 "context indicators (such as GDP) are not assessed.")
 
 
+def _progress_natural_limit(settings: Settings, lang: str) -> str:
+    from indicators.progress import LIMIT_EXPONENT
+
+    p = settings.progress
+    k = 1 - 0.995 ** LIMIT_EXPONENT
+    return _say(lang, "有自然极限的指标（以%计的比率和覆盖率上限100%、分级指标的最高级、PUE的下限1.0）：数值在显示精度内达到极限即为"
+                      f"“已实现”；无目标值时，阈值按Open SDG的方法乘以系数 1 − (y_0 / L)^{LIMIT_EXPONENT:g}（L为极限），即按离极限的"
+                      f"剩余距离判断增长——例如基期99.5%时系数为{k:.3f}，“进展顺利”的阈值由{p.no_target_high:.1%}降为"
+                      f"{p.no_target_high * k:.3%}。",
+                "Indicators with a natural limit (a share or coverage in % up to 100, the top of a grade scale, PUE's "
+                "floor of 1.0): a value at the limit, within its display rounding, is achieved; without a target the "
+                f"bands are multiplied by Open SDG's coefficient 1 − (y_0 / L)^{LIMIT_EXPONENT:g} (L the limit), so "
+                f"growth is judged against the distance left — from a base of 99.5 % the coefficient is {k:.3f} and "
+                f"the on-track band falls from {p.no_target_high:.1%} to {p.no_target_high * k:.3%} a year.")
+
+
 def _progress_which_target(settings: Settings, lang: str) -> str:
-    return _say(lang, "目标取最近一年数值之后最近的目标年，没有则取最后一个目标；只采用本地区的目标（官方目标和示例目标），"
-                      "全国基准仅作参照，不用于判定进度。示例目标（非官方）仅用于演示评估方法。",
+    return _say(lang, "目标取最近一年数值之后最近的目标年，没有则取最后一个目标；只采用本地区的目标（官方目标和示例目标）。全国基准、"
+                      "只约束一部分的规定（如新建数据中心、某一集群）和原文注明“作参照”的目标均为基准，仅作参照，不用于判定进度。"
+                      "官方目标注明发布机构和出处，转载页面注明“转载”，仅经二手文献转述的目标注明须核对原文。示例目标（非官方）"
+                      "仅用于演示评估方法。每个状态都附一句中英文说明（基期和最新数值、观测与所需增速、目标及其出处，或所用分档）。",
                 "The target is the nearest target year at or after the latest value's year, else the last one; only "
-                "the unit's own targets count (official or illustrative); national benchmarks are shown for "
-                "reference and never set a status. Illustrative targets only demonstrate the method.")
+                "the unit's own targets count (official or illustrative). National figures, rules that bind only a "
+                "part (new data centres, one cluster) and goals their source gives “as a reference” are benchmarks: "
+                "shown for reference, never used for a status. An official target names its issuer and source, a "
+                "repost is marked as such (转载), and one confirmed only through a secondary source says so. "
+                "Illustrative targets only demonstrate the method. Every status comes with one sentence in each "
+                "language saying why (base and latest values, observed and required growth, the target and its "
+                "source, or the bands used).")
 
 
 def _progress_example(settings: Settings, lang: str) -> str:
@@ -120,7 +143,8 @@ def _progress_example(settings: Settings, lang: str) -> str:
 
 
 PROGRESS_RULES: list[Callable[[Settings, str], str]] = [
-    _progress_basis, _progress_target, _progress_no_target, _progress_which_target, _progress_example]
+    _progress_basis, _progress_target, _progress_no_target, _progress_natural_limit, _progress_which_target,
+    _progress_example]
 
 
 def progress_method(settings: Settings, lang: str = "zh") -> list[str]:

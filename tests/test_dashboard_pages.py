@@ -170,3 +170,62 @@ def test_a_newly_published_warehouse_is_read_without_restart(client, demo_wareho
     os.replace(staging, published)  # what the ETL writer does
     assert data.published_at() == "republished"
     data.configure(db=demo_warehouse)
+
+
+# ── trustworthy labels (real figures, status reasons, target provenance, Arts. 70–71) ────────────────
+
+def _text_of(node) -> str:
+    """All text of a serialised Dash component tree, attributes included (title, aria-label)."""
+    if isinstance(node, dict):
+        return " ".join(_text_of(v) for v in node.values())
+    if isinstance(node, list):
+        return " ".join(_text_of(v) for v in node)
+    return str(node) if node is not None else ""
+
+
+def _card(cards: list, key: str) -> str:
+    return next(_text_of(card) for card in cards if key in _text_of(card))
+
+
+def test_the_overview_card_of_a_real_figure_is_not_marked_synthetic_and_its_status_says_why(client):
+    response, _ = call(client, [(ids.OVERVIEW_CARDS, "children"), (ids.OVERVIEW_INDEX, "figure"),
+                                (ids.OVERVIEW_MAP, "figure")], [(ids.OVERVIEW_YEAR, "value", 2023)],
+                       [(ids.LANG, "data", "zh")])
+    card = _card(response[ids.OVERVIEW_CARDS]["children"], "DI-02|150000|2023")  # real 5G count ÷ real population
+
+    assert "示例数据" not in card
+    assert "无目标值（越高越好）；自2020年的" in card  # the status badge's one-sentence reason (hover)
+
+
+def test_a_status_resting_on_a_target_from_a_secondary_source_says_so_on_the_card_and_in_tables(client):
+    response, _ = call(client, [(ids.OVERVIEW_CARDS, "children"), (ids.OVERVIEW_INDEX, "figure"),
+                                (ids.OVERVIEW_MAP, "figure")], [(ids.OVERVIEW_YEAR, "value", 2024)],
+                       [(ids.LANG, "data", "zh")])
+    assert "目标仅经二手文献转述，待核" in _card(response[ids.OVERVIEW_CARDS]["children"], "DP-02|150000|")
+    table, _ = call(client, [(ids.CHAPTER_TABLE, "children")], [(ids.CHAPTER_YEAR, "value", 2024)],
+                    [("chapter-number", "data", 4), (ids.LANG, "data", "en")])
+    assert "target confirmed only through a secondary source" in _text_of(table)
+
+
+def test_the_provenance_panel_gives_the_status_in_one_sentence(client):
+    from dashboard import components
+
+    panel = components.explanation(data.explain("DI-02", "150000", "2023").lines(data.catalogue()), "en")
+    text = _text_of(json.loads(json.dumps(panel, cls=__import__("plotly").utils.PlotlyJSONEncoder)))
+    assert "进度 progress:" in text and "no target (higher is better)" in text
+    assert "真实数据 real" in text and "it.tdroid.net" in text  # the real 2023Q4 count's source
+
+
+def test_the_indicator_page_names_who_set_a_target_and_marks_benchmarks_and_reposts(client):
+    computing, pue, share = (route(client, f"/indicator/{code}", search)[0]
+                             for code, search in (("DI-06", ""), ("DI-09", "?lang=en"), ("DP-02", "")))
+
+    assert "内蒙古自治区政务服务与数据管理局（中国新闻网报道）；来源：S18" in computing and "（转载）" in computing
+    assert "benchmark: for reference, never used for the status" in pue
+    assert "官方目标 (目标仅经二手文献转述，待核)" in share
+
+
+def test_the_catalogue_page_shows_what_serves_articles_70_and_71(client):
+    page, _ = route(client, "/catalogue", "?lang=en")
+    assert "What this system does for the regulation" in page
+    assert "第七十一条" in page and "Supervision of the level below" in page and "Progress against plan targets" in page

@@ -53,7 +53,8 @@ def test_targets_are_labelled_by_provenance(catalogue):
     assert labels[("DI-06", "150000", "target")] == "官方目标"
     assert labels[("DP-02", "150000", "target")] == "官方目标（仅经二手文献转述，发布前须核对原文）"
     assert labels[("DI-02", "150100", "target")] == "示例目标（非官方）"
-    assert labels[("DI-02", "150000", "benchmark")] == "全国基准（非本地区目标）"
+    assert labels[("DI-02", "150000", "benchmark")] == "基准（仅作参照，不判定进度）"
+    assert labels[("DI-09", "150000", "benchmark")] == "基准（仅作参照，不判定进度）"  # a rule for new data centres
 
 
 def test_the_methods_annex_states_the_parameters_actually_used():

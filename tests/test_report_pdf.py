@@ -144,8 +144,15 @@ def test_every_page_carries_the_synthetic_mark_and_a_page_number(region_pdf):
 def test_targets_say_where_they_come_from(region_pdf):
     text = _flat(_text(region_pdf))
     assert "示例目标（非官方）" in text  # illustrative targets are labelled as such
-    assert "全国基准（非本地区目标）" in text  # national figures are benchmarks, not the region's targets
+    assert "基准（仅作参照，不判定进度）" in text  # national figures and partial rules are benchmarks
     assert "S18" in text and "仅经二手文献转述" in text  # official targets cite their source and its strength
+    assert "内蒙古自治区政务服务与数据管理局（中国新闻网报道）；来源：S18" in text  # the issuer first …
+    assert "48536.html（转载）" in text  # … and a repost says so
+
+
+def test_the_real_5g_figures_are_real_and_their_sources_are_listed_in_the_annex(region_pdf):
+    text = _flat(_text(region_pdf))
+    assert "呼伦贝尔新闻" in text and "21spv.com" in text  # the real 2021Q4 and 2023Q4 counts, with their sources
 
 
 def test_annexes_report_quality_and_methods(region_pdf):

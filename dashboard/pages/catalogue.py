@@ -33,9 +33,22 @@ def layout(lang: str | None = None, search: str | None = None, chapter: str | No
     body = [html.Section(className="panel", children=[html.Div(id=ids.CATALOGUE_TABLE)]),
             html.Section(className="panel", children=[html.H2(t("regulation", lang)),
                                                       html.Div(id=ids.REGULATION_TEXT)]),
-            methods_panel(lang)]
+            duties_panel(lang), methods_panel(lang)]
     return c.page("catalogue", lang, "/catalogue", {"lang": lang, "search": search, "chapter": chapter},
                   t("catalogue", lang), *body, controls=controls)
+
+
+def duties_panel(lang: str) -> html.Section:
+    """Arts. 9, 70 and 71 — statistics and publication, tracking the plans, evaluating one's own level and
+    supervising the level below — and the features of this system that serve each (config/regulation.yaml)."""
+    reg = data.catalogue().regulation
+    items = []
+    for number in sorted({a for f in reg.features for a in f.articles}):
+        art = reg.articles[number]
+        items.append(html.Div(className="article", children=[
+            html.H3(art.heading, title=art.text), html.P(art.text, className="article-text"),
+            html.Ul([html.Li([html.Strong(f.name(lang)), " — ", f.where(lang)]) for f in reg.features_for(number)])]))
+    return html.Section(className="panel", id="duties", children=[html.H2(t("serves_articles", lang)), *items])
 
 
 def methods_panel(lang: str) -> html.Section:

@@ -89,8 +89,7 @@ def status_table(number: int, year: int, lang: str):
         if code in progress.index:
             p = progress.loc[code]
             row.update(value=numbers.value(p["latest_value"], ind.decimals), year=int(p["latest_year"]),
-                       status=f"{status_symbol(p['status'])} {status_label(p['status'], lang)}"
-                       + (" · " + t("synthetic_mark", lang) if p["synthetic"] else ""))
+                       status=c.status_text(p.to_dict(), lang))
         row["link"] = f"[{t('indicator', lang)} →]({c.href('/indicator/' + code, lang)})"
         rows.append(row)
     frame = pd.DataFrame(rows)

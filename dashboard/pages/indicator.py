@@ -73,9 +73,11 @@ def definition(ind, lang: str) -> html.Section:
         text = art.text or t("article_missing", lang)
         articles.append(html.Details([html.Summary(art.heading, title=text),
                                       html.P(text, className="article-text")], className="article-ref"))
-    targets = [html.Li(f"{tg.year}: {tg.comparison} {numbers.value(tg.value, ind.decimals)} {ind.unit} · "
-                       + target_kind(tg, lang)
-                       + (f" ({tg.source_id})" if tg.source_id else ""))
+    targets = [html.Li([f"{tg.year}: {tg.comparison} {numbers.value(tg.value, ind.decimals)} {ind.unit} · "
+                        + target_kind(tg, lang),
+                        html.Br(), html.Small(tg.citation(lang) + (" · " + tg.verification_note(lang)
+                                                                   if tg.verification_note(lang) else "")),
+                        html.Br(), html.Small(tg.note_en if lang == "en" else tg.note_zh)])
                for tg in data.catalogue().targets_for(ind.code, REGION)]
     rows = [("definition", ind.definition(lang)), ("unit", ind.unit), ("frequency", t(ind.frequency, lang)),
             ("department", ind.department)]
@@ -90,9 +92,10 @@ def definition(ind, lang: str) -> html.Section:
 
 def target_kind(target, lang: str) -> str:
     """A national benchmark is not the region's target; an illustrative target says so."""
-    if target.kind == "benchmark":
-        return t("benchmark", lang)
-    return t("official_target" if target.is_official else "illustrative_target", lang)
+    if not target.is_target:
+        return t("benchmark_reference", lang)
+    label = t("official_target" if target.is_official else "illustrative_target", lang)
+    return label + (f" ({t('target_secondary', lang)})" if target.verification == "R*" else "")
 
 
 def view(code: str, leagues: list[str], lang: str) -> pd.DataFrame:

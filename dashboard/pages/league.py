@@ -14,9 +14,7 @@ from dashboard import data, downloads, ids, inputs, numbers
 from dashboard.app import sync_url
 from dashboard.figures import chapter_labels, ranking, spark_text
 from dashboard.i18n import lang_of, t
-from dashboard.style import status_symbol
 from indicators import query
-from indicators.progress import status_label
 
 dash.register_page(__name__, path_template="/league/<code>", name="盟市画像 League profile",
                    title="北疆数字经济监测 · 盟市画像")
@@ -134,7 +132,7 @@ def _target(p: pd.Series, decimals: int, lang: str) -> dict:
     if p["target_value"] is not None and not (isinstance(p["target_value"], float) and math.isnan(p["target_value"])):
         kind = t("official_target" if p["target_provenance"] == "official" else "illustrative_target", lang)
         target = f"{p['target_comparison']} {numbers.value(p['target_value'], decimals)} ({int(p['target_year'])}, {kind})"
-    return {"target": target, "status": f"{status_symbol(p['status'])} {status_label(p['status'], lang)}"}
+    return {"target": target, "status": c.status_text(p.to_dict(), lang)}
 
 
 COLUMNS = ("indicator_name", "value", "unit", "year", "yoy", "kind", "region_value", "league_average", "rank",

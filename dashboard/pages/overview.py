@@ -4,7 +4,6 @@ sub-indices, a small map of the index, and what the last load changed."""
 from __future__ import annotations
 
 import dash
-import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import components as c
@@ -55,7 +54,7 @@ def cards(year: int, lang: str) -> list[html.Div]:
     frame = frame[(frame["year"] <= year) & frame["complete"]].sort_values("year")
     latest = frame.groupby("indicator_code").tail(1).set_index("indicator_code")
     status = data.progress(year, (REGION,), tuple(codes))
-    status = status.set_index("indicator_code")["status"] if len(status) else pd.Series(dtype=str)
+    status = {r["indicator_code"]: r for r in status.to_dict("records")} if len(status) else {}
     out = []
     for code in codes:
         ind = cat.indicator(code)
@@ -71,7 +70,9 @@ def cards(year: int, lang: str) -> list[html.Div]:
                       html.Span(ind.unit, className="unit")]),
             html.Div(f"{int(row['year'])} · {t('yoy', lang)} {numbers.change(row['value'], row['previous'], ind.unit, lang)}",
                      className="meta"),
-            html.Div(c.status_badge(status.get(code, "insufficient_data"), lang), className="meta"),
+            html.Div(c.status_badge(status[code]["status"], lang, data.status_sentence(status[code], lang))
+                     if code in status else c.status_badge("insufficient_data", lang), className="meta"),
+            c.target_caution(status.get(code), lang),
             c.synthetic_tag(lang) if row["synthetic"] else None,
         ]))
     return out

@@ -49,8 +49,8 @@ def rule_text(ind: Indicator) -> str:
 
 
 def provenance_label(target: Target) -> str:
-    if target.kind == "benchmark":
-        return t("benchmark", "zh") + "（非本地区目标）"
+    if not target.is_target:  # a national figure, a rule for a part (new data centres, a cluster), “作参照”
+        return "基准（仅作参照，不判定进度）"
     if not target.is_official:
         return t("illustrative_target", "zh")
     label = t("official_target", "zh")
@@ -82,7 +82,7 @@ def _targets(cat: Catalogue, report) -> pd.DataFrame:
         if report.is_league and tg.region_code not in keep:
             continue
         ind = cat.indicators.get(tg.indicator_code)
-        source = f"{tg.source_id} {tg.source_url}".strip() if tg.is_official else "—（演示用，无出处）"
+        source = tg.citation("zh") if tg.is_official else "—（演示用，无出处）"  # issuer first; a repost says 转载
         rows.append({"indicator_code": tg.indicator_code, "indicator_name": ind.name_zh if ind else "",
                      "region_name": cat.regions.by_code[tg.region_code].name_zh, "year": tg.year,
                      "target": f"{SIGN.get(tg.comparison, tg.comparison)}"

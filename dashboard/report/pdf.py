@@ -249,8 +249,9 @@ def _methods(pdf: BulletinPDF, report: Report) -> None:
     for text in m.presentation_text:
         pdf.paragraph(text, size=8.5, gap=1)
     pdf.heading("目标与基准的出处", level=1)
-    pdf.paragraph("官方目标注明出处（S编号为研究资料来源编号；“仅经二手文献转述”者发布前须核对原文）；"
-                  "示例目标（非官方）仅用于演示；全国基准为国家层面数值，仅作参照，不是本地区目标。", size=8.5)
+    pdf.paragraph("官方目标先注明发布机构，再注明所据页面（S编号为研究资料来源编号；“转载”为转载他处报道的页面；"
+                  "“仅经二手文献转述”者发布前须核对原文）；示例目标（非官方）仅用于演示；基准（全国数值、只约束一部分的规定、"
+                  "原文注明“作参照”的目标）仅作参照，不用于判定进度。", size=8.5)
     pdf.draw_table(tables.targets(m))
     pdf.heading("数据来源", level=1)
     more = f"（共{m.sources_total}个来源，列出条数最多的{len(m.sources)}个）" if m.sources_total > len(m.sources) else ""

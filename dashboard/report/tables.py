@@ -88,12 +88,12 @@ def indicators(report: Report, cat: Catalogue, codes: list[str]) -> Table:
 
 
 def goal_text(target, benchmark, decimals: int) -> str:
-    """'≥30,000（2022年，官方目标）' · '无本地区目标（全国基准 26.0）' · '—' (values with the indicator's decimals)."""
+    """'≥30,000（2022年，官方目标）' · '无本地区目标（基准 26.0，仅作参照）' · '—' (values with the indicator's decimals)."""
     if target is not None:
         return (f"{SIGN.get(target.comparison, target.comparison)}{numbers.value(target.value, decimals)}"
                 f"（{target.year}年，{provenance_label(target)}）")
     if benchmark is not None:
-        return f"无本地区目标（{t('benchmark', 'zh')} {numbers.value(benchmark.value, decimals)}）"
+        return f"无本地区目标（基准 {numbers.value(benchmark.value, decimals)}，仅作参照）"
     return DASH
 
 
