@@ -247,7 +247,8 @@ def indicators_index(year: int, fmt: str, settings: Settings) -> None:
         wide = frame[frame["chapter"] > 0].pivot(index="region_code", columns="chapter", values="score").round(1)
         wide.columns = [f"ch{c}" for c in wide.columns]
         table = total[["rank", "region_name", "score", "coverage"]].join(wide).reset_index().sort_values("rank")
-        click.echo(console.render(table.round(3).to_dict("records"), fmt))
+        table["score"] = table["score"].round(1)  # as published: the ranks follow the one-decimal scores
+        click.echo(console.render(table.round({"coverage": 3}).to_dict("records"), fmt))
     else:
         click.echo(console.render(frame.to_dict("records"), fmt))
 
