@@ -41,9 +41,13 @@ def reference_dir() -> Path:
 class Spec:
     """How one indicator is simulated.
     sum:   annual value = driver × level × growth**(year − 2020) × regional factors (sd `spread` in logs)
-    rate:  a path from `level` (2019) to `growth` (2024) plus regional offsets of sd `spread`
-    share: `driver`'s value × min(cap, level × growth**(year − 2019)), so the part never exceeds the whole
-    fixed: a total of `level` split once by the `driver` weights (villages, coal mines), constant over the years
+    rate:  a path from `level` (2019) to `growth` (2024) plus regional offsets of sd `spread` (a rate reported only
+           as a rate: its parts are not catalogued)
+    ratio: `driver`'s value × clip(level × growth**(year − 2019) × a regional factor, *bounds*), in this series' own
+           unit: the numerator or denominator of a derived ratio, so the ratio the engine computes follows the path
+           (bounds default to 0 … cap: a part never exceeds its whole; PUE 1.12 … 1.65: total ≥ IT electricity)
+    fixed: a total of `level` split once by the `driver` weights (villages, coal mines), constant over the years;
+           driver "units": the league itself and its counties (DG-06b)
     """
 
     kind: str
@@ -56,6 +60,7 @@ class Spec:
     start: int = YEARS[0]  # first year reported (DG-04 and DR-06 are 2024 initiatives)
     cap: float = 0.95
     bounds: tuple[float, float] | None = None  # rate: clip to these (default: 0.7 × the lower end … catalogue max)
+    #                                            ratio: clip the factor to these (default: 0 … cap)
 
 
 SPECS: dict[str, Spec] = {
@@ -63,15 +68,21 @@ SPECS: dict[str, Spec] = {
     "CX-02": Spec("base", exp=-4),  # 1 person = 0.0001 万人: census counts stay exact
     "DI-01": Spec("sum", "pop", 6.2, 1.35, 0.25, 0),
     "DI-03b": Spec("fixed", "rural", 11000, exp=0),
-    "DI-03a": Spec("share", "DI-03b", 0.25, 1.38, 0.12, 0, smooth=True, cap=0.98),
-    "ID-12a": Spec("share", "DI-03b", 0.55, 1.12, 0.10, 0, cap=0.99),
+    "DI-03a": Spec("ratio", "DI-03b", 0.25, 1.38, 0.12, 0, smooth=True, cap=0.98),
+    "ID-12a": Spec("ratio", "DI-03b", 0.81, 1.065, 0.06, 0, cap=0.995),  # the 2022 target (95 %) is met in 2022
     "DI-04": Spec("sum", "pop", 0.02, 1.3, 0.3, -2),
+    # Data centres: racks in use (DI-05) drive deliverable racks, computing power and electricity, so the derived
+    # utilisation (DI-08 ≈ 41 → 58 % for the region, 2019 → 2024), PUE (DI-09 ≈ 1.46 → 1.28), green share
+    # (DI-10 ≈ 20 → 66 %) and price (SM-05 ≈ 0.37 → 0.30 元/kWh) follow plausible paths at every level.
     "DI-05": Spec("sum", "dc", 8.0, 1.12, 0.05, -2),
-    "DI-06": Spec("sum", "DI-05", 250.0, 1.12, 0.2, 0),  # PFLOPS per 万架
-    "DI-07a": Spec("share", "DI-06", 0.35, 1.06, 0.1, 0, smooth=True, cap=0.9),
-    "DI-08": Spec("rate", level=45, growth=68, spread=7, exp=-1),
-    "DI-09": Spec("rate", level=1.45, growth=1.27, spread=0.07, exp=-2, bounds=(1.15, 1.6)),
-    "DI-10": Spec("rate", level=20, growth=50, spread=4, exp=-1),
+    "DI-08b": Spec("ratio", "DI-05", 2.4, 0.93, 0.12, -2, bounds=(1 / 0.68, 1 / 0.32)),  # deliverable per rack in use
+    # PFLOPS per 万架, growing with AI: about 16 000 (2020) → 78 000 (2024) against the 200 000 target for 2025
+    "DI-06": Spec("sum", "DI-05", 2300.0, 1.32, 0.2, 0, smooth=True),
+    "DI-07a": Spec("ratio", "DI-06", 0.32, 1.05, 0.1, 0, smooth=True, cap=0.9),
+    # IT electricity, 万kWh per 万架 in use: 2.5 kW × 8760 h at about half load
+    "DI-09b": Spec("ratio", "DI-05", 11000, 1.02, 0.05, 0, smooth=True, bounds=(8000, 16000)),
+    "DI-09a": Spec("ratio", "DI-09b", 1.45, 0.974, 0.03, 0, bounds=(1.12, 1.65)),  # × PUE
+    "DI-10a": Spec("ratio", "DI-09a", 0.19, 1.30, 0.15, 0, smooth=True, bounds=(0.21, 0.9)),  # × green share
     "DI-11": Spec("latency", level=4.0, growth=0.97, exp=-1),
     "DR-01": Spec("rate", level=62, growth=92, spread=5, exp=-1),
     "DR-02": Spec("sum", "pop", 0.3, 1.2, 0.4, 0, smooth=True),
@@ -79,46 +90,55 @@ SPECS: dict[str, Spec] = {
     "DR-04": Spec("sum", "gdp", 0.005, 1.15, 0.4, -2),
     "DR-05": Spec("sum", "gdp", 0.004, 1.25, 0.5, 0, smooth=True),
     "DR-06": Spec("sum", "gdp", 0.0015, 1.0, 0.5, 0, smooth=True, start=2024),
-    "DP-01": Spec("sum", "gdp", 0.025, 1.08, 0.3, -2),
+    "DP-01": Spec("sum", "gdp", 0.0195, 1.10, 0.3, -2),  # DP-02 1.8 % (2020) → 2.46 % (2024): target 2.5 % (2025)
     "DP-04": Spec("sum", "gdp", 0.6, 1.06, 0.3, 0, smooth=True),
     "DP-05": Spec("sum", "gdp", 0.025, 1.08, 0.3, -4),
     "DP-06": Spec("sum", "gdp", 3.7, 1.05, 0.3, 0, smooth=True),
     "DP-07": Spec("sum", "gdp", 0.004, 1.1, 0.5, -2),
-    "DP-08": Spec("sum", "DI-05", 25.0, 1.15, 0.2, -2),  # 亿元 per 万架 of the league's data centres
+    "DP-08": Spec("sum", "DI-05", 45.0, 1.15, 0.2, -2),  # 亿元 per 万架 of the league's data centres
     "DP-09": Spec("sum", "gdp", 0.007, 1.15, 0.8, 0, smooth=True),
     "ID-01": Spec("rate", level=23.5, growth=31, spread=4, exp=-1),
-    "ID-02": Spec("rate", level=32, growth=58, spread=6, exp=-1),
+    "ID-02b": Spec("sum", "gdp", 0.85, 1.03, 0.2, 0),  # above-scale enterprises per 亿元
+    "ID-02a": Spec("ratio", "ID-02b", 0.32, 1.126, 0.12, 0, cap=0.95),
     "ID-03": Spec("sum", "gdp", 0.7, 1.18, 0.4, 0, smooth=True),
     "ID-04": Spec("sum", "gdp", 0.0007, 1.15, 0.5, 0, smooth=True),
     "ID-05": Spec("rate", level=45, growth=60, spread=5, exp=-1),
     "ID-06b": Spec("fixed", "coal", 300, exp=0),
-    "ID-06a": Spec("share", "ID-06b", 0.12, 1.45, 0.15, 0, smooth=True, cap=0.85),
+    "ID-06a": Spec("ratio", "ID-06b", 0.12, 1.45, 0.15, 0, smooth=True, cap=0.85),
     "ID-07": Spec("sum", "gdp", 0.004, 1.2, 0.6, 0, smooth=True),
     "ID-08": Spec("rate", level=22, growth=45, spread=5, exp=-1),
     "ID-10": Spec("sum", "gdp", 0.025, 1.1, 0.4, -4),
     "ID-11": Spec("sum", "gdp", 0.16, 1.1, 0.3, -2),
     "ID-13": Spec("sum", "gdp", 0.012, 1.15, 0.3, -2),
-    "ID-14": Spec("rate", level=62, growth=94, spread=6, exp=-1),
+    "ID-14b": Spec("sum", "pop", 1.08, 0.99, 0.15, 0, smooth=True),  # schools per 万人
+    "ID-14a": Spec("ratio", "ID-14b", 0.62, 1.087, 0.08, 0, smooth=True, cap=0.99),
     "ID-15": Spec("rate", level=2.8, growth=4.2, spread=0.4, exp=-2),
-    "ID-16": Spec("rate", level=32, growth=75, spread=8, exp=-1),
+    "ID-16b": Spec("sum", "pop", 0.18, 1.02, 0.3, 0, smooth=True),  # A-grade scenic spots per 万人
+    "ID-16a": Spec("ratio", "ID-16b", 0.32, 1.186, 0.2, 0, smooth=True, cap=0.98),
     "ID-17": Spec("sum", "pop", 0.00075, 1.1, 0.3, -4),
     "DG-01": Spec("rate", level=82, growth=98, spread=3, exp=-1),
     "DG-02": Spec("rate", level=42, growth=85, spread=6, exp=-1),
     "DG-03": Spec("sum", "pop", 0.22, 1.22, 0.1, -2),
     "DG-04": Spec("rate", level=12, growth=22, spread=4, exp=0, start=2024),
     "DG-05": Spec("rate", level=98.2, growth=99.6, spread=0.3, exp=-2),
-    "DG-06": Spec("rate", level=45, growth=100, spread=8, exp=-1),
-    "DS-01": Spec("rate", level=72, growth=97, spread=5, exp=-1),
+    "DG-06b": Spec("fixed", "units", exp=0),
+    "DG-06a": Spec("ratio", "DG-06b", 0.45, 1.173, 0.2, 0, smooth=True, cap=1.0),
+    "DS-01b": Spec("sum", "gdp", 0.17, 1.06, 0.3, 0, smooth=True),  # filed level-3+ systems per 亿元
+    "DS-01a": Spec("ratio", "DS-01b", 0.72, 1.062, 0.06, 0, cap=0.995),
     "DS-02": Spec("incidents", exp=0),
-    "DS-03": Spec("rate", level=38, growth=85, spread=6, exp=-1),
-    "DS-04": Spec("rate", level=32, growth=86, spread=6, exp=-1),
-    "DS-05": Spec("rate", level=6, growth=11, spread=1.2, exp=-1),
-    "DS-06": Spec("rate", level=42, growth=86, spread=6, exp=-1),
+    "DS-03b": Spec("sum", "gdp", 0.035, 1.03, 0.3, 0, smooth=True),
+    "DS-03a": Spec("ratio", "DS-03b", 0.38, 1.175, 0.15, 0, smooth=True, cap=0.98),
+    "DS-04b": Spec("sum", "gdp", 0.045, 1.08, 0.3, 0, smooth=True),
+    "DS-04a": Spec("ratio", "DS-04b", 0.32, 1.218, 0.18, 0, smooth=True, cap=0.98),
+    "DS-05b": Spec("sum", "gdp", 0.012, 1.06, 0.3, -2),  # IT spending, 亿元 per 亿元 of GDP
+    "DS-05a": Spec("ratio", "DS-05b", 0.06, 1.129, 0.2, -2, cap=0.3),
+    "DS-06b": Spec("sum", "gdp", 0.25, 1.15, 0.4, 0, smooth=True),
+    "DS-06a": Spec("ratio", "DS-06b", 0.42, 1.154, 0.12, 0, smooth=True, cap=0.99),
     "SM-01": Spec("sum", "pop", 0.02, 1.08, 0.3, -4),
     "SM-02": Spec("sum", "gdp", 0.001, 1.1, 0.4, -4),
     "SM-03": Spec("sum", "gdp", 0.02, 1.1, 0.3, -2),
     "SM-04": Spec("sum", "gdp", 0.012, 1.1, 0.5, -4),
-    "SM-05": Spec("rate", level=0.36, growth=0.31, spread=0.03, exp=-3),
+    "SM-05a": Spec("ratio", "DI-09a", 0.38, 0.96, 0.05, 0, bounds=(0.25, 0.5)),  # 万元 = 万kWh × 元/kWh
     "SM-06": Spec("sum", "gdp", 0.2, 1.05, 0.5, 0),
     "SM-07a": Spec("sum", "gdp", 0.08, 1.12, 0.8, 0, smooth=True),
     "SM-08": Spec("sum", "gdp", 0.01, 1.06, 0.4, 0, smooth=True),
@@ -131,7 +151,7 @@ COAL_MINES = {"150600": 40, "152500": 12, "150700": 12, "150500": 6, "150300": 8
 # League values that deliberately differ from the sum of their counties (the ETL warns: reconciliation).
 DISCREPANCIES = (("SM-06", "150200", "2022", 1.04), ("DP-05", "150500", "2021", 0.97),
                  ("SM-02", "150800", "2023", 1.05))
-OMITTED = (("ID-14", "150125", "2021"),)  # a county leaves an indicator out for a year
+OMITTED = (("ID-08", "150125", "2021"),)  # a county leaves an indicator out for a year
 NOT_REPORTED = (("SM-06", "150781", "2022"),)  # a county writes “—” (the ETL warns: not_reported)
 MISSING_QUARTER = ("DI-04", "152200", "2023Q2")  # a league and its counties skip one quarter
 
@@ -225,7 +245,13 @@ class Panel:
             out[i] = np.where(known[i] | shared, out[i], interpolate(points, growth))
         published = 10 ** max(-spec.exp - 2, 0)  # synthetic league figures carry 2 decimals, like real ones
         units = np.round(out * 10 ** -spec.exp / published) * published
-        return np.where(known, np.round(out * 10 ** -spec.exp), units).astype(np.int64)
+        units = np.where(known, np.round(out * 10 ** -spec.exp), units).astype(np.int64)
+        for j in np.flatnonzero(shared):  # rounding must not break the real total: CX-02 2024 is 2388, not 2388.01
+            total, free = round(self.ref[(code, self.root, str(HISTORY[j]))] * 10 ** -spec.exp), ~known[:, j]
+            rest = total - units[~free, j].sum()
+            quantum = published if rest % published == 0 else 1
+            units[free, j] = allocate(rest // quantum, out[free, j]) * quantum
+        return units
 
     def county_shares(self, code: str) -> np.ndarray:
         """Each county's share of its league by year: population drifts to the districts (区)."""

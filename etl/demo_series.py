@@ -1,8 +1,9 @@
 """示例数据 series: each simulator turns the panel's bases into one indicator's units at the levels that report it.
 
-sum (intensity × driver, anchored on real totals), share (a part of another series, never more than the whole),
-fixed (a stock split once: villages, coal mines), rate (own value per level; weighted means above the weighted
-level), incidents (small counts) and latency (distance to the 京津冀 hub). `observations` flattens the panel into
+sum (intensity × driver, anchored on real totals), ratio (another series × a drifting factor: the parts of the
+ratios the engine derives, e.g. a part never more than its whole, total electricity = IT electricity × PUE), fixed (a
+stock split once: villages, coal mines), rate (own value per level, for rates published only as rates), incidents
+(small counts) and latency (distance to the 京津冀 hub). `observations` flattens the panel into
 one row per value, without the keys that have a real value, and applies the documented gaps and discrepancies.
 """
 
@@ -92,20 +93,30 @@ def simulate_sum(p: Panel, ind: Indicator, spec: Spec) -> None:
     store(p, ind, periods_of(ind), units, at_county)
 
 
-def simulate_share(p: Panel, ind: Indicator, spec: Spec) -> None:
+def simulate_ratio(p: Panel, ind: Indicator, spec: Spec) -> None:
+    """This series = the driver series × a factor per row and year, in this series' own unit: a part of a whole
+    (villages reached of all villages, never more) or a quantity per unit of another (IT electricity per rack,
+    total electricity = IT electricity × PUE). Counties report it when they report the driver, else leagues."""
     whole = p.series[spec.driver]
-    base = whole.county if whole.county is not None else whole.league
+    at_county = whole.county is not None and "county" in ind.levels
+    base = (whole.county if at_county else whole.league) * 10.0 ** (whole.exp - spec.exp)
     years = np.array([y for y, _ in whole.periods]) - YEARS[0]
+    low, high = spec.bounds or (0.0, spec.cap)
     level = spec.level * p.rng.lognormal(0, spec.spread, base.shape[0])
-    units = np.floor(base * np.minimum(spec.cap, level[:, None] * spec.growth ** years) + 0.5)
+    units = np.floor(base * np.clip(level[:, None] * spec.growth ** years, low, high) + 0.5)
     if spec.smooth:
-        units = np.minimum(cap_changes(units, 1, set()), base)
-    store(p, ind, whole.periods, units, whole.county is not None)
+        units = np.minimum(cap_changes(units, 1, set()), np.floor(base * high + 0.5))
+    store(p, ind, whole.periods, units, at_county)
 
 
 def simulate_fixed(p: Panel, ind: Indicator, spec: Spec) -> None:
-    units = allocate(int(spec.level), p.weights(spec.driver)).astype(float)
-    store(p, ind, periods_of(ind), np.repeat(units[:, None], len(periods_of(ind)), axis=1), True)
+    at_county = "county" in ind.levels
+    if spec.driver == "units":  # the league itself and its counties: the region tree, not a sample
+        units = np.bincount(p.parent, minlength=len(p.leagues)) + 1.0
+    else:
+        units = allocate(int(spec.level), p.weights(spec.driver)).astype(float)
+        units = units if at_county else p.to_leagues(units)
+    store(p, ind, periods_of(ind), np.repeat(units[:, None], len(periods_of(ind)), axis=1), at_county)
 
 
 def simulate_incidents(p: Panel, ind: Indicator, spec: Spec) -> None:
@@ -139,9 +150,8 @@ def simulate_latency(p: Panel, ind: Indicator, spec: Spec) -> None:
 
 
 def simulate_rate(p: Panel, ind: Indicator, spec: Spec) -> None:
-    """Each level reports its own rate: the region's path plus a fixed offset per league (and per county within
-    it) and a little noise. Rates averaged by a weight (DI-08/09/10, SM-05) are reported only where the weight is
-    positive, and the level above reports the weighted mean of the level below."""
+    """Each level reports its own rate (a rate published only as a rate, aggregation none): the region's path plus
+    a fixed offset per league (and per county within it) and a little noise."""
     periods, at_county = periods_of(ind), "county" in ind.levels
     t = np.array([y + (s - 1) / 4 if ind.frequency == "quarterly" else y for y, s in periods]) - YEARS[0]
     path = spec.level + (spec.growth - spec.level) * t / (YEARS[-1] - YEARS[0])
@@ -155,29 +165,11 @@ def simulate_rate(p: Panel, ind: Indicator, spec: Spec) -> None:
     low, high = spec.bounds or (0.7 * min(spec.level, spec.growth), ind.max if ind.max is not None else np.inf)
     units = np.round(np.clip(values, max(low, ind.min or 0), high) * 10.0 ** -spec.exp)
     n = len(p.counties)
-    rows = {"county": units[:n] if at_county else None, "league": units[n:-1], "region": units[-1:]}
-    if ind.aggregation == "weighted_mean":
-        level, upper = ("county", "league") if at_county else ("league", "region")
-        weight = getattr(p.series[ind.weight], level)
-        rows[level] = np.where(weight > 0, rows[level], np.nan)
-        rows[upper] = weighted_mean(p, rows[level], weight, at_county)
-        rows["region"] = rows["region"] if not at_county else None
-    p.series[ind.code] = Series(ind.code, periods, spec.exp, rows["county"], rows["league"], rows["region"])
+    p.series[ind.code] = Series(ind.code, periods, spec.exp, units[:n] if at_county else None, units[n:-1],
+                                units[-1:])
 
 
-def weighted_mean(p: Panel, rates: np.ndarray, weight: np.ndarray, at_county: bool) -> np.ndarray:
-    """The level above: Σ weight × rate / Σ weight over the rows below that report (PUE by standard racks)."""
-    w = np.where(np.isnan(rates), 0.0, weight)
-    num, den = np.nan_to_num(rates) * w, w
-    if at_county:
-        num, den = p.to_leagues(num), p.to_leagues(den)
-    else:
-        num, den = num.sum(axis=0, keepdims=True), den.sum(axis=0, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.round(np.where(den > 0, num / den, np.nan))
-
-
-SIMULATORS = {"sum": simulate_sum, "share": simulate_share, "fixed": simulate_fixed, "rate": simulate_rate,
+SIMULATORS = {"sum": simulate_sum, "ratio": simulate_ratio, "fixed": simulate_fixed, "rate": simulate_rate,
               "incidents": simulate_incidents, "latency": simulate_latency}
 
 
@@ -196,31 +188,32 @@ def observations(p: Panel) -> pd.DataFrame:
     """One row per simulated value (code, region, period, year, sub, units, exp, text, note), after removing the
     keys that have a real value, the years before an indicator starts, and the documented gaps; with the
     documented league-vs-county discrepancies applied."""
-    parts = []
+    columns: dict[str, list[np.ndarray]] = {c: [] for c in ("code", "region", "period", "year", "sub", "units", "exp")}
     for code, s in p.series.items():
         ind = p.cat.indicator(code)
-        codes = [period_code(ind, y, sub) for y, sub in s.periods]
+        codes = np.array([period_code(ind, y, sub) for y, sub in s.periods], dtype=object)
         for regions, units in ((p.counties, s.county), (p.leagues, s.league), ([p.root], s.region)):
             if units is None:
                 continue
-            parts.append(pd.DataFrame({
-                "code": code, "region": np.repeat(regions, len(codes)), "period": np.tile(codes, len(regions)),
-                "year": np.tile([y for y, _ in s.periods], len(regions)),
-                "sub": np.tile([sub for _, sub in s.periods], len(regions)),
-                "units": units.reshape(-1), "exp": s.exp}))
-    frame = pd.concat(parts, ignore_index=True)
-    frame = frame[frame["units"].notna()].copy()
-    frame["units"] = frame["units"].astype("int64")
-    start = frame["code"].map({c: s.start for c, s in SPECS.items()})
-    real = pd.Series(list(zip(frame["code"], frame["region"], frame["period"], strict=True)),
-                     index=frame.index).isin(set(p.ref))
-    frame = frame[(frame["year"] >= start) & ~real]
-    return deliberate_edits(p, frame.reset_index(drop=True))
-
-
-def deliberate_edits(p: Panel, frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.assign(text="", note="")
+            n = len(regions) * len(codes)
+            columns["code"].append(np.full(n, code, dtype=object))
+            columns["region"].append(np.repeat(np.array(regions, dtype=object), len(codes)))
+            columns["period"].append(np.tile(codes, len(regions)))
+            columns["year"].append(np.tile([y for y, _ in s.periods], len(regions)))
+            columns["sub"].append(np.tile([sub for _, sub in s.periods], len(regions)))
+            columns["units"].append(units.reshape(-1).astype("float64"))
+            columns["exp"].append(np.full(n, s.exp))
+    frame = pd.DataFrame({c: np.concatenate(parts) for c, parts in columns.items()})  # one frame, not one per part
     key = frame["code"] + "|" + frame["region"] + "|" + frame["period"]
+    start = frame["code"].map({c: s.start for c, s in SPECS.items()})
+    keep = frame["units"].notna() & (frame["year"] >= start) & ~key.isin({"|".join(k) for k in p.ref})
+    frame = frame[keep].assign(units=frame.loc[keep, "units"].astype("int64"))
+    return deliberate_edits(p, frame.reset_index(drop=True), key[keep].reset_index(drop=True))
+
+
+def deliberate_edits(p: Panel, frame: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
+    """The documented discrepancies, gaps and not-reported cells; `key` is code|region|period of each row."""
+    frame = frame.assign(text="", note="")
     for code, region, period, factor in DISCREPANCIES:
         hit = key == f"{code}|{region}|{period}"
         frame.loc[hit, "units"] = np.round(frame.loc[hit, "units"] * factor).astype("int64")

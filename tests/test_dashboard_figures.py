@@ -102,7 +102,7 @@ def test_a_cell_is_rejected_only_when_a_rejected_file_of_that_league_held_it(tmp
     state = matrix.set_index(["region_code", "indicator_code"])["state"]
     assert kept == [("CX-01", "152500", "2023")]  # the unknown region 159999 belongs to no league
     assert state[("152500", "CX-01")] == "rejected"
-    assert state[("152500", "DI-10")] in ("received", "late")
+    assert state[("152500", "ID-08")] in ("received", "late")
     assert state[("152500", "DI-01")] == "missing"  # not in the rejected file (the old rule said rejected)
     assert state[("150200", "CX-01")] == "missing"
     assert state[("150100", "CX-01")] in ("received", "late")

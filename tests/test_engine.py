@@ -92,16 +92,19 @@ def test_derived_ratio_at_league_level_is_the_ratio_of_league_inputs_not_the_mea
     assert counties["value"].mean() != pytest.approx(league["value"])
 
 
-def test_pue_aggregates_as_a_mean_weighted_by_racks(tmp_path):
+def test_pue_of_a_league_is_its_total_electricity_over_its_it_electricity_not_a_mean_of_pues(tmp_path):
     from indicators.catalogue import load_catalogue
     counties = [r.code for r in load_catalogue().regions.counties("152900")]  # Alxa: 3 counties
-    rows = [("DI-05", counties[0], 2023, 9, ""), ("DI-05", counties[1], 2023, 1, ""), ("DI-05", counties[2], 2023, 0, ""),
-            ("DI-09", counties[0], 2023, 1.2, ""), ("DI-09", counties[1], 2023, 2.0, "")]
+    rows = [("DI-09a", counties[0], 2023, 1200, ""), ("DI-09a", counties[1], 2023, 200, ""),
+            ("DI-09a", counties[2], 2023, 0, ""), ("DI-09b", counties[0], 2023, 1000, ""),
+            ("DI-09b", counties[1], 2023, 100, ""), ("DI-09b", counties[2], 2023, 0, "")]
     db = build(tmp_path, ("pue.csv", csv(rows)))
     league = fact(db, "DI-09", "152900", "2023")
-    assert league["status"] == "aggregated"
-    assert league["value"] == pytest.approx((1.2 * 9 + 2.0 * 1) / 10)  # 1.28, not the simple mean 1.6
-    assert (league["coverage_n"], league["coverage_total"]) == (2, 2)  # the county without racks does not count
+    assert league["status"] == "derived"
+    assert league["value"] == pytest.approx(1400 / 1100)  # 1.27, not the mean of 1.2 and 2.0
+    assert fact(db, "DI-09", counties[0], "2023")["value"] == pytest.approx(1.2)
+    with warehouse.reader(db) as con:  # the county without data centres (0 / 0) has no PUE at all
+        assert query.values(con, ["DI-09"], [counties[2]], ["2023"]).empty
 
 
 def test_ytd_differences_reproduce_monthly_amounts_and_december_is_the_annual_total(tmp_path):
@@ -205,8 +208,13 @@ def _index_rows(best: str) -> list[tuple]:
     for i, code in enumerate(LEAGUES):
         good = code == best
         rows += [("DG-01", code, 2020, 100 if good else 50 + i, ""), ("DG-01", code, 2023, 100 if good else 60 + i, ""),
-                 ("DS-01", code, 2020, 99 if good else 40 + i, ""), ("DS-01", code, 2023, 99 if good else 45 + i, "")]
+                 *_share("DS-01", code, 2020, 99 if good else 40 + i), *_share("DS-01", code, 2023, 99 if good else 45 + i)]
     return rows
+
+
+def _share(code: str, region: str, year: int, percent: int) -> list[tuple]:
+    """A derived share submitted as its parts: `percent` of 100 (DS-01 = DS-01a / DS-01b × 100)."""
+    return [(f"{code}a", region, year, percent, ""), (f"{code}b", region, year, 100, "")]
 
 
 def test_league_best_on_every_indicator_scores_100_in_the_base_year(tmp_path):
@@ -222,8 +230,8 @@ def test_league_best_on_every_indicator_scores_100_in_the_base_year(tmp_path):
 def test_chapter_weights_change_the_ranking(tmp_path):
     rows = []
     for i, code in enumerate(LEAGUES):  # league 0 leads chapter 6, league 1 leads chapter 7
-        rows += [("DG-01", code, 2020, 90 if i == 0 else 50, ""), ("DS-01", code, 2020, 90 if i == 1 else 50, "")]
-        rows[-2] = ("DG-01", code, 2020, 90 if i == 0 else (70 if i == 1 else 50), "")
+        rows += [("DG-01", code, 2020, 90 if i == 0 else (70 if i == 1 else 50), ""),
+                 *_share("DS-01", code, 2020, 90 if i == 1 else 50)]
     db = build(tmp_path, ("w.csv", csv(rows)))
     from indicators.catalogue import load_catalogue
     cat = load_catalogue()

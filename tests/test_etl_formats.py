@@ -83,7 +83,7 @@ def test_wide_yearbook_skips_title_rows_and_footnote_and_reports_lines_as_seen(t
         lines = con.execute("SELECT indicator_code, period, line FROM observations ORDER BY line, period").fetchall()
     # title on line 1, blank line 2, header line 3: the first data row is line 4
     assert lines[0] == ("CX-01", "2023", 4)
-    assert ("DI-10", "2023", 9) in lines
+    assert ("ID-08", "2023", 9) in lines
 
 
 def test_units_are_converted_to_the_catalogue_unit_exactly(tmp_path):
@@ -91,4 +91,4 @@ def test_units_are_converted_to_the_catalogue_unit_exactly(tmp_path):
     values = {(r["indicator_code"], r["period"]): r["value"] for r in _exported(db)}
     assert values[("CX-02", "2023")] == 2404.9155  # 24 049 155 人 → 万人, no rounding residue
     assert values[("DI-01", "2023Q2")] == 12500.0  # 1.25 万个 → 个
-    assert values[("DI-10", "2023")] == 45.3  # "45.3%" for a % indicator
+    assert values[("ID-08", "2023")] == 45.3  # "45.3%" for a % indicator
