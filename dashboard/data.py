@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from indicators import audit, composite, query
+from indicators import audit, precompute, query
 from indicators import progress as progress_mod
 from indicators import quality as quality_mod
 from indicators.catalogue import Catalogue, default_catalogue
@@ -348,13 +348,13 @@ def published_at(con) -> str | None:
 
 @cached
 def progress(con, year: int, regions: tuple = (), indicators: tuple = (), level: str | None = None) -> pd.DataFrame:
-    return progress_mod.progress(con, catalogue(), year, settings().progress, regions, indicators, level)
+    return precompute.progress(con, catalogue(), year, settings().progress, regions, indicators, level)
 
 
 @cached
 def index_scores(con, year: int, weights: tuple = (), lang: str = "zh") -> pd.DataFrame:
     """The composite index with chapter weights given as ((chapter, weight), …), labelled."""
-    frame = composite.index_scores(con, catalogue(), year, settings().index, dict(weights) or None)
+    frame = precompute.index_scores(con, catalogue(), year, settings().index, dict(weights) or None)
     names = {c: r.name(lang) for c, r in catalogue().regions.by_code.items()}
     return frame.assign(region_name=frame["region_code"].map(names))
 
@@ -362,13 +362,13 @@ def index_scores(con, year: int, weights: tuple = (), lang: str = "zh") -> pd.Da
 @cached
 def index_sensitivity(con, year: int, weights: tuple = ()) -> pd.DataFrame:
     """The sensitivity scenarios of the index (composite.scenarios) for chapter weights ((chapter, weight), …)."""
-    return composite.sensitivity(con, catalogue(), year, settings().index, dict(weights) or None)
+    return precompute.sensitivity(con, catalogue(), year, settings().index, dict(weights) or None)
 
 
 @cached
 def index_coverage(con) -> pd.DataFrame:
     """Per chapter, league and year: how many of the chapter's index indicators have a value."""
-    return composite.coverage(con, catalogue())
+    return precompute.coverage(con, catalogue())
 
 
 @cached
@@ -385,7 +385,8 @@ def status_sentence(row, lang: str) -> str:
 @cached
 def quality(con, name: str, *args: Any) -> pd.DataFrame:
     """One of the read-side data-quality queries of indicators.quality, by name."""
-    return getattr(quality_mod, name)(con, catalogue(), *args)
+    extra = (settings(),) if name in quality_mod.NEEDS_SETTINGS else ()
+    return getattr(quality_mod, name)(con, catalogue(), *extra, *args)
 
 
 def default_year() -> int:

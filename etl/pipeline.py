@@ -31,10 +31,10 @@ from etl.problems import FileRejected
 from etl.read import read_sheet
 from etl.source import SourceFile
 from etl.validate import Thresholds, validate
-from indicators import warehouse
+from indicators import publish, warehouse
 from indicators.catalogue import Catalogue
 from indicators.errors import DemError
-from indicators.settings import Settings, today  # today(): DEM_TODAY=YYYY-MM-DD pins the clock
+from indicators.settings import Settings
 
 LOADED, PARTIAL, REJECTED, DUPLICATE, CHECKED = "loaded", "partial", "rejected", "duplicate", "checked"
 FAILED = "failed"  # an internal error while processing the file: quarantined like a rejected one, exit code 70
@@ -179,7 +179,7 @@ def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.Du
         return Validated(result, source)
     result.layout = table.layout
     frame = normalise(table, cat)
-    limits = Thresholds(today(), settings.etl.yoy_warning_ratio, settings.etl.reconciliation_tolerance)
+    limits = Thresholds(settings.today, settings.etl.yoy_warning_ratio, settings.etl.reconciliation_tolerance)
     current = _current(con, frame)
     if before_rules is not None:
         before_rules(frame, current)
@@ -343,6 +343,5 @@ def load_files(paths: list[Path], cat: Catalogue, settings: Settings, partial: b
 
 @contextlib.contextmanager
 def writing(settings: Settings, cat: Catalogue, locked: bool = False) -> Iterator[warehouse.Staging]:
-    with warehouse.writer(settings.paths.warehouse, cat, locked=locked,
-                          tolerance=settings.etl.reconciliation_tolerance) as stage:
+    with warehouse.writer(settings.paths.warehouse, on_publish=publish.step(cat, settings), locked=locked) as stage:
         yield stage

@@ -125,9 +125,9 @@ def explain(con: duckdb.DuckDBPyConnection, cat: Catalogue, code: str, region: s
 
 
 def _add_status(e: Explanation, con: duckdb.DuckDBPyConnection, cat: Catalogue, p: Progress, year: int) -> None:
-    from indicators import progress
+    from indicators import precompute, progress
 
-    rows = progress.progress(con, cat, year, p, [e.region_code], [e.indicator_code])
+    rows = precompute.progress(con, cat, year, p, [e.region_code], [e.indicator_code])
     if rows.empty:
         return
     row = rows.iloc[0].to_dict()

@@ -218,13 +218,13 @@ def indicators_group() -> None:
 @settings_options
 def indicators_progress(year: int, region: str | None, fmt: str, settings: Settings) -> None:
     """Progress status per indicator (Open SDG method): achieved, on_track, needs_acceleration, …"""
-    from indicators import progress, warehouse
+    from indicators import precompute, warehouse
 
     cat = load_catalogue()
     regions = [cat.regions.resolve(region).code] if region else [cat.regions.root.code] + [
         r.code for r in cat.regions.leagues()]
     with warehouse.reader(settings.paths.warehouse) as con:
-        frame = progress.progress(con, cat, year, settings.progress, regions=regions)
+        frame = precompute.progress(con, cat, year, settings.progress, regions=regions)
     columns = None if fmt != "table" else ["indicator_code", "region_code", "base_year", "base_value", "latest_year",
                                            "latest_value", "target_year", "target_value", "ratio", "status"]
     click.echo(console.render(frame.to_dict("records"), fmt, columns))
@@ -236,11 +236,11 @@ def indicators_progress(year: int, region: str | None, fmt: str, settings: Setti
 @settings_options
 def indicators_index(year: int, fmt: str, settings: Settings) -> None:
     """The composite index (0–100) of the 12 leagues with chapter sub-indices and ranks."""
-    from indicators import composite, warehouse
+    from indicators import precompute, warehouse
 
     cat = load_catalogue()
     with warehouse.reader(settings.paths.warehouse) as con:
-        frame = composite.index_scores(con, cat, year, settings.index)
+        frame = precompute.index_scores(con, cat, year, settings.index)
     frame["region_name"] = frame["region_code"].map({c: r.name_zh for c, r in cat.regions.by_code.items()})
     if fmt == "table":
         total = frame[frame["chapter"] == 0].set_index("region_code")

@@ -21,12 +21,11 @@ without B: x 1st; x's range is 1–2.
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from indicators.catalogue import Catalogue
-from indicators.query import ranks, values
+from indicators.query import ranks
 from indicators.settings import Index
 
 SCORE_DECIMALS = 1  # index scores are published with one decimal (0–100), and ranked as published
@@ -51,25 +50,10 @@ def index_codes(cat: Catalogue) -> list[str]:
     return [i.code for i in cat.indicators.values() if i.in_index]
 
 
-def league_values(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> pd.DataFrame:
-    """The complete annual league values of the index indicators, every year (what the index is computed from)."""
-    frame = values(con, index_codes(cat), level="league")
-    return frame[frame["complete"]]
-
-
-def indicator_scores(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Index) -> pd.DataFrame:
-    """Normalised score (0–1 over the reference period) of every index indicator for every league in `year`;
-    read from the table precomputed at publish when it was computed with these parameters."""
-    from indicators import precompute
-
-    if precompute.stored(con, precompute.SCORES_TABLE, p, year):
-        return con.execute(f"SELECT * EXCLUDE (year) FROM {precompute.SCORES_TABLE} WHERE year = ?", [year]).df()
-    return compute_indicator_scores(con, cat, year, p)
-
-
-def compute_indicator_scores(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Index) -> pd.DataFrame:
+def indicator_scores(frame: pd.DataFrame, cat: Catalogue, year: int, p: Index) -> pd.DataFrame:
+    """Normalised score (0–1 over the reference period) of every index indicator for every league in `year`,
+    from the complete annual league values of the index indicators, every year (query.league_values)."""
     codes = index_codes(cat)
-    frame = league_values(con, cat)
     bounds = _bounds(frame, p.base_year)
     current = frame[frame["year"] == year][["indicator_code", "region_code", "value", "synthetic"]]
     leagues = [r.code for r in cat.regions.leagues()]
@@ -86,10 +70,9 @@ def compute_indicator_scores(con: duckdb.DuckDBPyConnection, cat: Catalogue, yea
     return out
 
 
-def index_scores(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Index,
-                 weights: dict[int, float] | None = None) -> pd.DataFrame:
+def index_scores(ind: pd.DataFrame, p: Index, year: int, weights: dict[int, float] | None = None) -> pd.DataFrame:
     """Long table: one row per league and chapter (chapter 0 = the composite), score 0–100, rank, coverage."""
-    out = combine(indicator_scores(con, cat, year, p), p, {**p.chapter_weights, **(weights or {})})
+    out = combine(ind, p, {**p.chapter_weights, **(weights or {})})
     out["year"] = year
     return out
 
@@ -175,10 +158,6 @@ def chapter_coverage(frame: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
     return out
 
 
-def coverage(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> pd.DataFrame:
-    return chapter_coverage(league_values(con, cat), cat)
-
-
 def scenarios(ind: pd.DataFrame, p: Index, weights: dict[int, float] | None = None) -> pd.DataFrame:
     """Composite score and rank of every league under the chosen weights (`chosen`), with each weighted chapter
     left out in turn (`without:<n>`, the others reweighted) and with every index indicator weighted equally
@@ -206,9 +185,3 @@ def rank_ranges(runs: pd.DataFrame) -> pd.DataFrame:
         out[col] = out[col].astype("Int64")
     out["shift"] = (out["rank_max"] - out["rank_min"]).astype("Int64")
     return out.sort_values(["rank", "region_code"], na_position="last").reset_index(drop=True)
-
-
-def sensitivity(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Index,
-                weights: dict[int, float] | None = None) -> pd.DataFrame:
-    """The scenarios of `year` (long, as scenarios() returns them)."""
-    return scenarios(indicator_scores(con, cat, year, p), p, weights)

@@ -1,20 +1,27 @@
-"""Progress and index scores precomputed at publish time, so that the dashboard's first request after a load
-costs a SELECT instead of a computation (the API calls stay under 50 ms).
+"""Progress and index results as readers get them: precomputed at publish time into stored tables, so that the
+dashboard's first request after a load costs a SELECT instead of a computation (the API calls stay under 50 ms).
 
-Each table is stored with the parameters it was computed with (in `meta`); a reader whose settings differ
-(e.g. other thresholds) computes afresh instead of using a table that would not match. Index chapter weights are
-applied at read time, so the sliders of the dashboard still work on the stored indicator scores.
+This module alone knows the stored tables: progress and composite are pure methods of their inputs, and the
+readers (CLI, dashboard, reports) ask here. Each table is stored with the parameters it was computed with (in
+`meta`); a reader whose settings differ (e.g. other thresholds) gets a fresh computation instead of a table that
+would not match. Index chapter weights are applied at read time, so the dashboard's sliders work on the stored
+indicator scores.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 
 import duckdb
 import pandas as pd
 
+from indicators import composite
+from indicators import progress as progress_method
 from indicators.catalogue import Catalogue
+from indicators.query import data_years, league_values
+from indicators.settings import Index, Progress
 from indicators.warehouse import first_row, quote_ident, registered
 
 PROGRESS_TABLE, SCORES_TABLE = "progress_facts", "index_indicator_scores"
@@ -45,16 +52,58 @@ def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, para
 
 
 def refresh(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings) -> None:
-    """Compute progress and indicator scores for every year with data (inside the writer's staging file)."""
-    from indicators import composite, progress
-    from indicators.query import data_years
-
+    """Compute progress and indicator scores for every recent year with data (inside the writer's staging file)."""
     years = data_years(con)[-RECENT_YEARS:]
     con.execute("DELETE FROM meta WHERE key LIKE 'params:%'")  # computed afresh below, never stale
-    frames = [progress.compute(con, cat, y, settings.progress).assign(year=y) for y in years]
+    frames = [progress_method.compute(con, cat, y, settings.progress).assign(year=y) for y in years]
     frames = [f for f in frames if not f.empty]
     if frames:
         _write(con, PROGRESS_TABLE, pd.concat(frames, ignore_index=True), settings.progress)
-    scores = [composite.compute_indicator_scores(con, cat, y, settings.index).assign(year=y) for y in years]
+    values = league_values(con, composite.index_codes(cat))
+    scores = [composite.indicator_scores(values, cat, y, settings.index).assign(year=y) for y in years]
     if scores:
         _write(con, SCORES_TABLE, pd.concat(scores, ignore_index=True), settings.index)
+
+
+# ── reading: the stored tables when they match, else a fresh computation ──────────────────────────────
+
+def progress(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Progress, regions: Sequence[str] = (),
+             indicators: Sequence[str] = (), level: str | None = None) -> pd.DataFrame:
+    """One row per indicator and region: base and latest values, target, CAGRs, R and status for `year`."""
+    if stored(con, PROGRESS_TABLE, p, year):
+        return con.execute(
+            f"""SELECT * EXCLUDE (year) FROM {PROGRESS_TABLE}
+                WHERE year = $year AND (len($ind) = 0 OR list_contains($ind, indicator_code))
+                  AND (len($reg) = 0 OR list_contains($reg, region_code))
+                  AND ($level IS NULL OR region_level = $level)
+                ORDER BY indicator_code, region_code""",
+            {"year": year, "ind": list(indicators), "reg": list(regions), "level": level}).df()
+    return progress_method.compute(con, cat, year, p, regions, indicators, level)
+
+
+def indicator_scores(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Index) -> pd.DataFrame:
+    """Normalised score of every index indicator for every league in `year` (composite.indicator_scores)."""
+    if stored(con, SCORES_TABLE, p, year):
+        return con.execute(f"SELECT * EXCLUDE (year) FROM {SCORES_TABLE} WHERE year = ?", [year]).df()
+    return fresh_indicator_scores(con, cat, year, p)
+
+
+def fresh_indicator_scores(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Index) -> pd.DataFrame:
+    return composite.indicator_scores(league_values(con, composite.index_codes(cat)), cat, year, p)
+
+
+def index_scores(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Index,
+                 weights: dict[int, float] | None = None) -> pd.DataFrame:
+    """The composite index of `year`: chapter sub-indices and the composite (chapter 0) with ranks and coverage."""
+    return composite.index_scores(indicator_scores(con, cat, year, p), p, year, weights)
+
+
+def sensitivity(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Index,
+                weights: dict[int, float] | None = None) -> pd.DataFrame:
+    """The sensitivity scenarios of `year` (composite.scenarios)."""
+    return composite.scenarios(indicator_scores(con, cat, year, p), p, weights)
+
+
+def coverage(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> pd.DataFrame:
+    """Per chapter, league and year: how many index indicators have a value (composite.chapter_coverage)."""
+    return composite.chapter_coverage(league_values(con, composite.index_codes(cat)), cat)

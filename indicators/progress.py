@@ -138,23 +138,6 @@ def _endpoints(frame: pd.DataFrame, base_year: int) -> pd.DataFrame:
     return out.sort_index().reset_index()
 
 
-def progress(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Progress,
-             regions: Sequence[str] = (), indicators: Sequence[str] = (), level: str | None = None) -> pd.DataFrame:
-    """One row per indicator and region: base and latest values, target, CAGRs, R and status for `year`.
-    Read from the table precomputed at publish when it was computed with these parameters."""
-    from indicators import precompute
-
-    if precompute.stored(con, precompute.PROGRESS_TABLE, p, year):
-        return con.execute(
-            f"""SELECT * EXCLUDE (year) FROM {precompute.PROGRESS_TABLE}
-                WHERE year = $year AND (len($ind) = 0 OR list_contains($ind, indicator_code))
-                  AND (len($reg) = 0 OR list_contains($reg, region_code))
-                  AND ($level IS NULL OR region_level = $level)
-                ORDER BY indicator_code, region_code""",
-            {"year": year, "ind": list(indicators), "reg": list(regions), "level": level}).df()
-    return compute(con, cat, year, p, regions, indicators, level)
-
-
 def compute(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Progress,
             regions: Sequence[str] = (), indicators: Sequence[str] = (), level: str | None = None) -> pd.DataFrame:
     # the method looks at the base year onwards: a series that stopped before it has nothing to assess

@@ -12,22 +12,18 @@ Deadline = end of the period + settings [quality] deadline_days_<frequency>: 202
 from __future__ import annotations
 
 import calendar
-import functools
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
 
 from indicators.catalogue import Catalogue
-from indicators.settings import Quality, load_settings, today
+from indicators.settings import Quality, Settings
 from indicators.warehouse import schema_version
 
-
-@functools.cache
-def _deadlines() -> Quality:
-    """Days after the end of a period by which submissions are due: settings.toml [quality]."""
-    return load_settings().quality
 STATES = ("received", "late", "rejected", "missing")
+NEEDS_SETTINGS = {"submission_matrix", "freshness"}  # the queries that need deadlines or the clock
 
 
 def period_end(year: int, sub: int, frequency: str) -> date:
@@ -36,13 +32,13 @@ def period_end(year: int, sub: int, frequency: str) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def deadline_days() -> dict[str, int]:
-    """{'annual': 90, 'quarterly': 45, 'monthly': 20} as configured."""
-    return {f: _deadlines().deadline_days(f) for f in ("annual", "quarterly", "monthly")}
+def deadline_days(q: Quality) -> dict[str, int]:
+    """{'annual': 90, 'quarterly': 45, 'monthly': 20} as configured (settings [quality])."""
+    return {f: q.deadline_days(f) for f in ("annual", "quarterly", "monthly")}
 
 
-def deadline(year: int, sub: int, frequency: str) -> date:
-    return period_end(year, sub, frequency) + timedelta(days=_deadlines().deadline_days(frequency))
+def deadline(year: int, sub: int, frequency: str, q: Quality) -> date:
+    return period_end(year, sub, frequency) + timedelta(days=q.deadline_days(frequency))
 
 
 def _latest_native(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -82,7 +78,8 @@ def _rejections(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> tuple[set[tup
     return set(held), unread.dropna(subset=["league"])
 
 
-def submission_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, lang: str = "zh") -> pd.DataFrame:
+def submission_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
+                      lang: str = "zh") -> pd.DataFrame:
     """One row per league × submitted indicator: period, state (STATES), received_at, batch_id."""
     latest = _latest_native(con)
     if latest.empty:
@@ -101,7 +98,8 @@ def submission_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, lang: str 
         ind = cat.indicators.get(item.indicator_code)
         if ind is None or ind.is_derived or not ({"league", "county"} & set(ind.levels)):
             continue
-        due, end = deadline(item.year, item.sub, item.frequency), period_end(item.year, item.sub, item.frequency)
+        due = deadline(item.year, item.sub, item.frequency, settings.quality)
+        end = period_end(item.year, item.sub, item.frequency)
         for league in cat.regions.leagues():
             got = received.loc[(item.indicator_code, league.code)] if (item.indicator_code, league.code) in \
                 received.index else None
@@ -156,30 +154,30 @@ def reconciliation(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> pd.DataFra
         FROM facts WHERE reconciliation_ok = false ORDER BY indicator_code, region_code, year, sub""").df()
 
 
-def _due_period(frequency: str, on: date) -> tuple[int, int]:
+def _due_period(frequency: str, on: date, q: Quality) -> tuple[int, int]:
     """The latest period whose deadline has passed on `on`."""
     if frequency == "annual":
         year = on.year - 1
-        return (year, 0) if deadline(year, 0, "annual") <= on else (year - 1, 0)
+        return (year, 0) if deadline(year, 0, "annual", q) <= on else (year - 1, 0)
     n = 4 if frequency == "quarterly" else 12
     year, sub = on.year, n
-    while deadline(year, sub, frequency) > on:
+    while deadline(year, sub, frequency, q) > on:
         year, sub = (year, sub - 1) if sub > 1 else (year - 1, n)
     return year, sub
 
 
-def freshness(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> pd.DataFrame:
+def freshness(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings) -> pd.DataFrame:
     """Per submitted indicator: latest period received, regions reporting it, last load, the period due by now,
     and how many periods behind the data are (0 = current)."""
     latest = _latest_native(con).set_index("indicator_code")
     loads = con.execute("""SELECT o.indicator_code, max(b.loaded_at) AS last_loaded, count(DISTINCT o.region_code) AS regions
                            FROM current_observations o JOIN batches b USING (batch_id) GROUP BY 1""").df()
     loads = loads.set_index("indicator_code")
-    now, rows = today(), []
+    now, rows = settings.today, []
     for ind in cat.indicators.values():
         if ind.is_derived:
             continue
-        due_year, due_sub = _due_period(ind.frequency, now)
+        due_year, due_sub = _due_period(ind.frequency, now, settings.quality)
         per_year = {"annual": 1, "quarterly": 4, "monthly": 12}[ind.frequency]
         row = {"indicator_code": ind.code, "frequency": ind.frequency, "latest_period": None, "last_loaded": None,
                "regions": 0, "due_period": _code(due_year, due_sub, ind.frequency), "behind": None}
@@ -207,3 +205,50 @@ def last_load_changes(con: duckdb.DuckDBPyConnection, cat: Catalogue, limit: int
         LEFT JOIN observations p ON p.superseded_by = o.batch_id AND p.indicator_code = o.indicator_code
              AND p.region_code = o.region_code AND p.period = o.period
         ORDER BY change DESC, o.indicator_code, o.region_code, o.period LIMIT ?""", [limit]).df()
+
+
+# ── what the bulletin's annexes list (the report reads the warehouse only through these) ──────────────
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
+
+
+def arrivals(con: duckdb.DuckDBPyConnection, codes: Sequence[str], year: int) -> pd.DataFrame:
+    """When each current value of these indicators in `year` arrived (the file's delivery time, else its load)."""
+    return con.execute("""
+        SELECT o.indicator_code, o.region_code, o.period, o.year, o.sub, coalesce(b.received_at, b.loaded_at) AS at
+        FROM current_observations o JOIN batches b USING (batch_id)
+        WHERE o.year = $year AND list_contains($codes, o.indicator_code)""",
+                       {"year": year, "codes": list(codes)}).df()
+
+
+def revisions_since(con: duckdb.DuckDBPyConnection, since: date, regions: Sequence[str]) -> pd.DataFrame:
+    """Values replaced by a later vintage loaded on or after `since`, in these regions (old → new, newest first)."""
+    return con.execute("""
+        SELECT o.indicator_code, o.region_code, o.period, o.value AS old_value, n.value AS new_value,
+               b.loaded_at, b.file_name, n.synthetic
+        FROM observations o
+        JOIN observations n ON n.batch_id = o.superseded_by AND n.indicator_code = o.indicator_code
+             AND n.region_code = o.region_code AND n.period = o.period
+        JOIN batches b ON b.batch_id = o.superseded_by
+        WHERE b.loaded_at >= $since AND list_contains($scope, o.region_code)
+        ORDER BY b.loaded_at DESC, o.indicator_code, o.region_code, o.period""",
+                       {"since": _midnight(since), "scope": list(regions)}).df()
+
+
+def rejected_since(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:
+    """Files rejected or loaded only in part on or after `since`, newest first."""
+    return con.execute("""
+        SELECT batch_id, file_name, status, loaded_at, submitter_region, n_errors, rows_rejected, message
+        FROM batches WHERE status IN ('rejected', 'partial') AND loaded_at >= $since
+        ORDER BY loaded_at DESC""", {"since": _midnight(since)}).df()
+
+
+def sources(con: duckdb.DuckDBPyConnection, regions: Sequence[str], years: tuple[int, int]) -> pd.DataFrame:
+    """The data sources named by the current values of these regions and years, most used first (source, n,
+    synthetic)."""
+    return con.execute("""
+        SELECT coalesce(nullif(trim(source), ''), '（未注明来源）') AS source, count(*) AS n, bool_or(synthetic) AS synthetic
+        FROM current_observations
+        WHERE list_contains($regions, region_code) AND year BETWEEN $lo AND $hi
+        GROUP BY 1 ORDER BY n DESC, source""", {"regions": list(regions), "lo": years[0], "hi": years[1]}).df()

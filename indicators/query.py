@@ -39,6 +39,12 @@ def values(con: duckdb.DuckDBPyConnection, indicators: Sequence[str] = (), regio
          "lo": lo, "hi": hi, "missing": include_missing}).df()
 
 
+def league_values(con: duckdb.DuckDBPyConnection, codes: Sequence[str]) -> pd.DataFrame:
+    """The complete annual league values of these indicators, every year (what the composite index uses)."""
+    frame = values(con, codes, level="league")
+    return frame[frame["complete"]]
+
+
 def latest(con: duckdb.DuckDBPyConnection, indicators: Sequence[str] = (), regions: Sequence[str] = (),
            level: str | None = None, up_to_year: int | None = None, complete_only: bool = True) -> pd.DataFrame:
     """The latest annual value per indicator and region (complete years only, unless asked otherwise)."""

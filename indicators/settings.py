@@ -24,12 +24,6 @@ SHORT_ENV = {
 }
 
 
-def today() -> date:
-    """The system's clock for 'period in the future' and 'year in progress'; DEM_TODAY=YYYY-MM-DD pins it."""
-    pinned = os.environ.get("DEM_TODAY")
-    return date.fromisoformat(pinned) if pinned else date.today()
-
-
 def project_root() -> Path:
     """DEM_HOME, else the checkout this package was installed from (editable install)."""
     return Path(os.environ.get("DEM_HOME") or Path(__file__).resolve().parent.parent)
@@ -122,11 +116,14 @@ class Settings:
     quality: Quality
     progress: Progress
     index: Index
+    # the clock for 'period in the future' and 'year in progress', read once when the settings are loaded
+    # (DEM_TODAY=YYYY-MM-DD pins it) and passed down with them: no module reads the environment or the clock itself
+    today: date = dataclasses.field(default_factory=date.today)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Apply CLI options given as section_key=value (e.g. paths_warehouse=…); None values are ignored.
         A relative path given here was typed in a shell: it is relative to the current directory."""
-        sections = {f.name: dataclasses.asdict(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        sections = {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}
         for name, value in overrides.items():
             if value is None:
                 continue
@@ -134,7 +131,11 @@ class Settings:
             if section not in sections or key not in sections[section]:
                 raise ConfigError(f"unknown setting {name}")
             sections[section][key] = from_cwd(value) if section == "paths" else value
-        return _build(sections)
+        return _build(sections, self.today)
+
+    def at(self, today: date) -> Settings:
+        """The same settings with the clock at `today` (tests, reports for a past date)."""
+        return dataclasses.replace(self, today=today)
 
 
 def from_cwd(value: Any) -> Path:
@@ -156,9 +157,12 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
         raise ConfigError(f"{where}: {value!r} is not a valid {kind.__name__}") from exc
 
 
-def _build(sections: dict[str, dict[str, Any]]) -> Settings:
+SECTIONS = ("paths", "server", "etl", "limits", "inbox", "quality", "progress", "index")
+
+
+def _build(sections: dict[str, dict[str, Any]], today: date | None = None) -> Settings:
     built = {}
-    for section_field in dataclasses.fields(Settings):
+    for section_field in (f for f in dataclasses.fields(Settings) if f.name in SECTIONS):
         cls = section_field.type if isinstance(section_field.type, type) else globals()[section_field.type]
         raw = sections.get(section_field.name, {})
         unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
@@ -178,7 +182,7 @@ def _build(sections: dict[str, dict[str, Any]]) -> Settings:
             built[section_field.name] = cls(**values)
         except TypeError as exc:
             raise ConfigError(f"settings.toml [{section_field.name}]: {exc}") from exc
-    return Settings(**built)
+    return Settings(**built, today=today or date.today())
 
 
 def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -197,9 +201,18 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     for name, value in environ.items():
         if not name.startswith("DEM_") or name in SHORT_ENV:
             continue
-        for section in (f.name for f in dataclasses.fields(Settings)):
+        for section in SECTIONS:
             prefix = f"DEM_{section.upper()}_"
             if name.startswith(prefix):
                 sections.setdefault(section, {})[name[len(prefix):].lower()] = \
                     from_cwd(value) if section == "paths" else value
-    return _build(sections)
+    return _build(sections, _clock(environ.get("DEM_TODAY")))
+
+
+def _clock(pinned: str | None) -> date:
+    if not pinned:
+        return date.today()
+    try:
+        return date.fromisoformat(pinned)
+    except ValueError:
+        raise ConfigError(f"DEM_TODAY: {pinned!r} is not a date (YYYY-MM-DD)") from None

@@ -16,7 +16,7 @@ import hashlib
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -293,15 +293,6 @@ def registered(con: duckdb.DuckDBPyConnection, frame, name: str = "_frame") -> I
             con.unregister(name)
 
 
-def refresh_derived(con: duckdb.DuckDBPyConnection, catalogue, tolerance: float) -> None:
-    """Recompute the engine's precomputed tables inside the staging file, so readers never compute them."""
-    from indicators import derive, precompute
-    from indicators.settings import load_settings, today
-
-    derive.refresh(con, catalogue, today(), tolerance)
-    precompute.refresh(con, catalogue, load_settings())
-
-
 def fsync_path(path: Path) -> None:
     """Flush a file, or a folder's entries (after a rename into it), to the disk."""
     fd = os.open(path, os.O_RDONLY)
@@ -312,10 +303,12 @@ def fsync_path(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def writer(published: Path, catalogue=None, locked: bool = False, tolerance: float = 0.01) -> Iterator[Staging]:
+def writer(published: Path, on_publish: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+           locked: bool = False) -> Iterator[Staging]:
     """Lock (unless the caller holds the lock already), copy the published warehouse to a staging file, yield it,
-    then refresh the reference and derived tables (when given the catalogue) and publish by atomic rename.
-    If the body raises, the staging file is discarded and the published warehouse is untouched.
+    then — when something changed — run `on_publish` on the staging file (the engine's publish step, handed in by
+    the caller: this storage layer knows nothing above it) and publish by atomic rename.
+    If the body or the step raises, the staging file is discarded and the published warehouse is untouched.
     """
     published = Path(os.path.realpath(published))  # renaming over a symbolic link would replace the link
     with contextlib.nullcontext() if locked else exclusive_lock(published):
@@ -330,9 +323,8 @@ def writer(published: Path, catalogue=None, locked: bool = False, tolerance: flo
             stage = Staging(con, staging, published)
             yield stage
             if stage.changed or not published.exists():
-                if catalogue is not None:
-                    write_reference(con, catalogue)
-                    refresh_derived(con, catalogue, tolerance)
+                if on_publish is not None:
+                    on_publish(con)
                 con.execute("INSERT OR REPLACE INTO meta VALUES ('published_at', ?)", [utc_now().isoformat()])
                 con.execute("CHECKPOINT")
                 con.close()

@@ -15,6 +15,7 @@ import contextlib
 import os
 import subprocess
 import sys
+from datetime import date
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -33,7 +34,7 @@ TODAY = "2025-06-01"
 
 @contextlib.contextmanager
 def pinned_today(today: str = TODAY) -> Iterator[None]:
-    """Set DEM_TODAY for in-process calls (etl.pipeline.today reads it at call time) and restore it after."""
+    """Set DEM_TODAY for in-process calls that load their own settings (load_settings reads it) and restore it."""
     before = os.environ.get("DEM_TODAY")
     os.environ["DEM_TODAY"] = today
     try:
@@ -45,18 +46,17 @@ def pinned_today(today: str = TODAY) -> Iterator[None]:
             os.environ["DEM_TODAY"] = before
 
 
-def settings_for(db: Path) -> Settings:
-    """The shipped settings with the warehouse (and everything the ETL writes) beside `db`."""
+def settings_for(db: Path, today: str = TODAY) -> Settings:
+    """The shipped settings with the warehouse (and everything the ETL writes) beside `db`, the clock at `today`."""
     base = db.parent
     return load_settings().with_overrides(paths_warehouse=db, paths_inbox=base / "inbox", paths_archive=base / "archive",
                                           paths_quarantine=base / "quarantine", paths_logs=base / "logs",
-                                          paths_exports=base / "exports")
+                                          paths_exports=base / "exports").at(date.fromisoformat(today))
 
 
 def load(db: Path, files: Iterable[Path], partial: bool = False, today: str = TODAY) -> list[FileResult]:
     """Load files into the warehouse at `db` with the production loader (etl.pipeline.load_files)."""
-    with pinned_today(today):
-        return load_files(list(files), default_catalogue(), settings_for(db), partial=partial)
+    return load_files(list(files), default_catalogue(), settings_for(db, today), partial=partial)
 
 
 def make_warehouse(tmp_path: Path, files: Iterable[Path] = (), partial: bool = False, today: str = TODAY,

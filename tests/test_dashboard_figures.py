@@ -12,6 +12,7 @@ import pytest
 from dashboard import figures
 from indicators import quality
 from indicators.catalogue import default_catalogue
+from indicators.settings import Quality, load_settings
 from indicators.warehouse import reader
 
 
@@ -61,17 +62,17 @@ def test_choropleth_for_reports_embeds_the_boundaries():
 ])
 def test_deadline_is_the_end_of_the_period_plus_the_grace_days(year, sub, frequency, end, due):
     assert quality.period_end(year, sub, frequency) == end
-    assert quality.deadline(year, sub, frequency) == due
+    assert quality.deadline(year, sub, frequency, Quality()) == due
 
 
 def test_quality_queries_on_the_demo_warehouse(demo_warehouse, monkeypatch):
     monkeypatch.setenv("DEM_TODAY", "2026-11-27")
     cat = default_catalogue()
     with reader(demo_warehouse) as con:
-        matrix = quality.submission_matrix(con, cat)
+        matrix = quality.submission_matrix(con, cat, load_settings())
         outliers = quality.outliers(con, cat)
         recon = quality.reconciliation(con, cat)
-        fresh = quality.freshness(con, cat)
+        fresh = quality.freshness(con, cat, load_settings())
         batches = quality.recent_batches(con, cat, limit=5)
         changes = quality.last_load_changes(con, cat)
     assert set(matrix["state"]) <= set(quality.STATES)
@@ -97,7 +98,7 @@ def test_a_cell_is_rejected_only_when_a_rejected_file_of_that_league_held_it(tmp
     [result] = load(db, [bad])
     assert result.status == "rejected"
     with reader(db) as con:
-        matrix = quality.submission_matrix(con, default_catalogue())
+        matrix = quality.submission_matrix(con, default_catalogue(), load_settings())
         kept = con.execute("SELECT indicator_code, league_code, period FROM rejected_keys").fetchall()
     state = matrix.set_index(["region_code", "indicator_code"])["state"]
     assert kept == [("CX-01", "152500", "2023")]  # the unknown region 159999 belongs to no league

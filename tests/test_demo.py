@@ -18,7 +18,7 @@ from etl.normalize import normalise
 from etl.pipeline import check_files
 from etl.read import read_sheet
 from etl.source import SourceFile
-from indicators import progress, query, warehouse
+from indicators import precompute, query, warehouse
 from indicators.cli import dem
 from indicators.settings import load_settings
 
@@ -277,7 +277,7 @@ def test_computing_power_in_the_demo_lies_within_a_plausible_band_of_its_officia
     target = next(t for t in catalogue.targets_for("DI-06", "150000") if t.kind == "target")
     with warehouse.reader(demo_warehouse) as con:
         di06 = query.values(con, ["DI-06"], ["150000"]).set_index("year")["value"]
-        status = progress.progress(con, catalogue, 2024, load_settings().progress, ["150000"], ["DI-06"])
+        status = precompute.progress(con, catalogue, 2024, load_settings().progress, ["150000"], ["DI-06"])
     path_2024 = di06[2020] * (target.value / di06[2020]) ** ((2024 - 2020) / (target.year - 2020))
     assert DI06_BAND[0] <= di06[2024] / path_2024 <= DI06_BAND[1], (di06[2024], path_2024)
     assert status["status"].tolist() == ["needs_acceleration"]
@@ -287,7 +287,7 @@ def test_official_targets_in_the_demo_read_some_on_track_and_some_behind(demo_wa
     official = {(t.indicator_code, t.region_code) for t in catalogue.targets
                 if t.kind == "target" and t.provenance == "official"}
     with warehouse.reader(demo_warehouse) as con:
-        table = progress.progress(con, catalogue, 2024, load_settings().progress)
+        table = precompute.progress(con, catalogue, 2024, load_settings().progress)
     statuses = {(c, r): s for c, r, s in zip(table["indicator_code"], table["region_code"], table["status"],
                                              strict=True) if (c, r) in official}
     assert {"achieved", "on_track"} & set(statuses.values()), statuses

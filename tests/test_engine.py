@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from etl.pipeline import load_files
-from indicators import audit, composite, progress, query, warehouse
+from indicators import audit, precompute, progress, query, warehouse
 from indicators.catalogue import Target
 from indicators.settings import Index, Progress, load_settings
 
@@ -191,7 +191,7 @@ def test_progress_table_uses_official_targets_and_reports_insufficient_data(tmp_
     db = build(tmp_path, ("p.csv", csv(rows)))
     from indicators.catalogue import load_catalogue
     with warehouse.reader(db) as con:
-        table = progress.progress(con, load_catalogue(), 2023, P, indicators=["DI-06"])
+        table = precompute.progress(con, load_catalogue(), 2023, P, indicators=["DI-06"])
     region = table.set_index("region_code").loc["150000"]
     req = (200000 / 50000) ** (1 / 5) - 1
     obs = (150000 / 50000) ** (1 / 3) - 1
@@ -221,7 +221,7 @@ def test_league_best_on_every_indicator_scores_100_in_the_base_year(tmp_path):
     db = build(tmp_path, ("i.csv", csv(_index_rows("152500"))))
     from indicators.catalogue import load_catalogue
     with warehouse.reader(db) as con:
-        scores = composite.index_scores(con, load_catalogue(), 2020, Index())
+        scores = precompute.index_scores(con, load_catalogue(), 2020, Index())
     total = scores[scores["chapter"] == 0].set_index("region_code")
     assert total.loc["152500", "score"] == pytest.approx(100) and total.loc["152500", "rank"] == 1
     assert total["coverage"].max() < 1  # only 2 of the index indicators are present: coverage is reported
@@ -237,9 +237,9 @@ def test_chapter_weights_change_the_ranking(tmp_path):
     cat = load_catalogue()
     loose = Index(min_coverage=0.0)  # one indicator per chapter is enough here
     with warehouse.reader(db) as con:
-        equal = composite.index_scores(con, cat, 2020, loose)
-        governance = composite.index_scores(con, cat, 2020, loose, weights={6: 5.0, 7: 1.0})
-        security = composite.index_scores(con, cat, 2020, loose, weights={6: 1.0, 7: 5.0})
+        equal = precompute.index_scores(con, cat, 2020, loose)
+        governance = precompute.index_scores(con, cat, 2020, loose, weights={6: 5.0, 7: 1.0})
+        security = precompute.index_scores(con, cat, 2020, loose, weights={6: 1.0, 7: 5.0})
     top = lambda s: s[(s["chapter"] == 0) & (s["rank"] == 1)]["region_code"].tolist()  # noqa: E731
     assert top(governance) == [LEAGUES[0]] and top(security) == [LEAGUES[1]]
     assert len(equal[equal["chapter"] == 0]) == 12
@@ -259,18 +259,17 @@ def test_explain_traces_an_aggregate_to_its_children_and_batches(tmp_path):
 
 
 def test_precomputed_progress_and_scores_match_a_fresh_computation(demo_warehouse):
-    from indicators import precompute
     from indicators.catalogue import load_catalogue
     cat, settings = load_catalogue(), load_settings()
     with warehouse.reader(demo_warehouse) as con:
         assert precompute.stored(con, precompute.PROGRESS_TABLE, settings.progress)
-        stored = progress.progress(con, cat, 2023, settings.progress, regions=["150000", "152500"])
+        stored = precompute.progress(con, cat, 2023, settings.progress, regions=["150000", "152500"])
         fresh = progress.compute(con, cat, 2023, settings.progress, regions=["150000", "152500"])
         assert stored["status"].tolist() == fresh["status"].tolist() and len(stored) > 50
         other = Progress(on_track=0.99)  # other thresholds: the stored table does not apply
         assert not precompute.stored(con, precompute.PROGRESS_TABLE, other)
-        assert len(progress.progress(con, cat, 2023, other, regions=["150000"])) > 0
-        a = composite.indicator_scores(con, cat, 2024, settings.index).sort_values(["indicator_code", "region_code"])
-        b = composite.compute_indicator_scores(con, cat, 2024, settings.index).sort_values(
+        assert len(precompute.progress(con, cat, 2023, other, regions=["150000"])) > 0
+        a = precompute.indicator_scores(con, cat, 2024, settings.index).sort_values(["indicator_code", "region_code"])
+        b = precompute.fresh_indicator_scores(con, cat, 2024, settings.index).sort_values(
             ["indicator_code", "region_code"])
         assert a["score"].round(12).tolist() == b["score"].round(12).tolist()

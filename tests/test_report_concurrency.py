@@ -35,8 +35,10 @@ HOLD_WRITER = """
 import sys
 from pathlib import Path
 from indicators import warehouse
+from indicators import publish
 from indicators.catalogue import default_catalogue
-with warehouse.writer(Path(sys.argv[1]), default_catalogue()) as stage:
+from indicators.settings import load_settings
+with warehouse.writer(Path(sys.argv[1]), publish.step(default_catalogue(), load_settings())) as stage:
     stage.con.execute("INSERT INTO meta VALUES ('report_test', 'mid-load')")
     stage.changed = True
     print("ready", flush=True)

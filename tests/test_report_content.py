@@ -17,6 +17,7 @@ from dashboard.report.content import ReportSpec, period_zh
 from dashboard.report.wrap import wrap
 from indicators import methods as method
 from indicators.catalogue import default_catalogue
+from indicators.settings import Quality
 
 
 @pytest.mark.parametrize("spec,frequency,period", [
@@ -92,8 +93,8 @@ def test_chapter_sections_follow_the_regulation_and_never_invent_chapter_3s_titl
 
 
 def test_previous_report_is_assumed_at_the_previous_periods_deadline():
-    assert quality.previous_deadline(2024, None) == date(2024, 3, 30)  # 2023 + 90 days
-    assert quality.previous_deadline(2024, 1) == date(2024, 2, 14)  # 2023Q4 + 45 days
+    assert quality.previous_deadline(2024, None, Quality()) == date(2024, 3, 30)  # 2023 + 90 days
+    assert quality.previous_deadline(2024, 1, Quality()) == date(2024, 2, 14)  # 2023Q4 + 45 days
 
 
 def test_a_missing_cjk_font_names_the_package_to_install(monkeypatch):

@@ -20,7 +20,7 @@ import pandas as pd
 from dashboard.figures import chapter_labels
 from dashboard.report import methods as methods_annex
 from dashboard.report import quality as quality_annex
-from indicators import composite, progress, query
+from indicators import composite, precompute, query
 from indicators.catalogue import Catalogue, Indicator
 from indicators.progress import choose_target
 from indicators.regions import Region
@@ -114,7 +114,7 @@ def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
     scope = list(dict.fromkeys([region.code, cat.regions.root.code] + [r.code for r in leagues]))
     facts = query.values(con, regions=scope, frequency=None, years=(0, spec.year))
     current = _current(facts, cat, spec, region.code)
-    prog = progress.progress(con, cat, spec.annual_year, settings.progress, regions=[region.code])
+    prog = precompute.progress(con, cat, spec.annual_year, settings.progress, regions=[region.code])
     if index is None:
         index = league_index(con, cat, settings, spec.annual_year)
     if robustness is None:
@@ -130,14 +130,14 @@ def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
                     current=current, league_values=league_values, trends=trends, progress=prog, index=index,
                     chapters=[], robustness=robustness, chapter_labels=chapter_labels(cat))
     report.chapters = [_chapter(cat, report, n) for n in cat.regulation.chapters]
-    report.quality = quality_annex.assemble(con, cat, report)
+    report.quality = quality_annex.assemble(con, cat, report, settings.quality)
     report.methods = methods_annex.assemble(con, cat, settings, report)
     report.synthetic = report.synthetic or report.quality.synthetic
     return report
 
 
 def league_index(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings, year: int) -> pd.DataFrame:
-    frame = composite.index_scores(con, cat, year, settings.index)
+    frame = precompute.index_scores(con, cat, year, settings.index)
     return frame.assign(region_name=frame["region_code"].map({c: r.name_zh for c, r in cat.regions.by_code.items()}))
 
 
@@ -145,8 +145,8 @@ def index_robustness(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: S
                      year: int) -> IndexRobustness:
     """The index's fragility in `year` under the settings' chapter weights (the bulletin's own)."""
     p = settings.index
-    return IndexRobustness(composite.chapter_basis(cat, p), composite.coverage(con, cat),
-                           composite.sensitivity(con, cat, year, p), p.min_chapter_indicators)
+    return IndexRobustness(composite.chapter_basis(cat, p), precompute.coverage(con, cat),
+                           precompute.sensitivity(con, cat, year, p), p.min_chapter_indicators)
 
 
 def _uses_synthetic(*frames: pd.DataFrame) -> bool:

@@ -18,6 +18,7 @@ import pandas as pd
 from dashboard import numbers
 from dashboard.i18n import t
 from indicators import methods as method
+from indicators import quality
 from indicators.audit import RULE_TEXT
 from indicators.catalogue import Catalogue, Indicator, Target
 from indicators.settings import Settings
@@ -94,10 +95,5 @@ def _targets(cat: Catalogue, report) -> pd.DataFrame:
 def _sources(con: duckdb.DuckDBPyConnection, report) -> tuple[pd.DataFrame, int]:
     """The data sources named by the submissions behind the report (most used first)."""
     regions = [report.region.code] + [r.code for r in report.leagues]
-    frame = con.execute("""
-        SELECT coalesce(nullif(trim(source), ''), '（未注明来源）') AS source, count(*) AS n, bool_or(synthetic) AS synthetic
-        FROM current_observations
-        WHERE list_contains($regions, region_code) AND year BETWEEN $lo AND $hi
-        GROUP BY 1 ORDER BY n DESC, source""",
-                        {"regions": regions, "lo": report.spec.annual_year - 5, "hi": report.spec.year}).df()
+    frame = quality.sources(con, regions, (report.spec.annual_year - 5, report.spec.year))
     return frame.head(MAX_SOURCES), len(frame)

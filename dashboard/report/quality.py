@@ -10,7 +10,7 @@ Example: the 2024 annual report lists revisions loaded on or after 2024-03-30 (2
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -18,8 +18,7 @@ import pandas as pd
 from indicators import quality as engine
 from indicators import query
 from indicators.catalogue import Catalogue
-
-MAX_LISTED = 25  # rows of a listing shown in the PDF; the count is always given in full
+from indicators.settings import Quality as QualitySettings
 
 
 @dataclass
@@ -35,12 +34,12 @@ class Quality:
     deadline_days: dict[str, int]
 
 
-def previous_deadline(year: int, quarter: int | None) -> date:
+def previous_deadline(year: int, quarter: int | None, q: QualitySettings) -> date:
     """When the previous bulletin could first appear: the deadline of the period before this one."""
     if quarter is None:
-        return engine.deadline(year - 1, 0, "annual")
+        return engine.deadline(year - 1, 0, "annual", q)
     prev_year, prev_q = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
-    return engine.deadline(prev_year, prev_q, "quarterly")
+    return engine.deadline(prev_year, prev_q, "quarterly", q)
 
 
 def scope_regions(cat: Catalogue, code: str) -> list[str]:
@@ -51,21 +50,21 @@ def scope_regions(cat: Catalogue, code: str) -> list[str]:
     return [r.code for r in cat.regions.regions]
 
 
-def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, report) -> Quality:
+def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, report, q: QualitySettings) -> Quality:
     spec = report.spec
-    since = spec.since or previous_deadline(spec.year, spec.quarter)
+    since = spec.since or previous_deadline(spec.year, spec.quarter, q)
     scope = scope_regions(cat, report.region.code)
     years = (spec.annual_year, spec.year)
     outliers = engine.outliers(con, cat)
     outliers = outliers[outliers["region_code"].isin(scope) & outliers["period"].str[:4].astype(int).between(*years)]
     recon = engine.reconciliation(con, cat)
     recon = recon[recon["region_code"].isin(scope) & recon["period"].str[:4].astype(int).between(*years)]
-    revisions = _revisions(con, cat, scope, since)
-    return Quality(since=since, coverage=_coverage(con, cat, report), submissions=_submissions(con, cat, report),
+    revisions = _by_level(engine.revisions_since(con, since, scope), cat)
+    return Quality(since=since, coverage=_coverage(con, cat, report), submissions=_submissions(con, cat, report, q),
                    revisions=revisions, outliers=_by_level(outliers, cat), reconciliation=_by_level(recon, cat),
                    rejected=_rejected(con, cat, scope, since, include_unknown=not report.is_league),
                    synthetic=bool(revisions["synthetic"].any()) if len(revisions) else False,
-                   deadline_days=engine.deadline_days())
+                   deadline_days=engine.deadline_days(q))
 
 
 def _by_level(frame: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
@@ -101,7 +100,7 @@ def _coverage(con: duckdb.DuckDBPyConnection, cat: Catalogue, report) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def _submissions(con: duckdb.DuckDBPyConnection, cat: Catalogue, report) -> pd.DataFrame:
+def _submissions(con: duckdb.DuckDBPyConnection, cat: Catalogue, report, q: QualitySettings) -> pd.DataFrame:
     """Per league, for the report period: indicators expected, received in time, received late, missing.
     A league's value counts as received when it has one (its own or aggregated from all its counties);
     late when any observation behind it arrived after its period's deadline."""
@@ -114,7 +113,7 @@ def _submissions(con: duckdb.DuckDBPyConnection, cat: Catalogue, report) -> pd.D
     facts = facts[facts["complete"] & (facts["frequency"] == facts["indicator_code"].map(frequency))
                   & (facts["period"] == facts["indicator_code"].map(periods))]
     have = set(zip(facts["indicator_code"], facts["region_code"], strict=True))
-    late = _late(con, cat, spec, {i.code: i.frequency for i in expected})
+    late = _late(con, cat, spec, {i.code: i.frequency for i in expected}, q)
     rows = []
     for league in report.leagues:
         missing = [i.code for i in expected if (i.code, league.code) not in have]
@@ -125,47 +124,27 @@ def _submissions(con: duckdb.DuckDBPyConnection, cat: Catalogue, report) -> pd.D
     return pd.DataFrame(rows)
 
 
-def _late(con: duckdb.DuckDBPyConnection, cat: Catalogue, spec, native: dict[str, str]) -> set[tuple[str, str]]:
+def _late(con: duckdb.DuckDBPyConnection, cat: Catalogue, spec, native: dict[str, str],
+          q: QualitySettings) -> set[tuple[str, str]]:
     """(indicator, league) pairs with an observation in the report period that arrived after its deadline."""
-    obs = con.execute("""
-        SELECT o.indicator_code, o.region_code, o.period, o.year, o.sub, coalesce(b.received_at, b.loaded_at) AS at
-        FROM current_observations o JOIN batches b USING (batch_id)
-        WHERE o.year = $year AND list_contains($codes, o.indicator_code)""",
-                      {"year": spec.year if spec.quarter else spec.annual_year, "codes": list(native)}).df()
+    obs = engine.arrivals(con, list(native), spec.year if spec.quarter else spec.annual_year)
     if spec.quarter:
         wanted = {c: spec.native_period(f) for c, f in native.items()}
         obs = obs[obs["period"] == obs["indicator_code"].map(wanted)]
     if obs.empty:
         return set()
-    due = [engine.deadline(int(y), int(s), native[c]) for c, y, s in zip(obs["indicator_code"], obs["year"],
-                                                                          obs["sub"], strict=True)]
+    due = [engine.deadline(int(y), int(s), native[c], q) for c, y, s in zip(obs["indicator_code"], obs["year"],
+                                                                             obs["sub"], strict=True)]
     obs = obs[pd.to_datetime(obs["at"]).dt.date.to_numpy() > pd.Series(due).to_numpy()]
     leagues = {r.code: cat.regions.league_of(r.code) for r in cat.regions.regions if r.level != "region"}
     return {(c, leagues[r]) for c, r in zip(obs["indicator_code"], obs["region_code"], strict=True) if r in leagues}
-
-
-def _revisions(con: duckdb.DuckDBPyConnection, cat: Catalogue, scope: list[str], since: date) -> pd.DataFrame:
-    frame = con.execute("""
-        SELECT o.indicator_code, o.region_code, o.period, o.value AS old_value, n.value AS new_value,
-               b.loaded_at, b.file_name, n.synthetic
-        FROM observations o
-        JOIN observations n ON n.batch_id = o.superseded_by AND n.indicator_code = o.indicator_code
-             AND n.region_code = o.region_code AND n.period = o.period
-        JOIN batches b ON b.batch_id = o.superseded_by
-        WHERE b.loaded_at >= $since AND list_contains($scope, o.region_code)
-        ORDER BY b.loaded_at DESC, o.indicator_code, o.region_code, o.period""",
-                        {"since": datetime.combine(since, datetime.min.time()), "scope": scope}).df()
-    return _by_level(frame, cat)
 
 
 def _rejected(con: duckdb.DuckDBPyConnection, cat: Catalogue, scope: list[str], since: date,
               include_unknown: bool) -> pd.DataFrame:
     """Files rejected (or loaded only in part) since `since` from the scope; files whose region could not be
     told (unreadable) belong to the region-wide report."""
-    frame = con.execute("""
-        SELECT batch_id, file_name, status, loaded_at, submitter_region, n_errors, rows_rejected, message
-        FROM batches WHERE status IN ('rejected', 'partial') AND loaded_at >= $since
-        ORDER BY loaded_at DESC""", {"since": datetime.combine(since, datetime.min.time())}).df()
+    frame = engine.rejected_since(con, since)
     frame = frame[frame["submitter_region"].isin(scope) | (frame["submitter_region"].isna() & include_unknown)]
     names = {c: r.name_zh for c, r in cat.regions.by_code.items()}
     return frame.assign(submitter_name=frame["submitter_region"].map(names).fillna("—"))

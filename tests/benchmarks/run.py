@@ -56,7 +56,7 @@ def bench(rows: int, workdir: Path, repeat: int = 3) -> dict:
             raise SystemExit(f"the ETL did not load the benchmark file cleanly: {m.detail}")
     print(_line("(a) DuckDB read_csv", rows, a))
     print(_line("(b) ETL load_files", rows, b))
-    print(f"      of which the indicator engine's refresh at publish (warehouse.refresh_derived: derived layer, "
+    print(f"      of which the indicator engine's refresh at publish (publish.refresh: derived layer, "
           f"progress, index) {b.detail['derived']:.2f} s; {b.detail['warnings']} warning(s)")
     print(_line("(b') ETL, engine refresh off", rows, own))
     print(f"  ratio b/a: {b.work / a.work:.1f} (wall {b.wall / a.wall:.1f}) · b'/a: {own.work / a.work:.1f} "
