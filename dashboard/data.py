@@ -32,7 +32,7 @@ from indicators import quality as quality_mod
 from indicators.catalogue import Catalogue, default_catalogue
 from indicators.errors import DataError
 from indicators.settings import Settings, load_settings
-from indicators.warehouse import ReaderCache, first_row
+from indicators.warehouse import ReaderCache, publication_time
 
 LRU_SIZE = 640  # the warm set (every year of the common views and the data under them) is ~280 entries
 MAX_KEY_CHARS = 64  # longest string argument that may be part of a cache key (codes, periods, names of queries)
@@ -74,6 +74,11 @@ def readers() -> ReaderCache:
 
 def catalogue() -> Catalogue:
     return default_catalogue()
+
+
+def root() -> str:
+    """The code of the region itself (the root of the region tree: 150000), never typed in a page."""
+    return catalogue().regions.root.code
 
 
 def identity() -> tuple[int, int]:
@@ -291,7 +296,7 @@ def check() -> tuple[str, str] | None:
         return MISSING, str(settings().paths.warehouse)
     try:
         with readers().cursor() as con:
-            first_row(con, "SELECT value FROM meta WHERE key = 'published_at'")
+            publication_time(con)
         problem = None
     except (duckdb.Error, OSError, DataError) as exc:  # garbage bytes, a truncated file, a file without meta
         problem = (UNREADABLE, (str(exc).splitlines() or [type(exc).__name__])[0][:200])
@@ -342,8 +347,7 @@ def has_synthetic(con, indicators: tuple = (), regions: tuple = ()) -> bool:
 
 @cached
 def published_at(con) -> str | None:
-    row = first_row(con, "SELECT value FROM meta WHERE key = 'published_at'")
-    return row[0] if row else None
+    return publication_time(con)
 
 
 @cached

@@ -84,7 +84,7 @@ def _changes(series: pd.DataFrame, unit: str, lang: str) -> list[str]:
     return [numbers.change(v, p, unit, lang) for v, p in zip(usable, usable.shift(1), strict=True)]
 
 
-def trend(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", region_code: str = "150000",
+def trend(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", region_code: str | None = None,
           target: tuple[int, float, str] | None = None, benchmark: float | None = None, height: int = 380,
           decimals: int = 2) -> go.Figure:
     """Time series of one indicator for several regions; the region in black; gaps stay gaps. Values, the target

@@ -25,10 +25,10 @@ import pandas as pd
 
 from etl.demo_panel import DEFAULT_SEED, YEARS, reference_dir
 from etl.demo_series import observations, simulate
-from etl.periods import from_code
 from etl.pipeline import FileResult, load_files
 from indicators import warehouse
 from indicators.catalogue import Catalogue, load_catalogue
+from indicators.periods import from_code
 from indicators.settings import Settings, project_root
 
 __all__ = ["DEFAULT_SEED", "BuildReport", "build", "demo_dir", "generate", "reference_files"]

@@ -20,6 +20,7 @@ from etl.layout import to_long
 from etl.normalize import normalise
 from etl.read import read_sheet
 from etl.source import SourceFile
+from indicators import periods
 from indicators.catalogue import Catalogue, Indicator
 from indicators.settings import project_root
 
@@ -326,7 +327,7 @@ def trend(values: np.ndarray) -> np.ndarray:
 
 
 def period_code(ind: Indicator, year: int, sub: int) -> str:
-    return {"annual": f"{year}", "quarterly": f"{year}Q{sub}", "monthly": f"{year}M{sub:02d}"}[ind.frequency]
+    return periods.code(year, sub, ind.frequency)
 
 
 def periods_of(ind: Indicator) -> list[tuple[int, int]]:

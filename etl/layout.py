@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl import problems as P
-from etl.periods import parse_period
 from etl.problems import FileRejected
 from etl.source import Sheet
+from indicators.periods import parse_period
 
 # field → accepted header spellings, compared after NFKC, casefold and removing spaces, '_' and '-'
 ALIASES: dict[str, tuple[str, ...]] = {

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.layout import LongTable
-from etl.periods import parse_period
 from indicators.catalogue import Catalogue
+from indicators.periods import parse_period
 from indicators.regions import AmbiguousRegion, UnknownRegion
 
 NOT_REPORTED = {"", "-", "--", "—", "——", "…", "……", "...", "/", "na", "n/a", "null", "none", "无", "空", "－"}

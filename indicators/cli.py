@@ -182,8 +182,8 @@ def data_export(out: Path, indicators: tuple[str, ...], regions: tuple[str, ...]
             frame = export.facts(con, cat, indicators, codes, periods)
         else:
             frame = export.observations(con, cat, indicators, codes, periods, history=history)
-        published = warehouse.first_row(con, "SELECT value FROM meta WHERE key = 'published_at'")
-    written = export.write_export(frame, out, cat, fmt, published[0] if published else None,
+        published = warehouse.publication_time(con)
+    written = export.write_export(frame, out, cat, fmt, published,
                                   description="dem data export" + (" --derived" if derived else "")
                                   + (" --history" if history else ""))
     click.echo(f"已导出 {len(frame)} 行 → {out} | exported {len(frame)} rows to {out}"

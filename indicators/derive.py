@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from indicators import formula as formulas
+from indicators import periods
 from indicators.catalogue import Catalogue
 from indicators.warehouse import registered
 
@@ -203,12 +204,10 @@ def _rollup(final: pd.DataFrame, cat: Catalogue, today: date) -> pd.DataFrame:
     full = np.where(flow, annual["count"] == n, annual["last_sub"] == n)
     keep = full | (annual["year"] >= today.year) | (m != "stock")
     value = np.where(flow, annual["total"], annual["last_value"])
-
-    def code(y, f, sub) -> str:
-        return f"{int(y)}Q{int(sub)}" if f == "quarterly" else f"{int(y)}M{int(sub):02d}"
-
-    through = [code(y, f, s) for y, f, s in zip(annual["year"], annual["frequency"], annual["last_sub"], strict=True)]
-    first = [code(y, f, s) for y, f, s in zip(annual["year"], annual["frequency"], annual["first_sub"], strict=True)]
+    through = [periods.code(y, s, f) for y, f, s in zip(annual["year"], annual["frequency"], annual["last_sub"],
+                                                       strict=True)]
+    first = [periods.code(y, s, f) for y, f, s in zip(annual["year"], annual["frequency"], annual["first_sub"],
+                                                     strict=True)]
     one_batch = annual["batches"].to_numpy() == 1
     annual = annual.assign(
         value=np.round(value, DECIMALS), complete=full, ytd_through=np.where(full, None, through),

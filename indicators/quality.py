@@ -11,13 +11,13 @@ Deadline = end of the period + settings [quality] deadline_days_<frequency>: 202
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
 
+from indicators import periods
 from indicators.catalogue import Catalogue
 from indicators.settings import Quality, Settings
 from indicators.warehouse import schema_version
@@ -26,19 +26,13 @@ STATES = ("received", "late", "rejected", "missing")
 NEEDS_SETTINGS = {"submission_matrix", "freshness"}  # the queries that need deadlines or the clock
 
 
-def period_end(year: int, sub: int, frequency: str) -> date:
-    """2023 → 2023-12-31, 2023Q2 → 2023-06-30, 2023M02 → 2023-02-28."""
-    month = {"annual": 12, "quarterly": 3 * sub, "monthly": sub}[frequency]
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
 def deadline_days(q: Quality) -> dict[str, int]:
     """{'annual': 90, 'quarterly': 45, 'monthly': 20} as configured (settings [quality])."""
     return {f: q.deadline_days(f) for f in ("annual", "quarterly", "monthly")}
 
 
 def deadline(year: int, sub: int, frequency: str, q: Quality) -> date:
-    return period_end(year, sub, frequency) + timedelta(days=q.deadline_days(frequency))
+    return periods.end(year, sub, frequency) + timedelta(days=q.deadline_days(frequency))
 
 
 def _latest_native(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -99,7 +93,7 @@ def submission_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: 
         if ind is None or ind.is_derived or not ({"league", "county"} & set(ind.levels)):
             continue
         due = deadline(item.year, item.sub, item.frequency, settings.quality)
-        end = period_end(item.year, item.sub, item.frequency)
+        end = periods.end(item.year, item.sub, item.frequency)
         for league in cat.regions.leagues():
             got = received.loc[(item.indicator_code, league.code)] if (item.indicator_code, league.code) in \
                 received.index else None
@@ -180,7 +174,7 @@ def freshness(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings
         due_year, due_sub = _due_period(ind.frequency, now, settings.quality)
         per_year = {"annual": 1, "quarterly": 4, "monthly": 12}[ind.frequency]
         row = {"indicator_code": ind.code, "frequency": ind.frequency, "latest_period": None, "last_loaded": None,
-               "regions": 0, "due_period": _code(due_year, due_sub, ind.frequency), "behind": None}
+               "regions": 0, "due_period": periods.code(due_year, due_sub, ind.frequency), "behind": None}
         if ind.code in latest.index:
             item = latest.loc[ind.code]
             behind = (due_year - int(item["year"])) * per_year + (due_sub - int(item["sub"]))
@@ -189,10 +183,6 @@ def freshness(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings
             row.update(last_loaded=loads.loc[ind.code, "last_loaded"], regions=int(loads.loc[ind.code, "regions"]))
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _code(year: int, sub: int, frequency: str) -> str:
-    return {"annual": f"{year}", "quarterly": f"{year}Q{sub}", "monthly": f"{year}M{sub:02d}"}[frequency]
 
 
 def last_load_changes(con: duckdb.DuckDBPyConnection, cat: Catalogue, limit: int = 200) -> pd.DataFrame:

@@ -377,7 +377,12 @@ def write_reference(con: duckdb.DuckDBPyConnection, catalogue) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ('reference_fingerprint', ?)", [fingerprint.hexdigest()])
 
 
+def publication_time(con: duckdb.DuckDBPyConnection) -> str | None:
+    """When the warehouse on this connection was published (UTC, ISO 8601), as the writer recorded it."""
+    row = first_row(con, "SELECT value FROM meta WHERE key = 'published_at'")
+    return row[0] if row else None
+
+
 def published_at(path: Path) -> str | None:
     with reader(path) as con:
-        row = first_row(con, "SELECT value FROM meta WHERE key = 'published_at'")
-    return row[0] if row else None
+        return publication_time(con)

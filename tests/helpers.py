@@ -15,8 +15,8 @@ import contextlib
 import os
 import subprocess
 import sys
-from datetime import date
 from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 
 from click.testing import CliRunner, Result

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from dashboard import figures
-from indicators import quality
+from indicators import periods, quality
 from indicators.catalogue import default_catalogue
 from indicators.settings import Quality, load_settings
 from indicators.warehouse import reader
@@ -61,7 +61,7 @@ def test_choropleth_for_reports_embeds_the_boundaries():
     (2024, 2, "monthly", date(2024, 2, 29), date(2024, 3, 20)),
 ])
 def test_deadline_is_the_end_of_the_period_plus_the_grace_days(year, sub, frequency, end, due):
-    assert quality.period_end(year, sub, frequency) == end
+    assert periods.end(year, sub, frequency) == end
     assert quality.deadline(year, sub, frequency, Quality()) == due
 
 

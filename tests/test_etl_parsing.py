@@ -13,10 +13,10 @@ from helpers import ROOT
 from etl import problems as P
 from etl.layout import ALIASES, recognise, to_long
 from etl.normalize import NOT_REPORTED, TRUE_TEXT, normalise, parse_numbers
-from etl.periods import parse_period
 from etl.read import read_sheet
 from etl.source import SourceFile
 from indicators.catalogue import default_catalogue
+from indicators.periods import parse_period
 from indicators.settings import config_dir
 
 DOC = (ROOT / "docs" / "submission-format.md").read_text(encoding="utf-8")

@@ -18,7 +18,6 @@ from indicators.regulation import MISSING, PARTIAL
 
 dash.register_page(__name__, path_template="/chapter/<n>", name="章节 Chapter", title="北疆数字经济监测 · 章节")
 
-REGION = "150000"
 
 
 def layout(n: str | None = None, lang: str | None = None, year: str | None = None, **_query) -> html.Div:
@@ -79,7 +78,7 @@ def status_table(number: int, year: int, lang: str):
     codes = tuple(i.code for i in cat.by_chapter(number))
     if not codes:
         return html.P(t("no_data", lang))
-    progress = data.progress(year, (REGION,), codes)
+    progress = data.progress(year, (data.root(),), codes)
     progress = progress.set_index("indicator_code") if len(progress) else pd.DataFrame()
     rows = []
     for code in codes:
@@ -114,11 +113,11 @@ def explain_cell(cell, year, lang):
     if not row_id:
         return no_update
     code, year = inputs.indicator(row_id), inputs.year(year)
-    found = data.values((code,), (REGION,), (), None, "annual", (0, year))
+    found = data.values((code,), (data.root(),), (), None, "annual", (0, year))
     if found.empty:
         return no_update
     period = str(found.sort_values("year")["period"].iloc[-1])
-    return c.explanation(data.explain(code, REGION, period).lines(data.catalogue()), inputs.lang(lang))
+    return c.explanation(data.explain(code, data.root(), period).lines(data.catalogue()), inputs.lang(lang))
 
 
 sync_url(ids.CHAPTER_YEAR)

@@ -20,7 +20,6 @@ from indicators.progress import choose_target
 
 dash.register_page(__name__, path_template="/indicator/<code>", name="指标 Indicator", title="北疆数字经济监测 · 指标")
 
-REGION = "150000"
 TABS = ("chart", "map", "table")
 CSV_COLUMNS = ["indicator_code", "indicator_name", "region_code", "region_name", "period", "value", "unit", "status",
                "coverage", "complete", "synthetic", "revised", "source", "batch_id"]
@@ -78,7 +77,7 @@ def definition(ind, lang: str) -> html.Section:
                         html.Br(), html.Small(tg.citation(lang) + (" · " + tg.verification_note(lang)
                                                                    if tg.verification_note(lang) else "")),
                         html.Br(), html.Small(tg.note_en if lang == "en" else tg.note_zh)])
-               for tg in data.catalogue().targets_for(ind.code, REGION)]
+               for tg in data.catalogue().targets_for(ind.code, data.root())]
     rows = [("definition", ind.definition(lang)), ("unit", ind.unit), ("frequency", t(ind.frequency, lang)),
             ("department", ind.department)]
     return html.Section(className="panel", children=[
@@ -100,22 +99,23 @@ def target_kind(target, lang: str) -> str:
 
 def view(code: str, leagues: list[str], lang: str) -> pd.DataFrame:
     """The data of the current view: the region and the selected leagues, every year, labelled."""
-    frame = data.values((code,), tuple([REGION, *leagues]), (), None, "annual", None)
+    frame = data.values((code,), tuple([data.root(), *leagues]), (), None, "annual", None)
     return query.label(frame, data.catalogue(), lang)
 
 
 def chart(code: str, leagues: list[str], lang: str):
     cat, ind = data.catalogue(), data.catalogue().indicator(code)
     frame = view(code, leagues, lang)
-    own = [tg for tg in cat.targets_for(code, REGION)]
+    own = [tg for tg in cat.targets_for(code, data.root())]
     target = choose_target(own, int(frame["year"].max())) if len(frame) and own else None
     mark = None
     if target is not None:
         mark = (target.year, target.value, f"{t('target', lang)} {target.year}" +
                 ("" if target.is_official else f" ({t('illustrative_target', lang)})"))
-    bench = next((tg.value for tg in own if tg.kind == "benchmark"), None)
-    return c.graph(ids.INDICATOR_CHART, trend(frame, ind.unit, lang, title=ind.name(lang), target=mark,
-                                              benchmark=bench, decimals=ind.decimals), label=ind.name(lang))
+    bench = next((tg.value for tg in own if not tg.is_target), None)
+    return c.graph(ids.INDICATOR_CHART, trend(frame, ind.unit, lang, title=ind.name(lang), region_code=data.root(),
+                                              target=mark, benchmark=bench, decimals=ind.decimals),
+                   label=ind.name(lang))
 
 
 def map_tab(code: str, year: int, lang: str):

@@ -19,7 +19,6 @@ from indicators import query
 dash.register_page(__name__, path_template="/league/<code>", name="盟市画像 League profile",
                    title="北疆数字经济监测 · 盟市画像")
 
-REGION = "150000"
 
 
 def resolve(code: str | None) -> str | None:
@@ -76,7 +75,7 @@ def profile(league: str, year: int, lang: str) -> pd.DataFrame:
     cat = data.catalogue()
     leagues = data.values((), (), (), "league", "annual", (0, year))
     leagues = leagues[leagues["complete"]]
-    region = data.values((), (REGION,), (), "region", "annual", (0, year))
+    region = data.values((), (data.root(),), (), "region", "annual", (0, year))
     mine = leagues[leagues["region_code"] == league].sort_values("year")
     latest = mine.groupby("indicator_code").tail(1).set_index("indicator_code")
     previous = mine.set_index(["indicator_code", "year"])["value"]

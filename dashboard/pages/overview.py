@@ -15,7 +15,6 @@ from indicators.composite import SCORE_DECIMALS
 
 dash.register_page(__name__, path="/", name="总览 Overview", title="北疆数字经济监测 · 总览")
 
-REGION = "150000"
 
 
 def layout(lang: str | None = None, year: str | None = None, **_query) -> html.Div:
@@ -50,10 +49,10 @@ def key_indicators() -> list[str]:
 def cards(year: int, lang: str) -> list[html.Div]:
     """One card per key indicator: the region's latest value up to `year`, YoY, progress status, provenance."""
     cat, codes = data.catalogue(), key_indicators()
-    frame = data.labelled(tuple(codes), (REGION,), None, lang)
+    frame = data.labelled(tuple(codes), (data.root(),), None, lang)
     frame = frame[(frame["year"] <= year) & frame["complete"]].sort_values("year")
     latest = frame.groupby("indicator_code").tail(1).set_index("indicator_code")
-    status = data.progress(year, (REGION,), tuple(codes))
+    status = data.progress(year, (data.root(),), tuple(codes))
     status = {r["indicator_code"]: r for r in status.to_dict("records")} if len(status) else {}
     out = []
     for code in codes:
@@ -64,7 +63,7 @@ def cards(year: int, lang: str) -> list[html.Div]:
             continue
         row = latest.loc[code]
         out.append(html.Div(className="card", children=[
-            c.explain_button(code, REGION, str(row["period"]), lang),
+            c.explain_button(code, data.root(), str(row["period"]), lang),
             html.H3(ind.name(lang)),
             html.Div([html.Span(numbers.value(row["value"], ind.decimals), className="value"),
                       html.Span(ind.unit, className="unit")]),

@@ -139,8 +139,8 @@ def build_data(settings_or_db_path: Settings | Path | str | None, year: int, qua
     with warehouse.reader(settings.paths.warehouse) as con:
         _check(spec, query.data_years(con))
         frame = export.facts(con, cat, regions=scope)
-        published = warehouse.first_row(con, "SELECT value FROM meta WHERE key = 'published_at'")
+        published = warehouse.publication_time(con)
     years = frame["period"].str[:4].astype(int)
     frame = frame[years.between(spec.annual_year - TREND_YEARS + 1, spec.year)].reset_index(drop=True)
     description = f"{NAME} {cat.regions.by_code[spec.region].name_zh} {spec.period_label()} 数据"
-    return export.write_export(frame, out, cat, fmt, published[0] if published else None, description)
+    return export.write_export(frame, out, cat, fmt, published, description)

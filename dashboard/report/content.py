@@ -20,15 +20,14 @@ import pandas as pd
 from dashboard.figures import chapter_labels
 from dashboard.report import methods as methods_annex
 from dashboard.report import quality as quality_annex
-from indicators import composite, precompute, query
+from indicators import composite, periods, precompute, query
 from indicators.catalogue import Catalogue, Indicator
 from indicators.progress import choose_target
 from indicators.regions import Region
 from indicators.regulation import MISSING, chinese_numeral
 from indicators.settings import Settings
-from indicators.warehouse import first_row
+from indicators.warehouse import publication_time
 
-QUARTER_ZH = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 MAX_COMPARED = 4  # indicators per chapter in the league comparison table (A4 portrait width)
 TREND_YEARS = 6
 
@@ -37,7 +36,7 @@ TREND_YEARS = 6
 class ReportSpec:
     year: int
     quarter: int | None = None
-    region: str = "150000"  # the region, or a league code
+    region: str | None = None  # a league code; None: the region (the root of the region tree)
     since: date | None = None  # revisions loaded on or after this day; default: previous period's deadline
 
     @property
@@ -45,13 +44,13 @@ class ReportSpec:
         return self.year if self.quarter is None else self.year - 1
 
     def period_label(self) -> str:
-        return f"{self.year}年" + (QUARTER_ZH[self.quarter] if self.quarter else "")
+        return f"{self.year}年" + (periods.QUARTER_ZH[self.quarter - 1] if self.quarter else "")
 
     def native_period(self, frequency: str) -> str:
         """The period shown for a series of this frequency: 2024 · 2024Q3 · 2024M09."""
         if self.quarter is None or frequency == "annual":
             return str(self.annual_year)
-        return f"{self.year}Q{self.quarter}" if frequency == "quarterly" else f"{self.year}M{3 * self.quarter:02d}"
+        return periods.code(self.year, self.quarter if frequency == "quarterly" else 3 * self.quarter, frequency)
 
 
 @dataclass
@@ -109,7 +108,7 @@ def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
              index: pd.DataFrame | None = None, robustness: IndexRobustness | None = None) -> Report:
     """Everything the report shows, from one open read-only connection (`index` and `robustness` may be shared
     across a run)."""
-    region = cat.regions.by_code[spec.region]
+    region = cat.regions.by_code[spec.region or cat.regions.root.code]
     leagues = cat.regions.leagues()
     scope = list(dict.fromkeys([region.code, cat.regions.root.code] + [r.code for r in leagues]))
     facts = query.values(con, regions=scope, frequency=None, years=(0, spec.year))
@@ -124,8 +123,7 @@ def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
     trend_regions = [region.code] + ([cat.regions.root.code] if region.level == "league" else [])
     trends = query.label(annual[annual["region_code"].isin(trend_regions)
                                 & (annual["year"] > spec.annual_year - TREND_YEARS)], cat)
-    row = first_row(con, "SELECT value FROM meta WHERE key = 'published_at'")
-    report = Report(spec, region, leagues, row[0] if row else None, datetime.now(UTC).replace(microsecond=0),
+    report = Report(spec, region, leagues, publication_time(con), datetime.now(UTC).replace(microsecond=0),
                     synthetic=_uses_synthetic(current, league_values, trends, index),
                     current=current, league_values=league_values, trends=trends, progress=prog, index=index,
                     chapters=[], robustness=robustness, chapter_labels=chapter_labels(cat))
@@ -229,8 +227,8 @@ def _missing_notes(report: Report, section: ChapterSection) -> list[str]:
                      + "、".join(f"{r.indicator_code} {r.indicator_name}" for r in absent.itertuples()) + "。")
     stale = cur[cur["value"].notna() & cur["stale"].astype(bool)]
     for r in stale.itertuples():
-        notes.append(f"{r.indicator_code} {r.indicator_name}：{_period_zh(r.wanted)}未报送，表中为最近一期"
-                     f"（{_period_zh(r.period)}）数值。")
+        notes.append(f"{r.indicator_code} {r.indicator_name}：{period_zh(r.wanted)}未报送，表中为最近一期"
+                     f"（{period_zh(r.period)}）数值。")
     leagues = report.league_values
     for code in section.compared:
         have = set(leagues.loc[leagues["indicator_code"] == code, "region_code"])
@@ -243,24 +241,9 @@ def _missing_notes(report: Report, section: ChapterSection) -> list[str]:
     return notes
 
 
-def _period_zh(period: str) -> str:
-    """'2024' → 2024年 · '2024Q3' → 2024年第三季度 · '2024M09' → 2024年9月."""
-    period = str(period)
-    if "Q" in period:
-        year, q = period.split("Q")
-        return f"{year}年{QUARTER_ZH[int(q)]}"
-    if "M" in period:
-        year, m = period.split("M")
-        return f"{year}年{int(m)}月"
-    return f"{period}年"
-
-
 def period_zh(period: str, measure: str = "stock") -> str:
-    """Like _period_zh, but a year-to-date month reads as a range: 2024M09 → 2024年1–9月."""
-    if measure == "ytd" and "M" in str(period):
-        year, m = str(period).split("M")
-        return f"{year}年1–{int(m)}月"
-    return _period_zh(period)
+    """'2024Q3' → 2024年第三季度; a year-to-date month as its range: 2024M09 → 2024年1–9月 (periods.label_zh)."""
+    return periods.label_zh(period, measure)
 
 
 def target_for(cat: Catalogue, code: str, region: str, year: int):

@@ -1,4 +1,6 @@
-"""Statistical periods as people write them, and their canonical forms: 2023 | 2023Q1 | 2023M03.
+"""Statistical periods: as people write them, their canonical codes (2023 | 2023Q1 | 2023M03) and their ends —
+the one place of the system that knows how a period is written (the ETL parses with it, the engine codes and
+dates periods with it).
 
 Accepted: 2023, 2023年 · 2023Q1, 2023-Q1, 2023 Q1, 2023年第一季度, 2023年1季度, 2023年一季度 ·
 2023-03, 2023/3, 2023.03, 2023M03, 2023年3月, 202303. Full-width digits are folded first (NFKC).
@@ -18,7 +20,7 @@ QUARTERLY = (re.compile(r"^(\d{4})\s*[-_/ ]?\s*[Qq]([1-4])$"), re.compile(r"^(\d
 MONTHLY = (re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})$"), re.compile(r"^(\d{4})\s*[Mm](\d{1,2})$"),
            re.compile(r"^(\d{4})年\s*(\d{1,2})\s*月(份)?$"), re.compile(r"^(\d{4})(\d{2})$"))
 FREQUENCY_OF = {"A": "annual", "Q": "quarterly", "M": "monthly"}
-CANONICAL = re.compile(r"^\d{4}(Q[1-4]|M(0[1-9]|1[0-2]))?$")
+KIND_OF = {frequency: kind for kind, frequency in FREQUENCY_OF.items()}
 
 
 @dataclass(frozen=True)
@@ -43,15 +45,6 @@ class Period:
             return date(self.year, 12, 31)
         return date.fromordinal(date(self.year, month + 1, 1).toordinal() - 1)
 
-    def previous_year(self) -> Period:
-        return Period(self.year - 1, self.sub, self.kind)
-
-    def label(self, lang: str = "zh") -> str:
-        if lang == "en":
-            return {"A": f"{self.year}", "Q": f"{self.year} Q{self.sub}", "M": f"{self.year}-{self.sub:02d}"}[self.kind]
-        if self.kind == "Q":
-            return f"{self.year}年第{'一二三四'[self.sub - 1]}季度"
-        return f"{self.year}年{self.sub}月" if self.kind == "M" else f"{self.year}年"
 
 
 def parse_period(text: str) -> Period | None:
@@ -67,6 +60,35 @@ def parse_period(text: str) -> Period | None:
             month = int(m.group(2))
             return Period(int(m.group(1)), month, "M") if 1 <= month <= 12 else None
     return None
+
+
+def of(year: int, sub: int, frequency: str) -> Period:
+    """The period of a year and quarter/month number at a frequency: of(2023, 2, 'quarterly') is 2023Q2."""
+    return Period(int(year), int(sub), KIND_OF[frequency])
+
+
+def code(year: int, sub: int, frequency: str) -> str:
+    """code(2023, 3, 'monthly') → '2023M03'; code(2023, 0, 'annual') → '2023'."""
+    return of(year, sub, frequency).code
+
+
+def end(year: int, sub: int, frequency: str) -> date:
+    """Last day: end(2023, 2, 'quarterly') → 2023-06-30; end(2023, 2, 'monthly') → 2023-02-28."""
+    return of(year, sub, frequency).end
+
+
+QUARTER_ZH = ("第一季度", "第二季度", "第三季度", "第四季度")
+
+
+def label_zh(code: str, measure: str = "stock") -> str:
+    """A canonical period as Chinese text: '2024' → 2024年 · '2024Q3' → 2024年第三季度 · '2024M09' → 2024年9月; a
+    year-to-date month reads as the range it covers: label_zh('2024M09', 'ytd') → 2024年1–9月."""
+    p = from_code(str(code))
+    if p.kind == "Q":
+        return f"{p.year}年{QUARTER_ZH[p.sub - 1]}"
+    if p.kind == "M":
+        return f"{p.year}年1–{p.sub}月" if measure == "ytd" else f"{p.year}年{p.sub}月"
+    return f"{p.year}年"
 
 
 def from_code(code: str) -> Period:
