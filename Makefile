@@ -47,6 +47,7 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf data/warehouse data/inbox data/archive data/quarantine data/exports data/logs data/demo test-artifacts

@@ -18,7 +18,7 @@ from flask import abort, send_file
 from dashboard import components, data, downloads, errors, ids, inputs
 from dashboard.figures import GEO
 from dashboard.i18n import t
-from indicators.settings import Settings, project_root
+from indicators.base.settings import Settings, project_root
 
 HERE = Path(__file__).resolve().parent
 PAGE_MODULES = ("overview", "map", "league", "indicator", "chapter", "index", "quality", "catalogue", "not_found_404")

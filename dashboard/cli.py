@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from indicators.base.settings import Settings
 from indicators.cli import settings_options
-from indicators.settings import Settings
 
 
 @click.command()

@@ -13,7 +13,7 @@ from dash.dash_table.Format import Format, Group, Scheme
 from dashboard import data, ids, numbers
 from dashboard.i18n import t
 from dashboard.style import FONT_FAMILY, MISSING_COLOUR, STATUS_ORDER, STATUS_STYLE
-from indicators.progress import status_label
+from indicators.engine.progress import status_label
 
 PAGES = (("/", "overview"), ("/map", "map"), ("/league/150100", "league"), ("/indicator/DI-01", "indicator"),
          ("/chapter/2", "chapter"), ("/index", "index"), ("/quality", "quality"), ("/catalogue", "catalogue"))

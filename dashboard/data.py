@@ -26,13 +26,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from indicators import audit, precompute, query
-from indicators import progress as progress_mod
-from indicators import quality as quality_mod
-from indicators.catalogue import Catalogue, default_catalogue
-from indicators.errors import DataError
-from indicators.settings import Settings, load_settings
-from indicators.warehouse import ReaderCache, publication_time
+from indicators.base.catalogue import Catalogue, default_catalogue
+from indicators.base.errors import DataError
+from indicators.base.settings import Settings, load_settings
+from indicators.engine import audit, precompute, query
+from indicators.engine import progress as progress_mod
+from indicators.engine import quality as quality_mod
+from indicators.storage.warehouse import ReaderCache, publication_time
 
 LRU_SIZE = 640  # the warm set (every year of the common views and the data under them) is ~280 entries
 MAX_KEY_CHARS = 64  # longest string argument that may be part of a cache key (codes, periods, names of queries)

@@ -20,7 +20,7 @@ from dash import DiskcacheManager, Input, Output, State, dcc, html
 from dashboard import data, errors, ids, inputs
 from dashboard.i18n import t
 from dashboard.renders import Render, RenderQueue, RenderRequest
-from indicators.errors import DemError
+from indicators.base.errors import DemError
 
 JOB_CACHE_BYTES = 256 * 2**20  # results of jobs nobody collected (the page was closed) are culled beyond this
 

@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from dashboard import data, inputs
 from dashboard.i18n import t
-from indicators.errors import DataError
+from indicators.base.errors import DataError
 
 LOG = logging.getLogger("dem.dashboard")
 ROUTER = ".._pages_content.children..._pages_store.data.."  # Dash's page router (use_pages)

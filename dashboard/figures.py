@@ -26,8 +26,8 @@ from dashboard.style import (
     STATUS_ORDER,
     STATUS_STYLE,
 )
-from indicators.progress import status_label
-from indicators.settings import project_root
+from indicators.base.settings import project_root
+from indicators.engine.progress import status_label
 
 GEO = {"league": "inner_mongolia_leagues.geojson", "county": "inner_mongolia_counties.geojson"}
 MAP_CENTER = {"lat": 44.3, "lon": 113.5}

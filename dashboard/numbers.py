@@ -14,9 +14,9 @@ import math
 
 import pandas as pd
 
-from indicators.catalogue import Catalogue
-from indicators.composite import SCORE_DECIMALS
-from indicators.query import in_points, tied, yoy_change
+from indicators.base.catalogue import Catalogue
+from indicators.engine.composite import SCORE_DECIMALS
+from indicators.engine.query import in_points, tied, yoy_change
 
 DASH = "—"
 POINTS = {"zh": "个百分点", "en": " pp"}

@@ -14,7 +14,7 @@ import pandas as pd
 
 from dashboard import numbers
 from dashboard.i18n import t
-from indicators.composite import CHOSEN, EQUAL, rank_ranges
+from indicators.engine.composite import CHOSEN, EQUAL, rank_ranges
 
 
 def scenario_label(scenario: str, lang: str) -> str:

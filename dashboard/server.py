@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
-from indicators.settings import Settings
+from indicators.base.settings import Settings
 
 
 class Gunicorn(BaseApplication):

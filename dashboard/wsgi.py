@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indicators.settings import Settings
+from indicators.base.settings import Settings
 
 
 def create(settings: Settings | None = None, db: str | Path | None = None):

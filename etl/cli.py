@@ -11,10 +11,10 @@ import click
 from etl import problems as P
 from etl.demo import DEFAULT_SEED, build, generate
 from etl.pipeline import FAILED, FileResult, check_files, load_files
-from indicators.catalogue import load_catalogue
+from indicators.base.catalogue import load_catalogue
+from indicators.base.errors import EXIT_INTERNAL
+from indicators.base.settings import Settings
 from indicators.cli import settings_options
-from indicators.errors import EXIT_INTERNAL
-from indicators.settings import Settings
 
 MAX_PRINTED = 50
 

@@ -26,10 +26,10 @@ import pandas as pd
 from etl.demo_panel import DEFAULT_SEED, YEARS, reference_dir
 from etl.demo_series import observations, simulate
 from etl.pipeline import FileResult, load_files
-from indicators import warehouse
-from indicators.catalogue import Catalogue, load_catalogue
-from indicators.periods import from_code
-from indicators.settings import Settings, project_root
+from indicators.base.catalogue import Catalogue, load_catalogue
+from indicators.base.periods import from_code
+from indicators.base.settings import Settings, project_root
+from indicators.storage import warehouse
 
 __all__ = ["DEFAULT_SEED", "BuildReport", "build", "demo_dir", "generate", "reference_files"]
 

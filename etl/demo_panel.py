@@ -20,9 +20,9 @@ from etl.layout import to_long
 from etl.normalize import normalise
 from etl.read import read_sheet
 from etl.source import SourceFile
-from indicators import periods
-from indicators.catalogue import Catalogue, Indicator
-from indicators.settings import project_root
+from indicators.base import periods
+from indicators.base.catalogue import Catalogue, Indicator
+from indicators.base.settings import project_root
 
 YEARS = tuple(range(2019, 2025))
 HISTORY = (2018, *YEARS)  # 2018 only to interpolate the 2019 quarters of stocks

@@ -33,7 +33,7 @@ from etl.demo_panel import (
     periods_of,
     reference_values,
 )
-from indicators.catalogue import Catalogue, Indicator
+from indicators.base.catalogue import Catalogue, Indicator
 
 
 def reports_region(ind: Indicator) -> bool:

@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 
 from etl.source import Identity
-from indicators.warehouse import fsync_path
+from indicators.storage.warehouse import fsync_path
 
 TEMP_PREFIX = ".dem-tmp-"  # a file of this name in archive/ or quarantine/ was left by a killed run
 FILE_MODE, DIR_MODE = 0o600, 0o700

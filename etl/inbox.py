@@ -29,10 +29,10 @@ from etl import problems as P
 from etl.pipeline import FAILED, REJECTED, FileResult, check_files, load_guarded, log_internal_error, writing
 from etl.problems import FileRejected
 from etl.source import SourceFile
-from indicators.catalogue import Catalogue
-from indicators.errors import EXIT_INTERNAL, EXIT_IO, ConfigError, DemError, UsageError
-from indicators.settings import Settings
-from indicators.warehouse import exclusive_lock, fsync_path, utc_now
+from indicators.base.catalogue import Catalogue
+from indicators.base.errors import EXIT_INTERNAL, EXIT_IO, ConfigError, DemError, UsageError
+from indicators.base.settings import Settings
+from indicators.storage.warehouse import exclusive_lock, fsync_path, utc_now
 
 TEMPORARY = ("*.part", "*.tmp", "*.crdownload", "~$*")  # being written by a copy tool or held open by Excel
 REPORT_SUFFIXES = (".errors.csv", ".report.json")

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from etl import problems as P
 from etl.problems import FileRejected
 from etl.source import Sheet
-from indicators.periods import parse_period
+from indicators.base.periods import parse_period
 
 # field → accepted header spellings, compared after NFKC, casefold and removing spaces, '_' and '-'
 ALIASES: dict[str, tuple[str, ...]] = {

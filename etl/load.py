@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.problems import Problem
-from indicators.warehouse import first_row, registered, transaction, utc_now
+from indicators.storage.warehouse import first_row, registered, transaction, utc_now
 
 OBSERVATION_COLUMNS = ["indicator_code", "region_code", "period", "year", "sub", "value", "unit_submitted", "note",
                        "source", "synthetic", "line"]

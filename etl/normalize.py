@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.layout import LongTable
-from indicators.catalogue import Catalogue
-from indicators.periods import parse_period
-from indicators.regions import AmbiguousRegion, UnknownRegion
+from indicators.base.catalogue import Catalogue
+from indicators.base.periods import parse_period
+from indicators.base.regions import AmbiguousRegion, UnknownRegion
 
 NOT_REPORTED = {"", "-", "--", "—", "——", "…", "……", "...", "/", "na", "n/a", "null", "none", "无", "空", "－"}
 # compared after the same NFKC folding as the cell: '……' folds to '......', '－' to '-'

@@ -31,10 +31,11 @@ from etl.problems import FileRejected
 from etl.read import read_sheet
 from etl.source import SourceFile
 from etl.validate import Thresholds, validate
-from indicators import publish, warehouse
-from indicators.catalogue import Catalogue
-from indicators.errors import DemError
-from indicators.settings import Settings
+from indicators.base.catalogue import Catalogue
+from indicators.base.errors import DemError
+from indicators.base.settings import Settings
+from indicators.engine import publish
+from indicators.storage import warehouse
 
 LOADED, PARTIAL, REJECTED, DUPLICATE, CHECKED = "loaded", "partial", "rejected", "duplicate", "checked"
 FAILED = "failed"  # an internal error while processing the file: quarantined like a rejected one, exit code 70

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from indicators.export import neutralise
+from indicators.engine.export import neutralise
 
 ERROR, WARNING = "error", "warning"
 

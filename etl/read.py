@@ -28,7 +28,7 @@ from etl import problems as P
 from etl.encoding import as_utf8
 from etl.problems import FileRejected
 from etl.source import Sheet, SourceFile
-from indicators.settings import Limits
+from indicators.base.settings import Limits
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls / .et

@@ -18,7 +18,7 @@ import pandera.pandas as pa
 from etl import problems as P
 from etl.layout import LongTable
 from etl.normalize import FREQUENCIES
-from indicators.catalogue import Catalogue
+from indicators.base.catalogue import Catalogue
 
 LEVEL_ZH = {"region": "自治区", "league": "盟市", "county": "旗县"}
 FREQ_ZH = {"annual": "年度", "quarterly": "季度", "monthly": "月度"}

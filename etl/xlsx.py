@@ -20,7 +20,7 @@ import pandas as pd
 from etl import problems as P
 from etl.problems import FileRejected
 from etl.source import Sheet, SourceFile
-from indicators.settings import Limits
+from indicators.base.settings import Limits
 
 EXCEL_MAX_ROWS = 1_048_576  # an .xlsx sheet cannot hold more rows (the format's limit, not ours)
 RATIO_FLOOR = 1 << 20  # parts inflating to less than this are harmless whatever their ratio

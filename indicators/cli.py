@@ -16,11 +16,11 @@ from pathlib import Path
 import click
 
 from indicators import console
-from indicators.catalogue import load_catalogue
-from indicators.errors import EXIT_INTERNAL, EXIT_IO, EXIT_USAGE, DemError
-from indicators.regulation import MISSING
-from indicators.settings import Settings, load_settings
-from indicators.warehouse import utc_now
+from indicators.base.catalogue import load_catalogue
+from indicators.base.errors import EXIT_INTERNAL, EXIT_IO, EXIT_USAGE, DemError
+from indicators.base.regulation import MISSING
+from indicators.base.settings import Settings, load_settings
+from indicators.storage.warehouse import utc_now
 
 
 def settings_options(func):
@@ -173,7 +173,8 @@ def data() -> None:
 def data_export(out: Path, indicators: tuple[str, ...], regions: tuple[str, ...], periods: tuple[str, ...],
                 history: bool, derived: bool, fmt: str | None, settings: Settings) -> None:
     """Export observations as tidy CSV or XLSX (formula-injection safe) with their metadata."""
-    from indicators import export, warehouse
+    from indicators.engine import export
+    from indicators.storage import warehouse
 
     cat = load_catalogue()
     codes = [cat.regions.resolve(r).code for r in regions]
@@ -196,7 +197,7 @@ def data_export(out: Path, indicators: tuple[str, ...], regions: tuple[str, ...]
 @settings_options
 def data_batches(limit: int, fmt: str, settings: Settings) -> None:
     """Recent load batches with status and counts."""
-    from indicators import warehouse
+    from indicators.storage import warehouse
 
     with warehouse.reader(settings.paths.warehouse) as con:
         rows = con.execute(
@@ -218,7 +219,8 @@ def indicators_group() -> None:
 @settings_options
 def indicators_progress(year: int, region: str | None, fmt: str, settings: Settings) -> None:
     """Progress status per indicator (Open SDG method): achieved, on_track, needs_acceleration, …"""
-    from indicators import precompute, warehouse
+    from indicators.engine import precompute
+    from indicators.storage import warehouse
 
     cat = load_catalogue()
     regions = [cat.regions.resolve(region).code] if region else [cat.regions.root.code] + [
@@ -236,7 +238,8 @@ def indicators_progress(year: int, region: str | None, fmt: str, settings: Setti
 @settings_options
 def indicators_index(year: int, fmt: str, settings: Settings) -> None:
     """The composite index (0–100) of the 12 leagues with chapter sub-indices and ranks."""
-    from indicators import precompute, warehouse
+    from indicators.engine import precompute
+    from indicators.storage import warehouse
 
     cat = load_catalogue()
     with warehouse.reader(settings.paths.warehouse) as con:
@@ -260,7 +263,8 @@ def indicators_index(year: int, fmt: str, settings: Settings) -> None:
 @settings_options
 def indicators_explain(code: str, region: str, period: str, settings: Settings) -> None:
     """How one value was obtained: inputs with batches, rule or formula, coverage, vintages."""
-    from indicators import audit, warehouse
+    from indicators.engine import audit
+    from indicators.storage import warehouse
 
     cat = load_catalogue()
     with warehouse.reader(settings.paths.warehouse) as con:

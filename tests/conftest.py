@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from indicators.catalogue import Catalogue, load_catalogue
-from indicators.settings import config_dir
+from indicators.base.catalogue import Catalogue, load_catalogue
+from indicators.base.settings import config_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

@@ -22,10 +22,11 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from etl.pipeline import FileResult, load_files
-from indicators import export, warehouse
-from indicators.catalogue import default_catalogue
+from indicators.base.catalogue import default_catalogue
+from indicators.base.settings import Settings, load_settings
 from indicators.cli import dem
-from indicators.settings import Settings, load_settings
+from indicators.engine import export
+from indicators.storage import warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = Path(__file__).resolve().parent / "fixtures" / "submissions"

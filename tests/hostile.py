@@ -21,7 +21,7 @@ HEAD = "indicator_code,region_code,period,value,unit,note,source\n"
 
 def _rows(n: int, note: str = "", source: str = "统计局") -> list[str]:
     """n valid rows of county GDP: CX-01 for Hohhot's and Baotou's districts over the years."""
-    from indicators.catalogue import default_catalogue
+    from indicators.base.catalogue import default_catalogue
 
     counties = [r.code for r in default_catalogue().regions.regions if r.level == "county"]
     out = []

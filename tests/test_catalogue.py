@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indicators.catalogue import MONITORING_ARTICLE
-from indicators.regulation import MISSING
+from indicators.base.catalogue import MONITORING_ARTICLE
+from indicators.base.regulation import MISSING
 
 # code, name_zh, unit, frequency, measure, aggregation, polarity, formula/weight
 REQUIRED = [

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from indicators.catalogue import load_catalogue
-from indicators.errors import ConfigError
+from indicators.base.catalogue import load_catalogue
+from indicators.base.errors import ConfigError
 
 
 def _edit(path: Path, old: str, new: str) -> None:

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 
 from dashboard import figures
-from indicators import periods, quality
-from indicators.catalogue import default_catalogue
-from indicators.settings import Quality, load_settings
-from indicators.warehouse import reader
+from indicators.base import periods
+from indicators.base.catalogue import default_catalogue
+from indicators.base.settings import Quality, load_settings
+from indicators.engine import quality
+from indicators.storage.warehouse import reader
 
 
 def frame(rows: list[tuple]) -> pd.DataFrame:

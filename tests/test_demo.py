@@ -18,9 +18,10 @@ from etl.normalize import normalise
 from etl.pipeline import check_files
 from etl.read import read_sheet
 from etl.source import SourceFile
-from indicators import precompute, query, warehouse
+from indicators.base.settings import load_settings
 from indicators.cli import dem
-from indicators.settings import load_settings
+from indicators.engine import precompute, query
+from indicators.storage import warehouse
 
 SEED = 2024
 

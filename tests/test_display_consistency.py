@@ -19,9 +19,10 @@ from dashboard.report import tables
 from dashboard.report.build import read_reports, resolve_settings
 from dashboard.report.charts import report_charts
 from dashboard.report.content import ReportSpec
-from indicators import composite, methods, query, warehouse
-from indicators.catalogue import default_catalogue
-from indicators.settings import load_settings, project_root
+from indicators.base.catalogue import default_catalogue
+from indicators.base.settings import load_settings, project_root
+from indicators.engine import composite, methods, query
+from indicators.storage import warehouse
 
 YEAR = 2024
 NAN = float("nan")
@@ -210,7 +211,7 @@ def test_the_bulletins_chart_labels_show_the_catalogue_decimals(report):
 def test_docs_methods_md_is_what_indicators_methods_renders_for_the_shipped_settings():
     expected = methods.markdown(load_settings(environ={}), default_catalogue())
     written = (project_root() / "docs" / "methods.md").read_text(encoding="utf-8")
-    assert written == expected, "regenerate: python -m indicators.methods > docs/methods.md"
+    assert written == expected, "regenerate: python -m indicators.engine.methods > docs/methods.md"
 
 
 @pytest.mark.parametrize(("override", "zh", "en"), [

@@ -8,8 +8,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from indicators.base.settings import config_dir, project_root
 from indicators.cli import dem
-from indicators.settings import config_dir, project_root
 
 
 def _commands(group: click.Group, ctx: click.Context, prefix: tuple[str, ...] = ()):

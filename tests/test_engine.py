@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from etl.pipeline import load_files
-from indicators import audit, precompute, progress, query, warehouse
-from indicators.catalogue import Target
-from indicators.settings import Index, Progress, load_settings
+from indicators.base.catalogue import Target
+from indicators.base.settings import Index, Progress, load_settings
+from indicators.engine import audit, precompute, progress, query
+from indicators.storage import warehouse
 
 CENSUS_2020 = {  # 第七次全国人口普查 resident population by league (persons); they sum to 24 049 155
     "150100": 3446100, "150200": 2709378, "150300": 556621, "150400": 4035967, "150500": 2873168,
@@ -23,7 +24,7 @@ def build(tmp_path: Path, *files: tuple[str, str]) -> Path:
     """Write (name, csv text) submissions and load them, in order, into a fresh warehouse."""
     db = tmp_path / "w.duckdb"
     settings = load_settings().with_overrides(paths_warehouse=db)
-    from indicators.catalogue import load_catalogue
+    from indicators.base.catalogue import load_catalogue
     paths = []
     for name, text in files:
         path = tmp_path / name
@@ -72,7 +73,7 @@ def test_aggregate_is_withheld_when_a_league_is_missing_but_coverage_is_kept(tmp
 
 def _two_county_league(code_a="150981", code_b="150902") -> list[tuple]:
     """Ulanqab (150900) has 11 counties; give them all population, two of them 5G sites."""
-    from indicators.catalogue import load_catalogue
+    from indicators.base.catalogue import load_catalogue
     counties = [r.code for r in load_catalogue().regions.counties("150900")]
     rows = [("CX-02", c, 2023, 10, "") for c in counties]
     rows += [("DI-01", c, "2023Q4", 0, "") for c in counties if c not in (code_a, code_b)]
@@ -93,7 +94,7 @@ def test_derived_ratio_at_league_level_is_the_ratio_of_league_inputs_not_the_mea
 
 
 def test_pue_of_a_league_is_its_total_electricity_over_its_it_electricity_not_a_mean_of_pues(tmp_path):
-    from indicators.catalogue import load_catalogue
+    from indicators.base.catalogue import load_catalogue
     counties = [r.code for r in load_catalogue().regions.counties("152900")]  # Alxa: 3 counties
     rows = [("DI-09a", counties[0], 2023, 1200, ""), ("DI-09a", counties[1], 2023, 200, ""),
             ("DI-09a", counties[2], 2023, 0, ""), ("DI-09b", counties[0], 2023, 1000, ""),
@@ -189,7 +190,7 @@ def test_progress_table_uses_official_targets_and_reports_insufficient_data(tmp_
     rows = [("DI-06", "150000", 2020, 50000, ""), ("DI-06", "150000", 2023, 150000, ""),
             ("DI-06", "150100", 2023, 10, "")]
     db = build(tmp_path, ("p.csv", csv(rows)))
-    from indicators.catalogue import load_catalogue
+    from indicators.base.catalogue import load_catalogue
     with warehouse.reader(db) as con:
         table = precompute.progress(con, load_catalogue(), 2023, P, indicators=["DI-06"])
     region = table.set_index("region_code").loc["150000"]
@@ -219,7 +220,7 @@ def _share(code: str, region: str, year: int, percent: int) -> list[tuple]:
 
 def test_league_best_on_every_indicator_scores_100_in_the_base_year(tmp_path):
     db = build(tmp_path, ("i.csv", csv(_index_rows("152500"))))
-    from indicators.catalogue import load_catalogue
+    from indicators.base.catalogue import load_catalogue
     with warehouse.reader(db) as con:
         scores = precompute.index_scores(con, load_catalogue(), 2020, Index())
     total = scores[scores["chapter"] == 0].set_index("region_code")
@@ -233,7 +234,7 @@ def test_chapter_weights_change_the_ranking(tmp_path):
         rows += [("DG-01", code, 2020, 90 if i == 0 else (70 if i == 1 else 50), ""),
                  *_share("DS-01", code, 2020, 90 if i == 1 else 50)]
     db = build(tmp_path, ("w.csv", csv(rows)))
-    from indicators.catalogue import load_catalogue
+    from indicators.base.catalogue import load_catalogue
     cat = load_catalogue()
     loose = Index(min_coverage=0.0)  # one indicator per chapter is enough here
     with warehouse.reader(db) as con:
@@ -248,7 +249,7 @@ def test_chapter_weights_change_the_ranking(tmp_path):
 def test_explain_traces_an_aggregate_to_its_children_and_batches(tmp_path):
     leagues = [("CX-02", code, 2020, n, "人") for code, n in CENSUS_2020.items()]
     db = build(tmp_path, ("leagues.csv", csv(leagues)))
-    from indicators.catalogue import load_catalogue
+    from indicators.base.catalogue import load_catalogue
     cat = load_catalogue()
     with warehouse.reader(db) as con:
         e = audit.explain(con, cat, "CX-02", "150000", "2020")
@@ -259,7 +260,7 @@ def test_explain_traces_an_aggregate_to_its_children_and_batches(tmp_path):
 
 
 def test_precomputed_progress_and_scores_match_a_fresh_computation(demo_warehouse):
-    from indicators.catalogue import load_catalogue
+    from indicators.base.catalogue import load_catalogue
     cat, settings = load_catalogue(), load_settings()
     with warehouse.reader(demo_warehouse) as con:
         assert precompute.stored(con, precompute.PROGRESS_TABLE, settings.progress)

@@ -15,8 +15,8 @@ import pytest
 from helpers import SUBMISSIONS, batches, export_bytes, invoke_dem, make_warehouse, pinned_today, settings_for
 
 from etl.pipeline import check_files
-from indicators import warehouse
-from indicators.catalogue import default_catalogue
+from indicators.base.catalogue import default_catalogue
+from indicators.storage import warehouse
 
 GOOD = sorted(p for p in (SUBMISSIONS / "good").iterdir() if p.name != "expected.csv")
 ENCODING = {"utf8": "utf-8", "utf8bom": "utf-8-sig", "gb18030": "gb18030"}

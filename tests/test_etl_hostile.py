@@ -28,7 +28,7 @@ from helpers import (
 
 from etl.problems import FileRejected
 from etl.source import SourceFile
-from indicators import warehouse
+from indicators.storage import warehouse
 
 MEMORY_BOUND = 1 << 30  # the ETL's peak on any rejected file
 # error rules without a file of their own in bad/ or hostile.CASES, and the test that produces each

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from helpers import SUBMISSIONS, batches, export_bytes, make_warehouse, run_dem
 
-from indicators import warehouse
+from indicators.storage import warehouse
 
 ACCEPTED = [SUBMISSIONS / "good" / "long-gb18030-zh2-formA-fancy-lf.csv", SUBMISSIONS / "good" / "long-zh-numbers.xlsx"]
 REJECTED = [SUBMISSIONS / "bad" / "gb18030-unknown-region-crlf.csv", SUBMISSIONS / "bad" / "legacy-excel.xls"]

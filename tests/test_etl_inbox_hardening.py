@@ -21,7 +21,7 @@ import hostile
 import pytest
 from helpers import ROOT, SUBMISSIONS, dem_env, export_bytes, make_warehouse, run_dem
 
-from indicators import warehouse
+from indicators.storage import warehouse
 
 GOOD = SUBMISSIONS / "good" / "long-gb18030-zh2-formA-fancy-lf.csv"
 GOOD_XLSX = SUBMISSIONS / "good" / "long-zh-numbers.xlsx"
@@ -175,7 +175,7 @@ def test_a_staging_copy_that_fails_leaves_no_partial_file_and_says_why(tmp_path,
     """The disk fills up halfway through copying the warehouse to its staging file."""
     import shutil
 
-    from indicators.errors import StorageError
+    from indicators.base.errors import StorageError
 
     db = make_warehouse(tmp_path, files=[GOOD])
     before = export_bytes(db)
@@ -198,7 +198,7 @@ def test_a_staging_copy_that_fails_leaves_no_partial_file_and_says_why(tmp_path,
 KILLER = """
 import os, signal, sys
 from etl import filing
-from indicators import warehouse
+from indicators.storage import warehouse
 
 step = {"n": 0}
 target, mode = int(sys.argv[1]), sys.argv[2]

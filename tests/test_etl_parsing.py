@@ -15,9 +15,9 @@ from etl.layout import ALIASES, recognise, to_long
 from etl.normalize import NOT_REPORTED, TRUE_TEXT, normalise, parse_numbers
 from etl.read import read_sheet
 from etl.source import SourceFile
-from indicators.catalogue import default_catalogue
-from indicators.periods import parse_period
-from indicators.settings import config_dir
+from indicators.base.catalogue import default_catalogue
+from indicators.base.periods import parse_period
+from indicators.base.settings import config_dir
 
 DOC = (ROOT / "docs" / "submission-format.md").read_text(encoding="utf-8")
 

@@ -25,7 +25,7 @@ from helpers import (
 
 from etl import problems as P
 from etl.pipeline import check_files
-from indicators.catalogue import default_catalogue
+from indicators.base.catalogue import default_catalogue
 
 BAD = SUBMISSIONS / "bad"
 WARN = SUBMISSIONS / "warn"

@@ -16,7 +16,7 @@ import pytest
 from benchmarks.etl_bench import generate
 from helpers import SUBMISSIONS, batches, export_bytes, invoke_dem, load, make_warehouse, run_dem, start_dem
 
-from indicators import warehouse
+from indicators.storage import warehouse
 
 BASE = SUBMISSIONS / "base" / "base.csv"
 GOOD = SUBMISSIONS / "good" / "long-utf8-en-formA-plain-lf.csv"

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 from helpers import SUBMISSIONS, make_warehouse, run_dem
 
-from indicators import export, warehouse
-from indicators.catalogue import default_catalogue
+from indicators.base.catalogue import default_catalogue
+from indicators.engine import export
+from indicators.storage import warehouse
 
 TODAY = "2026-11-27"
 HEAD = "指标代码,地区,统计期,数值,计量单位,备注,数据来源,示例数据\n"

@@ -15,9 +15,9 @@ from dashboard import data, ids, numbers, sensitivity
 from dashboard.report import tables
 from dashboard.report.build import read_reports, resolve_settings
 from dashboard.report.content import ReportSpec
-from indicators import composite
-from indicators.catalogue import default_catalogue
-from indicators.settings import Index
+from indicators.base.catalogue import default_catalogue
+from indicators.base.settings import Index
+from indicators.engine import composite
 
 YEAR = 2024
 LOOSE = Index(min_coverage=0.0, chapter_weights={})  # chapter weights given per test

@@ -10,9 +10,9 @@ import math
 import pytest
 from helpers import SUBMISSIONS, make_warehouse, run_dem
 
-from indicators import progress
-from indicators.catalogue import Target, default_catalogue
-from indicators.settings import Progress
+from indicators.base.catalogue import Target, default_catalogue
+from indicators.base.settings import Progress
+from indicators.engine import progress
 
 P = Progress()
 

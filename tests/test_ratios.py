@@ -8,8 +8,10 @@ import math
 import pytest
 from helpers import make_warehouse
 
-from indicators import formula, query, warehouse
-from indicators.settings import config_dir
+from indicators.base import formula
+from indicators.base.settings import config_dir
+from indicators.engine import query
+from indicators.storage import warehouse
 
 ALXA = "152900"  # three counties
 LEAGUES_ELSE = ["150100", "150200", "150300", "150400", "150500", "150600", "150700", "150800", "150900", "152200",

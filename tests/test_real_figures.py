@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from helpers import make_warehouse, run_dem
 
-from indicators import warehouse
+from indicators.storage import warehouse
 
 HEAD = "指标代码,地区代码,统计期,数值,计量单位,数据来源,示例数据\n"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from etl.pipeline import check_files, load_files
-from indicators import warehouse
-from indicators.settings import load_settings, project_root
+from indicators.base.settings import load_settings, project_root
+from indicators.storage import warehouse
 
 REFERENCE = sorted((project_root() / "data" / "reference").glob("*.csv"))
 

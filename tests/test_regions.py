@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indicators.regions import AmbiguousRegion, Region, RegionTree, UnknownRegion, load_regions
+from indicators.base.regions import AmbiguousRegion, Region, RegionTree, UnknownRegion, load_regions
 
 
 def test_tree_has_116_units_12_leagues_103_counties(catalogue):
@@ -58,7 +58,7 @@ def test_broken_tree_is_reported(config_copy):
 def test_geojson_matches_the_official_codes(catalogue):
     import json
 
-    from indicators.settings import project_root
+    from indicators.base.settings import project_root
     geo = project_root() / "data" / "geo"
     leagues = json.loads((geo / "inner_mongolia_leagues.geojson").read_text(encoding="utf-8"))
     counties = json.loads((geo / "inner_mongolia_counties.geojson").read_text(encoding="utf-8"))

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from indicators.regulation import MISSING, PARTIAL, PRESENT, chinese_number, chinese_numeral
-from indicators.settings import config_dir
+from indicators.base.regulation import MISSING, PARTIAL, PRESENT, chinese_number, chinese_numeral
+from indicators.base.settings import config_dir
 
 
 @pytest.mark.parametrize("text,number", [("九", 9), ("十", 10), ("十二", 12), ("二十四", 24), ("七十七", 77),

@@ -16,7 +16,7 @@ import pytest
 from helpers import ROOT, run_dem, start_dem
 
 from dashboard.report import build_report
-from indicators import warehouse
+from indicators.storage import warehouse
 
 pytestmark = pytest.mark.slow
 TODAY = "2026-11-27"
@@ -34,10 +34,10 @@ print(con.execute("SELECT count(*) FROM facts").fetchall()[0][0], flush=True)
 HOLD_WRITER = """
 import sys
 from pathlib import Path
-from indicators import warehouse
-from indicators import publish
-from indicators.catalogue import default_catalogue
-from indicators.settings import load_settings
+from indicators.storage import warehouse
+from indicators.engine import publish
+from indicators.base.catalogue import default_catalogue
+from indicators.base.settings import load_settings
 with warehouse.writer(Path(sys.argv[1]), publish.step(default_catalogue(), load_settings())) as stage:
     stage.con.execute("INSERT INTO meta VALUES ('report_test', 'mid-load')")
     stage.changed = True

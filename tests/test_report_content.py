@@ -15,9 +15,9 @@ from dashboard.report import document, methods, quality, renderer
 from dashboard.report.build import read_reports, resolve_settings
 from dashboard.report.content import ReportSpec, period_zh
 from dashboard.report.wrap import wrap
-from indicators import methods as method
-from indicators.catalogue import default_catalogue
-from indicators.settings import Quality
+from indicators.base.catalogue import default_catalogue
+from indicators.base.settings import Quality
+from indicators.engine import methods as method
 
 
 @pytest.mark.parametrize("spec,frequency,period", [

@@ -17,8 +17,9 @@ from helpers import run_dem
 
 from dashboard import numbers
 from dashboard.report import build_report
-from indicators import query, warehouse
-from indicators.catalogue import default_catalogue
+from indicators.base.catalogue import default_catalogue
+from indicators.engine import query
+from indicators.storage import warehouse
 
 pytestmark = pytest.mark.slow
 YEAR = 2024
@@ -166,8 +167,8 @@ def test_the_index_section_says_how_fragile_the_index_is_and_shows_ties(region_p
     """Chapters resting on too few indicators are named, coverage is given by year, every league has a rank range
     over leave-one-chapter-out and equal indicator weights, shared ranks read "1=", and the annex states the
     reference period as the code pools it (every year up to the base year)."""
-    from indicators import composite
-    from indicators.settings import load_settings
+    from indicators.base.settings import load_settings
+    from indicators.engine import composite
 
     settings, cat = load_settings(), default_catalogue()
     text = _flat(_text(region_pdf))

@@ -23,7 +23,7 @@ from dash.exceptions import AppNotFoundError
 
 from dashboard import data, downloads, ids, inputs, server
 from dashboard.renders import RenderQueue, RenderRequest
-from indicators.settings import load_settings
+from indicators.base.settings import load_settings
 
 DISPATCH = "/_dash-update-component"
 ROUTER = ".._pages_content.children..._pages_store.data.."

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from indicators.errors import ConfigError
-from indicators.settings import load_settings, project_root
+from indicators.base.errors import ConfigError
+from indicators.base.settings import load_settings, project_root
 
 
 def test_defaults_are_typed_and_relative_to_the_project():

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from helpers import SUBMISSIONS, batches, export_bytes, load, make_warehouse, run_dem
 
-from indicators import warehouse
+from indicators.storage import warehouse
 
 # The schema as version 1 wrote it (observations without the CHECK; rejected_keys was added later without a
 # version of its own, so some version-1 files have it and some do not).
@@ -85,7 +85,7 @@ def test_a_file_written_by_newer_software_is_refused_and_left_as_it_is(tmp_path)
 
 
 def test_the_quality_page_reads_a_version_1_file_without_probing_for_tables(tmp_path, catalogue):
-    from indicators import quality
+    from indicators.engine import quality
 
     db = version_1(tmp_path / "v1.duckdb", with_rejected_keys=False)
     with warehouse.reader(db) as con:

@@ -14,7 +14,7 @@ from dashboard.app import sync_url
 from dashboard.figures import chapter_labels
 from dashboard.i18n import lang_of, t
 from dashboard.pages.chapter import articles
-from indicators import methods
+from indicators.engine import methods
 
 dash.register_page(__name__, path="/catalogue", name="指标体系 Catalogue", title="北疆数字经济监测 · 指标体系")
 

@@ -13,8 +13,8 @@ from dashboard.app import sync_url
 from dashboard.figures import chapter_labels
 from dashboard.i18n import lang_of, t
 from dashboard.style import status_symbol
-from indicators.progress import status_label
-from indicators.regulation import MISSING, PARTIAL
+from indicators.base.regulation import MISSING, PARTIAL
+from indicators.engine.progress import status_label
 
 dash.register_page(__name__, path_template="/chapter/<n>", name="章节 Chapter", title="北疆数字经济监测 · 章节")
 

@@ -12,7 +12,7 @@ from dashboard import data, ids, inputs, numbers, sensitivity
 from dashboard.app import sync_url
 from dashboard.figures import chapter_labels, index_bars
 from dashboard.i18n import lang_of, t
-from indicators import composite, methods
+from indicators.engine import composite, methods
 
 dash.register_page(__name__, path="/index", name="综合指数 Composite index", title="北疆数字经济监测 · 综合指数")
 
@@ -114,7 +114,7 @@ def robustness(year: int, weights: tuple, lang: str) -> list:
 
 
 def method_panel(lang: str) -> html.Section:
-    """How the index is computed, from the same text as the bulletin's methods annex (indicators.methods)."""
+    """How the index is computed, from the same text as the bulletin's methods annex (indicators.engine.methods)."""
     texts = methods.index_method(data.settings(), data.catalogue(), lang)
     return html.Section(className="panel", children=[html.Details(
         [html.Summary(t("index_method", lang)), *[html.P(text) for text in texts]])])

@@ -15,8 +15,8 @@ from dashboard import data, ids, inputs, numbers
 from dashboard.app import geo_url, sync_url
 from dashboard.figures import choropleth, trend
 from dashboard.i18n import lang_of, t
-from indicators import export, query
-from indicators.progress import choose_target
+from indicators.engine import export, query
+from indicators.engine.progress import choose_target
 
 dash.register_page(__name__, path_template="/indicator/<code>", name="指标 Indicator", title="北疆数字经济监测 · 指标")
 

@@ -14,7 +14,7 @@ from dashboard import data, downloads, ids, inputs, numbers
 from dashboard.app import sync_url
 from dashboard.figures import chapter_labels, ranking, spark_text
 from dashboard.i18n import lang_of, t
-from indicators import query
+from indicators.engine import query
 
 dash.register_page(__name__, path_template="/league/<code>", name="盟市画像 League profile",
                    title="北疆数字经济监测 · 盟市画像")

@@ -12,7 +12,7 @@ from dashboard import data, ids, inputs
 from dashboard.app import geo_url, sync_url
 from dashboard.figures import choropleth
 from dashboard.i18n import lang_of, t
-from indicators import query
+from indicators.engine import query
 
 dash.register_page(__name__, path="/map", name="地图 Map", title="北疆数字经济监测 · 地图")
 

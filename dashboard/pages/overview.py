@@ -11,7 +11,7 @@ from dashboard import data, downloads, ids, inputs, numbers
 from dashboard.app import geo_url, sync_url
 from dashboard.figures import chapter_labels, choropleth, index_bars
 from dashboard.i18n import lang_of, t
-from indicators.composite import SCORE_DECIMALS
+from indicators.engine.composite import SCORE_DECIMALS
 
 dash.register_page(__name__, path="/", name="总览 Overview", title="北疆数字经济监测 · 总览")
 

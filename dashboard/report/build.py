@@ -16,10 +16,11 @@ from dashboard.report.charts import report_charts
 from dashboard.report.content import TREND_YEARS, Report, ReportSpec, assemble, index_robustness, league_index
 from dashboard.report.pdf import render
 from dashboard.report.renderer import ChartRenderer
-from indicators import query, warehouse
-from indicators.catalogue import Catalogue, default_catalogue
-from indicators.errors import DataError, UsageError
-from indicators.settings import Settings, load_settings
+from indicators.base.catalogue import Catalogue, default_catalogue
+from indicators.base.errors import DataError, UsageError
+from indicators.base.settings import Settings, load_settings
+from indicators.engine import query
+from indicators.storage import warehouse
 
 NAME = "监测分析报告"
 
@@ -129,7 +130,7 @@ def build_data(settings_or_db_path: Settings | Path | str | None, year: int, qua
                region: str | None = None, out: Path | str | None = None, fmt: str | None = None) -> list[Path]:
     """The bulletin's data as a tidy table — every fact (reported, aggregated, derived; all frequencies) of the
     report region, the region and the 12 leagues for the years the bulletin draws on — with its metadata."""
-    from indicators import export
+    from indicators.engine import export
 
     settings, cat = resolve_settings(settings_or_db_path), default_catalogue()
     spec = ReportSpec(year, quarter, report_region(cat, region))

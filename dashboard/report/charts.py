@@ -12,8 +12,8 @@ from dashboard import figures
 from dashboard.i18n import t
 from dashboard.report.content import Report, target_for
 from dashboard.report.renderer import Chart
-from indicators.catalogue import Catalogue
-from indicators.composite import SCORE_DECIMALS
+from indicators.base.catalogue import Catalogue
+from indicators.engine.composite import SCORE_DECIMALS
 
 
 def report_charts(report: Report, cat: Catalogue) -> dict[str, Chart]:

@@ -20,13 +20,14 @@ import pandas as pd
 from dashboard.figures import chapter_labels
 from dashboard.report import methods as methods_annex
 from dashboard.report import quality as quality_annex
-from indicators import composite, periods, precompute, query
-from indicators.catalogue import Catalogue, Indicator
-from indicators.progress import choose_target
-from indicators.regions import Region
-from indicators.regulation import MISSING, chinese_numeral
-from indicators.settings import Settings
-from indicators.warehouse import publication_time
+from indicators.base import periods
+from indicators.base.catalogue import Catalogue, Indicator
+from indicators.base.regions import Region
+from indicators.base.regulation import MISSING, chinese_numeral
+from indicators.base.settings import Settings
+from indicators.engine import composite, precompute, query
+from indicators.engine.progress import choose_target
+from indicators.storage.warehouse import publication_time
 
 MAX_COMPARED = 4  # indicators per chapter in the league comparison table (A4 portrait width)
 TREND_YEARS = 6

@@ -21,7 +21,7 @@ from fpdf.enums import WrapMode, XPos, YPos
 
 from dashboard.report.tables import Table
 from dashboard.report.wrap import wrap
-from indicators.errors import ConfigError
+from indicators.base.errors import ConfigError
 
 FONT = "NotoSansCJK"
 FONT_PATTERN = "Noto Sans CJK SC:style={style}"

@@ -1,5 +1,5 @@
 """The report's methodology annex: indicator definitions and rules, the methods — aggregation and roll-ups,
-progress, the composite index, how numbers are shown — in the words of indicators.methods (the same text the
+progress, the composite index, how numbers are shown — in the words of indicators.engine.methods (the same text the
 dashboard and docs/methods.md give) with the parameters actually used, targets and benchmarks with their
 provenance, and the data sources.
 
@@ -17,11 +17,11 @@ import pandas as pd
 
 from dashboard import numbers
 from dashboard.i18n import t
-from indicators import methods as method
-from indicators import quality
-from indicators.audit import RULE_TEXT
-from indicators.catalogue import Catalogue, Indicator, Target
-from indicators.settings import Settings
+from indicators.base.catalogue import Catalogue, Indicator, Target
+from indicators.base.settings import Settings
+from indicators.engine import methods as method
+from indicators.engine import quality
+from indicators.engine.audit import RULE_TEXT
 
 POLARITY_ZH = {"higher_is_better": "越高越好", "lower_is_better": "越低越好", "context": "背景指标"}
 MAX_SOURCES = 30

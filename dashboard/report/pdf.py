@@ -13,10 +13,10 @@ from dashboard import numbers, sensitivity
 from dashboard.report import tables
 from dashboard.report.content import ChapterSection, Report, period_zh
 from dashboard.report.document import FONT, GREY, MARK, BulletinPDF
-from indicators.catalogue import Catalogue
-from indicators.composite import rank_ranges
-from indicators.progress import STATUSES, status_label
-from indicators.query import tied
+from indicators.base.catalogue import Catalogue
+from indicators.engine.composite import rank_ranges
+from indicators.engine.progress import STATUSES, status_label
+from indicators.engine.query import tied
 
 REGULATION = "《内蒙古自治区数字经济促进条例》"
 MAX_LISTED = 25

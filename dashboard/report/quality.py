@@ -15,10 +15,10 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from indicators import quality as engine
-from indicators import query
-from indicators.catalogue import Catalogue
-from indicators.settings import Quality as QualitySettings
+from indicators.base.catalogue import Catalogue
+from indicators.base.settings import Quality as QualitySettings
+from indicators.engine import quality as engine
+from indicators.engine import query
 
 
 @dataclass

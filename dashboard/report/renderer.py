@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from indicators.errors import ConfigError
+from indicators.base.errors import ConfigError
 
 if TYPE_CHECKING:  # plotly is imported by whoever builds the figures; starting the browser does not need it
     import plotly.graph_objects as go

@@ -19,9 +19,9 @@ from dashboard.numbers import finite
 from dashboard.report.content import Report, period_zh, target_for
 from dashboard.report.methods import SIGN, provenance_label
 from dashboard.style import status_symbol
-from indicators.catalogue import Catalogue
-from indicators.progress import status_label
-from indicators.regulation import chinese_numeral
+from indicators.base.catalogue import Catalogue
+from indicators.base.regulation import chinese_numeral
+from indicators.engine.progress import status_label
 
 DASH = "—"
 

@@ -109,8 +109,8 @@ def floors(db: Path, repeat: int) -> dict[str, float]:
     import plotly.graph_objects as go
     import plotly.io as pio
 
-    from indicators import query
-    from indicators.warehouse import ReaderCache
+    from indicators.engine import query
+    from indicators.storage.warehouse import ReaderCache
 
     readers = ReaderCache(db)
     geo = "/geo/county.json"

@@ -17,9 +17,10 @@ from pathlib import Path
 import demo_warehouse  # noqa: E402 — this folder is on sys.path when benchmarks run
 import duckdb
 
-from indicators import derive, precompute, publish, query, warehouse
-from indicators.catalogue import default_catalogue
-from indicators.settings import load_settings
+from indicators.base.catalogue import default_catalogue
+from indicators.base.settings import load_settings
+from indicators.engine import derive, precompute, publish, query
+from indicators.storage import warehouse
 
 
 def median_ms(func, repeat: int = 30) -> float:

@@ -56,7 +56,7 @@ def generate(path: Path, rows: int, last_year: int = 2024, seed: int = 7) -> Pat
     import numpy as np
     import pandas as pd
 
-    from indicators.catalogue import load_catalogue
+    from indicators.base.catalogue import load_catalogue
 
     cat = load_catalogue()
     one_year = _series(cat)
@@ -171,9 +171,9 @@ def _child_generate(path: str, rows: str) -> dict:
 
 def _child_etl(csv: str, db: str, derived: str) -> dict:
     from etl.pipeline import load_files
-    from indicators import publish
-    from indicators.catalogue import load_catalogue
-    from indicators.settings import load_settings
+    from indicators.base.catalogue import load_catalogue
+    from indicators.base.settings import load_settings
+    from indicators.engine import publish
 
     refresh = publish.refresh
     spent = {"derived": 0.0}

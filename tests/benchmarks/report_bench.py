@@ -71,7 +71,7 @@ import sys
 from pathlib import Path
 from dashboard.report.build import _run, default_name, resolve_settings
 from dashboard.report.content import ReportSpec
-from indicators.catalogue import default_catalogue
+from indicators.base.catalogue import default_catalogue
 settings, cat, year, out = resolve_settings(sys.argv[1]), default_catalogue(), int(sys.argv[2]), Path(sys.argv[3])
 codes = [r.code for r in cat.regions.leagues()]
 _run(settings, cat, [ReportSpec(year, region=c) for c in codes], [out / default_name(c, year) for c in codes], None, 2)

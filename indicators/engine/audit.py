@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from indicators.catalogue import Catalogue
-from indicators.derive import SOURCE_SEPARATOR
-from indicators.query import values
-from indicators.settings import Progress
+from indicators.base.catalogue import Catalogue
+from indicators.base.settings import Progress
+from indicators.engine.derive import SOURCE_SEPARATOR
+from indicators.engine.query import values
 
 RULE_TEXT = {
     "sum": ("下级合计", "sum of the level below"),
@@ -125,7 +125,7 @@ def explain(con: duckdb.DuckDBPyConnection, cat: Catalogue, code: str, region: s
 
 
 def _add_status(e: Explanation, con: duckdb.DuckDBPyConnection, cat: Catalogue, p: Progress, year: int) -> None:
-    from indicators import precompute, progress
+    from indicators.engine import precompute, progress
 
     rows = precompute.progress(con, cat, year, p, [e.region_code], [e.indicator_code])
     if rows.empty:

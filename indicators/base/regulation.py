@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from indicators.errors import ConfigError
+from indicators.base.errors import ConfigError
 
 DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CHAPTER_RE = re.compile(r"^第([一二三四五六七八九十]+)章\s+(\S.*)$")

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from indicators import composite
-from indicators import progress as progress_method
-from indicators.catalogue import Catalogue
-from indicators.query import data_years, league_values
-from indicators.settings import Index, Progress
-from indicators.warehouse import first_row, quote_ident, registered
+from indicators.base.catalogue import Catalogue
+from indicators.base.settings import Index, Progress
+from indicators.engine import composite
+from indicators.engine import progress as progress_method
+from indicators.engine.query import data_years, league_values
+from indicators.storage.warehouse import first_row, quote_ident, registered
 
 PROGRESS_TABLE, SCORES_TABLE = "progress_facts", "index_indicator_scores"
 RECENT_YEARS = 10  # the years people pick in the dashboard; older years are computed on request

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from indicators.errors import ConfigError
+from indicators.base.errors import ConfigError
 
 # Short environment names for the settings people change most (DEM_DB=/srv/dem/dem.duckdb).
 SHORT_ENV = {
@@ -26,7 +26,7 @@ SHORT_ENV = {
 
 def project_root() -> Path:
     """DEM_HOME, else the checkout this package was installed from (editable install)."""
-    return Path(os.environ.get("DEM_HOME") or Path(__file__).resolve().parent.parent)
+    return Path(os.environ.get("DEM_HOME") or Path(__file__).resolve().parents[2])
 
 
 def config_dir() -> Path:

@@ -17,10 +17,10 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pandas as pd
 
-from indicators import periods
-from indicators.catalogue import Catalogue
-from indicators.settings import Quality, Settings
-from indicators.warehouse import schema_version
+from indicators.base import periods
+from indicators.base.catalogue import Catalogue
+from indicators.base.settings import Quality, Settings
+from indicators.storage.warehouse import schema_version
 
 STATES = ("received", "late", "rejected", "missing")
 NEEDS_SETTINGS = {"submission_matrix", "freshness"}  # the queries that need deadlines or the clock

@@ -4,7 +4,7 @@ Each function returns the paragraphs of one method in Chinese or English, with t
 catalogue) written in, so that a text can never describe other bounds or thresholds than the code uses. They
 describe indicators/derive.py (aggregation, roll-ups, derived indicators), indicators/progress.py and
 indicators/composite.py; when the code changes, the paragraph beside it changes here, once.
-`python -m indicators.methods` prints docs/methods.md for config/settings.toml (a test keeps the two equal).
+`python -m indicators.engine.methods` prints docs/methods.md for config/settings.toml (a test keeps the two equal).
 Example: index_method(settings, cat, "en")[1] names the reference period "every year up to 2024".
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from indicators.catalogue import Catalogue
-from indicators.settings import Settings
+from indicators.base.catalogue import Catalogue
+from indicators.base.settings import Settings
 
 MISSING_POLICY = {
     "reweight": ("缺失指标不计入，按有数值的指标权重重新加权，并报告覆盖率",
@@ -105,7 +105,7 @@ def _progress_no_target(settings: Settings, lang: str) -> str:
 
 
 def _progress_natural_limit(settings: Settings, lang: str) -> str:
-    from indicators.progress import LIMIT_EXPONENT
+    from indicators.engine.progress import LIMIT_EXPONENT
 
     p = settings.progress
     k = 1 - 0.995 ** LIMIT_EXPONENT
@@ -250,7 +250,7 @@ def sections(settings: Settings, cat: Catalogue, lang: str = "zh") -> dict[str, 
 def markdown(settings: Settings, cat: Catalogue) -> str:
     """docs/methods.md: every method in Chinese, then in English, with the settings in force."""
     out = ["# 方法说明 · Methods", "",
-           "<!-- Generated from indicators/methods.py for config/settings.toml by `python -m indicators.methods "
+           "<!-- Generated from indicators/engine/methods.py for config/settings.toml by `python -m indicators.engine.methods "
            "> docs/methods.md`; do not edit by hand (tests/test_display_consistency.py compares them). -->", ""]
     zh, en = sections(settings, cat, "zh"), sections(settings, cat, "en")
     for name, (title_zh, title_en) in TITLES.items():
@@ -261,7 +261,7 @@ def markdown(settings: Settings, cat: Catalogue) -> str:
 
 
 if __name__ == "__main__":
-    from indicators.catalogue import default_catalogue
-    from indicators.settings import load_settings
+    from indicators.base.catalogue import default_catalogue
+    from indicators.base.settings import load_settings
 
     print(markdown(load_settings(environ={}), default_catalogue()), end="")

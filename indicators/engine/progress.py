@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from indicators.catalogue import Catalogue, Target
-from indicators.query import cagr, values
-from indicators.settings import Progress
+from indicators.base.catalogue import Catalogue, Target
+from indicators.base.settings import Progress
+from indicators.engine.query import cagr, values
 
 STATUSES = ("achieved", "on_track", "needs_acceleration", "limited_progress", "deteriorating", "insufficient_data",
             "not_assessed")

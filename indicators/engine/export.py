@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from indicators.catalogue import Catalogue
+from indicators.base.catalogue import Catalogue
 
 OBSERVATION_COLUMNS = ["indicator_code", "indicator_name", "region_code", "region_name", "region_level", "period",
                        "value", "unit", "synthetic", "source", "note", "batch_id", "revised"]
@@ -68,7 +68,7 @@ FACT_COLUMNS = ["indicator_code", "indicator_name", "region_code", "region_name"
 def facts(con: duckdb.DuckDBPyConnection, cat: Catalogue, indicators: Sequence[str] = (), regions: Sequence[str] = (),
           periods: Sequence[str] = ()) -> pd.DataFrame:
     """Reported, aggregated and derived values with status and coverage ("11/12"), at every frequency."""
-    from indicators.query import label, values
+    from indicators.engine.query import label, values
 
     frame = label(values(con, indicators, regions, periods, frequency=None), cat)
     frame["coverage"] = [f"{n}/{t}" if pd.notna(n) else "" for n, t in

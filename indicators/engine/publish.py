@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import duckdb
 
-from indicators import derive, precompute
-from indicators.catalogue import Catalogue
-from indicators.settings import Settings
-from indicators.warehouse import write_reference
+from indicators.base.catalogue import Catalogue
+from indicators.base.settings import Settings
+from indicators.engine import derive, precompute
+from indicators.storage.warehouse import write_reference
 
 
 def step(cat: Catalogue, settings: Settings) -> Callable[[duckdb.DuckDBPyConnection], None]:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from indicators.errors import DataError
+from indicators.base.errors import DataError
 
 LEVELS = ("region", "league", "county")
 KINDS = {"region": {"自治区"}, "league": {"市", "盟"}, "county": {"区", "县", "旗", "县级市", "自治旗"}}

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from indicators.errors import BusyError, ConfigError, DataError, StorageError
+from indicators.base.errors import BusyError, ConfigError, DataError, StorageError
 
 SCHEMA_VERSION = 2  # the numbered migrations below bring every earlier file to it (see MIGRATIONS)
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from indicators.catalogue import Catalogue
-from indicators.query import ranks
-from indicators.settings import Index
+from indicators.base.catalogue import Catalogue
+from indicators.base.settings import Index
+from indicators.engine.query import ranks
 
 SCORE_DECIMALS = 1  # index scores are published with one decimal (0–100), and ranked as published
 CHOSEN, EQUAL = "chosen", "equal_indicators"  # sensitivity scenarios besides "without:<chapter>"

@@ -15,11 +15,11 @@ from typing import Any
 
 import yaml
 
-from indicators import formula as formulas
-from indicators.errors import ConfigError
-from indicators.regions import LEVELS, RegionTree, load_regions
-from indicators.regulation import Regulation, load_regulation
-from indicators.settings import config_dir
+from indicators.base import formula as formulas
+from indicators.base.errors import ConfigError
+from indicators.base.regions import LEVELS, RegionTree, load_regions
+from indicators.base.regulation import Regulation, load_regulation
+from indicators.base.settings import config_dir
 
 CODE_RE = re.compile(r"^[A-Z]{2}-\d{2}[a-z]?$")
 POLARITIES = ("higher_is_better", "lower_is_better", "context")

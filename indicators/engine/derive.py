@@ -21,10 +21,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from indicators import formula as formulas
-from indicators import periods
-from indicators.catalogue import Catalogue
-from indicators.warehouse import registered
+from indicators.base import formula as formulas
+from indicators.base import periods
+from indicators.base.catalogue import Catalogue
+from indicators.storage.warehouse import registered
 
 FREQ_OF_KIND = {"A": "annual", "Q": "quarterly", "M": "monthly"}
 PERIODS_PER_YEAR = {"quarterly": 4, "monthly": 12}

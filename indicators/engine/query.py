@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from indicators.catalogue import Catalogue
+from indicators.base.catalogue import Catalogue
 
 COLUMNS = ("indicator_code, region_code, region_level, period, year, sub, frequency, value, amount, status, basis, "
            "reported_value, aggregated_value, reconciliation_diff, reconciliation_ok, coverage_n, coverage_total, "
