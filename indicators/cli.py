@@ -207,6 +207,22 @@ def data_batches(limit: int, fmt: str, settings: Settings) -> None:
     click.echo(console.render(rows, fmt))
 
 
+@data.command("rebuild")
+@settings_options
+def data_rebuild(settings: Settings) -> None:
+    """Recompute the derived layer (facts) and the precomputed progress and index results from all current
+    observations, and publish. Loads do this incrementally (only what they can change); a rebuild is the full
+    computation, e.g. after restoring a warehouse by hand. Exit 75 while an ETL run holds the lock."""
+    from indicators.engine import publish
+    from indicators.storage import warehouse
+
+    warehouse.require(settings.paths.warehouse)
+    cat = load_catalogue()
+    with warehouse.writer(settings.paths.warehouse, on_publish=publish.step(cat, settings, full=True)) as stage:
+        stage.changed = True
+    click.echo(f"已重算派生层并发布 | rebuilt the derived layer and published {settings.paths.warehouse}")
+
+
 @click.group("indicators")
 def indicators_group() -> None:
     """指标计算 — progress against targets, the composite index, and the audit trail of any value."""

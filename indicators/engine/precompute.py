@@ -65,6 +65,45 @@ def refresh(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings) -> None:
         _write(con, SCORES_TABLE, pd.concat(scores, ignore_index=True), settings.index)
 
 
+def update(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings, changed: dict[str, int]) -> None:
+    """After an incremental change of the facts (`changed`: indicator → the earliest year rewritten), recompute
+    only the stored rows it can change: progress of those indicators for every stored year from that year on
+    (a status looks at the values up to its year), and the index scores of those indicators for every stored year
+    (their min–max bounds are pooled over the reference period, so a value in it moves every year's score). When
+    the years held change (a first value of a new year) or the tables were computed with other parameters, it is
+    a full refresh."""
+    years = data_years(con)[-RECENT_YEARS:]
+    if not changed:
+        return
+    if (not stored(con, PROGRESS_TABLE, settings.progress) or not stored(con, SCORES_TABLE, settings.index)
+            or _stored_years(con) != set(years)):
+        refresh(con, cat, settings)
+        return
+    for year in years:
+        codes = sorted(c for c, first in changed.items() if first <= year)
+        if codes:
+            rows = progress_method.compute(con, cat, year, settings.progress, indicators=codes)
+            _replace(con, PROGRESS_TABLE, rows.assign(year=year) if len(rows) else rows, codes, year)
+    index = sorted(set(changed) & set(composite.index_codes(cat)))
+    if index:
+        values = league_values(con, composite.index_codes(cat))
+        for year in years:
+            scores = composite.indicator_scores(values, cat, year, settings.index)
+            _replace(con, SCORES_TABLE, scores[scores["indicator_code"].isin(index)].assign(year=year), index, year)
+
+
+def _stored_years(con: duckdb.DuckDBPyConnection) -> set[int]:
+    return {int(r[0]) for r in con.execute(f"SELECT DISTINCT year FROM {SCORES_TABLE}").fetchall()}
+
+
+def _replace(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, codes: list[str], year: int) -> None:
+    """The stored rows of these indicators in `year` replaced by `frame`."""
+    con.execute(f"DELETE FROM {quote_ident(table)} WHERE year = ? AND list_contains(?, indicator_code)", [year, codes])
+    if len(frame):
+        with registered(con, frame, "_precomputed") as name:
+            con.execute(f"INSERT INTO {quote_ident(table)} BY NAME SELECT * FROM {name}")
+
+
 # ── reading: the stored tables when they match, else a fresh computation ──────────────────────────────
 
 def progress(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Progress, regions: Sequence[str] = (),

@@ -115,14 +115,14 @@ def utc_now() -> datetime:
 
 # ── readers ──────────────────────────────────────────────────────────────────────────────────────────
 
-def _require(path: Path) -> None:
+def require(path: Path) -> None:
     if not path.exists():
         raise DataError(f"数据仓库不存在：{path}（请先运行 dem demo build 或 dem etl load）",
                         f"warehouse not found: {path} (run `dem demo build` or `dem etl load` first)")
 
 
 def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
-    _require(path)
+    require(path)
     return duckdb.connect(str(path), read_only=True)
 
 
@@ -151,7 +151,7 @@ class ReaderCache:
         self._identity: tuple[int, int] | None = None
 
     def identity(self) -> tuple[int, int]:
-        _require(self.path)
+        require(self.path)
         st = self.path.stat()
         return (st.st_ino, st.st_mtime_ns)
 
