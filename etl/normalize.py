@@ -157,19 +157,19 @@ def _apply_units(out: dict, unit_raw: pd.Series, cat: Catalogue) -> None:
                                      sort=False)
 
     def convert(unit: str, code: str | None) -> tuple[float, float, str, str]:
-        """(multiplier, divisor, state, catalogue unit). value × multiplier ÷ divisor keeps 24049155 人 ÷ 10⁴ =
-        2404.9155 exact, where multiplying by 0.0001 would not."""
+        """(multiplier, divisor, state, catalogue unit): Catalogue.conversion, value × multiplier ÷ divisor
+        (12345 万元 × 10⁴ ÷ 10⁸ = 1.2345 亿元 exactly)."""
         if code not in cat.indicators:
             return 1.0, 1.0, "ok", ""
         target_name = cat.indicator(code).unit
         if not unit:
             return 1.0, 1.0, "ok", target_name
-        source, target = cat.unit(unit), cat.unit(target_name)
-        if source is None:
+        if cat.unit(unit) is None:
             return np.nan, 1.0, "unknown", target_name
-        if target is None or source.dimension != target.dimension:
+        conversion = cat.conversion(unit, code)
+        if conversion is None:
             return np.nan, 1.0, "incompatible", target_name
-        return source.factor, target.factor, "ok", target_name
+        return *conversion, "ok", target_name
 
     units = [_nfkc(unit_texts[p // n]) for p in pairs]
     codes = [ind_uniques[p % n] for p in pairs]

@@ -67,11 +67,11 @@ class FileResult:
 
     @property
     def n_errors(self) -> int:
-        return sum(n for rule, n in self.rule_counts.items() if P.RULES[rule][0] == P.ERROR) or len(self.errors)
+        return sum(n for rule, n in self.rule_counts.items() if P.RULES[rule].severity == P.ERROR) or len(self.errors)
 
     @property
     def n_warnings(self) -> int:
-        return sum(n for rule, n in self.rule_counts.items() if P.RULES[rule][0] == P.WARNING) or len(self.warnings)
+        return sum(n for rule, n in self.rule_counts.items() if P.RULES[rule].severity == P.WARNING) or len(self.warnings)
 
     @property
     def accepted(self) -> bool:

@@ -61,17 +61,26 @@ def test_every_indicator_cites_article_9_and_an_existing_article(catalogue):
         assert catalogue.regulation.articles[ind.articles[0]].status != MISSING
 
 
-def test_every_unit_converts_within_its_dimension(catalogue):
-    assert catalogue.conversion_factor("人", "CX-02") == pytest.approx(1e-4)
-    assert catalogue.conversion_factor("万元", "DP-01") == pytest.approx(1e-4)
-    assert catalogue.conversion_factor("万个", "DI-01") == pytest.approx(1e4)
-    assert catalogue.conversion_factor("户", "DI-04") == pytest.approx(1e-4)
-    assert catalogue.conversion_factor("架", "DI-05") == pytest.approx(1e-4)
-    assert catalogue.conversion_factor("EFLOPS", "DI-06") == pytest.approx(1000)
-    assert catalogue.conversion_factor("万件", "ID-17") == pytest.approx(1e-4)
-    assert catalogue.conversion_factor(" 亿 元", "ID-10") == 1
-    assert catalogue.conversion_factor("个", "DP-01") is None  # incompatible
-    assert catalogue.conversion_factor("斤", "DP-01") is None  # unknown
+def test_every_unit_converts_within_its_dimension_by_its_factor_over_the_catalogue_units(catalogue):
+    assert catalogue.conversion("人", "CX-02") == (1, 1e4)
+    assert catalogue.conversion("万元", "DP-01") == (1e4, 1e8)
+    assert catalogue.conversion("万个", "DI-01") == (1e4, 1)
+    assert catalogue.conversion("户", "DI-04") == (1, 1e4)
+    assert catalogue.conversion("架", "DI-05") == (1, 1e4)
+    assert catalogue.conversion("EFLOPS", "DI-06") == (1000, 1)
+    assert catalogue.conversion("万件", "ID-17") == (1e4, 1e8)
+    assert catalogue.conversion(" 亿 元", "ID-10") == (1e8, 1e8)
+    assert catalogue.conversion("个", "DP-01") is None  # incompatible
+    assert catalogue.conversion("斤", "DP-01") is None  # unknown
+
+
+@pytest.mark.parametrize("value,unit,code,converted", [(24049155, "人", "CX-02", 2404.9155),
+                                                       (12345, "万元", "DP-01", 1.2345),
+                                                       (487619, "万元", "DP-01", 48.7619)])
+def test_a_conversion_multiplies_then_divides_so_decimal_values_stay_exact(catalogue, value, unit, code, converted):
+    multiplier, divisor = catalogue.conversion(unit, code)
+    # the ETL's arithmetic (etl.normalize); × 0.0001 would give 1.2345000000000002 and 48.761900000000004
+    assert value * multiplier / divisor == converted
 
 
 def test_official_targets_cite_their_source_and_others_are_illustrative(catalogue):

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from etl.demo import SOURCE, build, generate
-from etl.demo_panel import DISCREPANCIES, MISSING_QUARTER, NOT_REPORTED, OMITTED, SPECS, YEARS
-from etl.demo_series import observations, simulate
+from etl.demo import build, generate
+from etl.demo.files import SOURCE
+from etl.demo.panel import DISCREPANCIES, MISSING_QUARTER, NOT_REPORTED, OMITTED, SPECS, YEARS
+from etl.demo.series import observations, simulate
 from etl.layout import to_long
 from etl.normalize import normalise
 from etl.pipeline import check_files

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from helpers import ROOT
 
-from etl import problems as P
 from etl.layout import ALIASES, recognise, to_long
 from etl.normalize import NOT_REPORTED, TRUE_TEXT, normalise, parse_numbers
 from etl.read import read_sheet
+from etl.rules import ERROR, RULES, WARNING
 from etl.source import SourceFile
 from indicators.base.catalogue import default_catalogue
 from indicators.base.periods import parse_period
@@ -136,10 +136,20 @@ def test_every_documented_period_form_is_accepted_and_documented(text):
 
 
 def test_docs_list_every_rule_with_an_example_message_in_both_languages():
-    for rule in P.RULES:
+    for rule in RULES:
         rows = [line for line in DOC.splitlines() if line.startswith(f"| `{rule}` |")]
         assert len(rows) == 2, f"rule {rule} needs one row in the Chinese and one in the English table"
         assert re.search(r"[\u4e00-\u9fff]{4}", rows[0].split("|")[-2]), f"no Chinese example message for {rule}"
+
+
+def test_docs_list_the_rules_in_order_of_precedence_with_their_severity():
+    zh, en = {ERROR: "错误", WARNING: "警告"}, {ERROR: "error", WARNING: "warning"}
+    rows = [[cell.strip() for cell in line.split("|")[1:3]] for line in DOC.splitlines() if line.startswith("| `")
+            and line.split("|")[1].strip().strip("`") in RULES]
+    half = len(rows) // 2
+    assert [r[0] for r in rows[:half]] == [r[0] for r in rows[half:]] == [f"`{rule}`" for rule in RULES]
+    assert [r[1] for r in rows[:half]] == [zh[rule.severity] for rule in RULES.values()]
+    assert [r[1] for r in rows[half:]] == [en[rule.severity] for rule in RULES.values()]
 
 
 def test_docs_list_every_unit_and_its_spellings():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ from helpers import (
 
 from etl import problems as P
 from etl.pipeline import check_files
+from etl.rules import RULES, Thresholds
+from etl.validate import build_schemas
 from indicators.base.catalogue import default_catalogue
 
 BAD = SUBMISSIONS / "bad"
@@ -150,11 +153,18 @@ def test_there_is_a_bad_file_for_every_error_rule_and_a_warning_file_for_every_w
     assert {f.name for f in BAD.iterdir()} == set(REJECTED)
     covered = ({rule for rule, *_ in REJECTED.values()} | {c.rule for c in hostile.CASES.values()}
                | set(test_etl_hostile.TESTED_ELSEWHERE))
-    assert covered == {r for r, (sev, *_) in P.RULES.items() if sev == P.ERROR}
+    assert covered == {r.id for r in RULES.values() if r.severity == P.ERROR}
     for test in test_etl_hostile.TESTED_ELSEWHERE.values():
         assert callable(getattr(test_etl_hostile, test))
     assert {rule for rule, *_ in ACCEPTED_WITH_WARNING.values()} == {
-        r for r, (sev, *_) in P.RULES.items() if sev == P.WARNING}
+        r.id for r in RULES.values() if r.severity == P.WARNING}
+
+
+def test_the_pandera_checks_are_the_rules_of_the_table_that_name_a_field_with_their_severity():
+    errors, warnings = build_schemas(default_catalogue(), Thresholds(date(2025, 6, 1)))
+    for schema, severity in ((errors, P.ERROR), (warnings, P.WARNING)):
+        names = [check.name for check in schema.checks]
+        assert sorted(names) == sorted(r.id for r in RULES.values() if r.field and r.severity == severity)
 
 
 @pytest.mark.parametrize("name", REJECTED, ids=list(REJECTED))

@@ -198,12 +198,14 @@ class Catalogue:
                 index[re.sub(r"\s+", "", name).casefold()] = unit
         return index
 
-    def conversion_factor(self, submitted: str, code: str) -> float | None:
-        """Factor turning a value in `submitted` units into the indicator's unit; None if not convertible."""
+    def conversion(self, submitted: str, code: str) -> tuple[float, float] | None:
+        """(multiplier, divisor) turning a value in `submitted` units into the indicator's: value × multiplier ÷
+        divisor, the two units' factors. 12345 万元 × 10⁴ ÷ 10⁸ = 1.2345 亿元 exactly, where multiplying by the
+        quotient 0.0001 gives 1.2345000000000002. None if the unit is unknown or of another dimension."""
         source, target = self.unit(submitted), self.unit(self.indicator(code).unit)
         if source is None or target is None or source.dimension != target.dimension:
             return None
-        return source.factor / target.factor
+        return source.factor, target.factor
 
     def plausible_range(self, code: str) -> tuple[float, float, bool]:
         """(low, high, declared): the indicator's own min/max where indicators.yaml gives them (declared=True

@@ -5,8 +5,8 @@ in one place): league GDP and population fill the years the references leave ope
 value, and the other series are intensities per resident or per 亿元 of GDP with modest growth. A real value's key
 is never generated, but the synthetic parts add up to it (the counties' 2020 population sums to the league's census
 count). Values are integers of a quantum (10**exp catalogue units), so county values sum to the league value
-exactly. Same seed → same panel; nothing reads the clock. `etl.demo_series` simulates each indicator on these
-bases; `etl.demo` writes the result as submission files.
+exactly. Same seed → same panel; nothing reads the clock. `etl.demo.series` simulates each indicator on these
+bases; `etl.demo.files` writes the result as submission files.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""`dem demo`: write the synthetic panel (etl.demo_panel) as submission files the way data officers send them, and
-rebuild the demo warehouse from data/reference/ (real figures) and those files through the production loader.
+"""The synthetic panel (etl.demo.panel, etl.demo.series) written as submission files, the way data officers send
+them.
 
 The files vary as real deliveries do — UTF-8 with BOM or GB18030, Chinese or English headers, codes or names,
 canonical or Chinese periods, other units (架, 万元, 人次), a yearbook-style wide table, an .xlsx with a title row and
@@ -14,24 +14,19 @@ import io
 import math
 import os
 import re
-import time
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from etl.demo_panel import DEFAULT_SEED, YEARS, reference_dir
-from etl.demo_series import observations, simulate
-from etl.pipeline import FileResult, load_files
+from etl.demo.panel import DEFAULT_SEED, YEARS
+from etl.demo.series import observations, simulate
 from indicators.base.catalogue import Catalogue, load_catalogue
 from indicators.base.periods import from_code
-from indicators.base.settings import Settings, project_root
-from indicators.storage import warehouse
-
-__all__ = ["DEFAULT_SEED", "BuildReport", "build", "demo_dir", "generate", "reference_files"]
+from indicators.base.settings import project_root
 
 SOURCE = "示例数据（合成，非真实统计）/ synthetic demo data"
 FOOTNOTE = "注：本表为合成示例数据（示例数据），非真实统计。Note: synthetic demo data, not official statistics."
@@ -72,10 +67,6 @@ HEADERS = {
 
 def demo_dir() -> Path:
     return project_root() / "data" / "demo"
-
-
-def reference_files() -> list[Path]:
-    return sorted(reference_dir().glob("*.csv"))
 
 
 @dataclass
@@ -152,7 +143,8 @@ def unit_of(cat: Catalogue, code: str, region: str, year: int, style: Style, wid
 def _unit(cat: Catalogue, code: str, census: bool, other_units: bool) -> tuple[str, int]:
     unit = cat.indicator(code).unit
     written = "人" if census else OTHER_UNITS.get(code, unit) if other_units else unit
-    return written, round(math.log10(cat.unit(unit).factor / cat.unit(written).factor))
+    multiplier, divisor = cat.conversion(written, code)  # the ETL's conversion back: written × multiplier ÷ divisor
+    return written, round(math.log10(divisor / multiplier))
 
 
 def value_text(units: int, exp: int, shift: int) -> str:
@@ -251,61 +243,3 @@ def _fixed_zip(data: bytes) -> bytes:
             fixed.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(fixed, content)
     return out.getvalue()
-
-
-# ── the demo warehouse ───────────────────────────────────────────────────────────────────────────────
-
-@dataclass
-class BuildReport:
-    warehouse: Path
-    reference: list[Path]
-    demo: list[Path]
-    results: list[FileResult]
-    seconds: float
-    counts: dict[str, int] = field(default_factory=dict)
-    warnings: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def rejected(self) -> list[FileResult]:
-        return [r for r in self.results if r.status not in ("loaded", "duplicate")]
-
-    def lines(self) -> list[str]:
-        c, size = self.counts, self.warehouse.stat().st_size / 1e6 if self.warehouse.exists() else 0.0
-        warned = "，".join(f"{rule} {n}" for rule, n in self.warnings.items()) or "无 none"
-        out = [f"示例数据仓库 demo warehouse: {self.warehouse} ({size:.1f} MB), {self.seconds:.1f} s",
-               f"文件 files: 真实 reference {len(self.reference)} + 示例 demo {len(self.demo)}; "
-               f"批次 batches: {c.get('batches', 0)} (退回 rejected {len(self.rejected)})",
-               f"观测值 observations (current): {c.get('observations', 0)} — 示例 synthetic {c.get('synthetic', 0)}, "
-               f"真实 real {c.get('real', 0)}",
-               f"警告 warnings: {warned}"]
-        for r in self.rejected:
-            out.append(f"✗ {r.headline()[0]}")
-        return out
-
-
-def build(seed: int, settings: Settings, out: Path | None = None, cat: Catalogue | None = None) -> BuildReport:
-    """Regenerate the demo files and rebuild the warehouse from scratch: the real figures first, then the demo."""
-    started = time.perf_counter()
-    cat = cat or load_catalogue()
-    out = out or demo_dir()
-    for stale in [*out.glob("*.csv"), *out.glob("*.xlsx")]:
-        stale.unlink()  # files of an earlier plan; README.md stays
-    demo = generate(seed, out, cat)
-    published = settings.paths.warehouse
-    with warehouse.exclusive_lock(published):  # a rebuild: nobody else may write meanwhile
-        # build beside the published file and rename it into place, so readers never see a missing warehouse
-        fresh = published.with_name(published.name + ".rebuild")
-        fresh.unlink(missing_ok=True)
-        results = load_files(reference_files() + demo, cat, settings.with_overrides(paths_warehouse=fresh),
-                             locked=True)
-        os.replace(fresh, published)
-    report = BuildReport(published, reference_files(), demo, results, 0.0)
-    with warehouse.reader(published) as con:
-        report.counts = dict(zip(("batches", "observations", "synthetic", "real"), con.execute(
-            """SELECT (SELECT count(*) FROM batches), count(*), count(*) FILTER (WHERE synthetic),
-                      count(*) FILTER (WHERE NOT synthetic) FROM current_observations""").fetchall()[0], strict=True))
-        report.warnings = dict(con.execute(
-            """SELECT rule, count(*) FROM problems WHERE severity = 'warning' GROUP BY rule
-               ORDER BY count(*) DESC, rule""").fetchall())
-    report.seconds = time.perf_counter() - started
-    return report

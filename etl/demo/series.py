@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from etl.demo_panel import (
+from etl.demo.panel import (
     BEIJING,
     DISCREPANCIES,
     HISTORY,
