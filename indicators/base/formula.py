@@ -1,20 +1,18 @@
-"""Formulas of derived indicators: "{DP-01} / {CX-01} * 100" → inputs and a vectorised evaluation.
+"""Formulas of derived indicators: "{DP-01} / {CX-01} * 100" → inputs and a SQL expression the engine evaluates.
 
 Only numbers, {CODE} references, + - * / and parentheses are allowed; nothing is passed to eval().
-Division by zero gives NaN (no value), never infinity: a derived value exists only when it is meaningful.
+Division by zero gives no value (NULL), never infinity: a derived value exists only when it is meaningful.
 """
 
 from __future__ import annotations
 
 import ast
-import operator
 import re
 from collections.abc import Mapping
 
-import numpy as np
-
 REF_RE = re.compile(r"\{([A-Z]{2}-\d{2}[a-z]?)\}")
-OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+SQL_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
 
 class FormulaError(ValueError):
@@ -51,24 +49,24 @@ def validate(formula: str) -> list[str]:
     return references(formula)
 
 
-def evaluate(formula: str, values: Mapping[str, np.ndarray | float]) -> np.ndarray:
-    """Evaluate element-wise over arrays keyed by code; missing inputs (NaN) and x/0 give NaN."""
+def to_sql(formula: str, columns: Mapping[str, str]) -> str:
+    """The formula as a SQL expression over the columns holding each code's value:
+    to_sql("{DI-05} / {DI-08b} * 100", {"DI-05": "v0", "DI-08b": "v1"}) → '(("v0" / nullif("v1", 0)) * 100.0::DOUBLE)'.
+    x/0 is NULL (no value), never infinity; a NULL input gives NULL."""
     tree, codes = _compile(formula)
 
-    def walk(node: ast.AST):
+    def walk(node: ast.AST) -> str:
         if isinstance(node, ast.Expression):
             return walk(node.body)
         if isinstance(node, ast.Constant):
-            return float(node.value)
+            return f"{float(node.value)!r}::DOUBLE"
         if isinstance(node, ast.Name):
-            return np.asarray(values[codes[node.id]], dtype="float64")
+            return '"' + columns[codes[node.id]].replace('"', '""') + '"'
         if isinstance(node, ast.UnaryOp):
-            return -walk(node.operand)
+            return f"(-{walk(node.operand)})"
         left, right = walk(node.left), walk(node.right)
         if isinstance(node.op, ast.Div):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out = np.divide(left, right)
-            return np.where(np.asarray(right) == 0, np.nan, out)
-        return OPS[type(node.op)](left, right)
+            return f"({left} / nullif({right}, 0))"
+        return f"({left} {SQL_OPS[type(node.op)]} {right})"
 
-    return np.asarray(walk(tree), dtype="float64")
+    return walk(tree)

@@ -60,6 +60,7 @@ def indicator_scores(frame: pd.DataFrame, cat: Catalogue, year: int, p: Index) -
     grid = pd.MultiIndex.from_product([codes, leagues], names=["indicator_code", "region_code"]).to_frame(index=False)
     out = grid.merge(current, on=["indicator_code", "region_code"], how="left").merge(bounds, on="indicator_code",
                                                                                       how="left")
+    out["synthetic"] = out["synthetic"].astype("boolean")  # typed even when no league has a value this year
     span = (out["hi"] - out["lo"]).replace(0, np.nan)
     score = (out["value"] - out["lo"]) / span
     lower = out["indicator_code"].map({c: cat.indicator(c).polarity == "lower_is_better" for c in codes})

@@ -1,4 +1,5 @@
-"""The derived layer (table `facts`), recomputed inside the staging warehouse every time a load publishes.
+"""The derived layer (table `facts`), computed in DuckDB inside the staging warehouse when a load publishes: in full
+(refresh) or for the slices a load can have changed (update).
 
 From the current observations it builds, for every indicator, region and period:
 1. spatial aggregates at the native frequency, county → league → region, by the catalogue rule
@@ -15,159 +16,144 @@ the coverage row still says how many reported. Readers only ever SELECT from `fa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from datetime import date
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from indicators.base import formula as formulas
-from indicators.base import periods
 from indicators.base.catalogue import Catalogue
-from indicators.storage.warehouse import registered
+from indicators.storage.warehouse import first_row, registered
 
-FREQ_OF_KIND = {"A": "annual", "Q": "quarterly", "M": "monthly"}
 PERIODS_PER_YEAR = {"quarterly": 4, "monthly": 12}
-FACT_COLUMNS = ["indicator_code", "region_code", "region_level", "period", "year", "sub", "frequency", "value",
-                "amount", "status", "basis", "reported_value", "aggregated_value", "reconciliation_diff",
-                "reconciliation_ok", "coverage_n", "coverage_total", "complete", "ytd_through", "synthetic",
-                "revised", "batch_id", "source", "rolled_up_from"]
-# Typed, with CHECKs as the last line of defence: a derived layer holding inf or NaN is never published (the
-# insert fails and the writer discards its staging copy). NULL is a value that cannot be given.
-FACTS_TABLE = """
-CREATE OR REPLACE TABLE facts (
-    indicator_code VARCHAR NOT NULL, region_code VARCHAR NOT NULL, region_level VARCHAR, period VARCHAR NOT NULL,
-    year BIGINT, sub BIGINT, frequency VARCHAR,
-    value DOUBLE CHECK (isfinite(value)), amount DOUBLE CHECK (isfinite(amount)),
-    status VARCHAR, basis VARCHAR,
-    reported_value DOUBLE CHECK (isfinite(reported_value)), aggregated_value DOUBLE CHECK (isfinite(aggregated_value)),
-    reconciliation_diff DOUBLE, reconciliation_ok BOOLEAN, coverage_n BIGINT, coverage_total BIGINT, complete BOOLEAN,
-    ytd_through VARCHAR, synthetic BOOLEAN, revised BOOLEAN, batch_id BIGINT, source VARCHAR,
-    rolled_up_from VARCHAR)"""
+# name, type, the CHECK of the stored table: a derived layer holding inf or NaN is never published (the insert
+# fails and the writer discards its staging copy). NULL is a value that cannot be given.
+FACT_SCHEMA = (
+    ("indicator_code", "VARCHAR NOT NULL", ""), ("region_code", "VARCHAR NOT NULL", ""), ("region_level", "VARCHAR", ""),
+    ("period", "VARCHAR NOT NULL", ""), ("year", "BIGINT", ""), ("sub", "BIGINT", ""), ("frequency", "VARCHAR", ""),
+    ("value", "DOUBLE", "isfinite(value)"), ("amount", "DOUBLE", "isfinite(amount)"), ("status", "VARCHAR", ""),
+    ("basis", "VARCHAR", ""), ("reported_value", "DOUBLE", "isfinite(reported_value)"),
+    ("aggregated_value", "DOUBLE", "isfinite(aggregated_value)"), ("reconciliation_diff", "DOUBLE", ""),
+    ("reconciliation_ok", "BOOLEAN", ""), ("coverage_n", "BIGINT", ""), ("coverage_total", "BIGINT", ""),
+    ("complete", "BOOLEAN", ""), ("ytd_through", "VARCHAR", ""), ("synthetic", "BOOLEAN", ""), ("revised", "BOOLEAN", ""),
+    ("batch_id", "BIGINT", ""), ("source", "VARCHAR", ""), ("rolled_up_from", "VARCHAR", ""))
+FACT_COLUMNS = [name for name, _, _ in FACT_SCHEMA]
+FACTS_TABLE = "CREATE OR REPLACE TABLE facts ({})".format(", ".join(
+    f"{name} {kind}" + (f" CHECK ({check})" if check else "") for name, kind, check in FACT_SCHEMA))
 SOURCE_SEPARATOR = "；"  # the sources of the real inputs of a total, a roll-up or a derived value, each once
 DECIMALS = 9  # sums of converted values are rounded here: 12 leagues' census counts in 万人 sum to 2404.9155
+ORDER = "indicator_code, region_code, year, frequency, sub"  # how facts are stored: a reader's filter on indicator
+                                                              # and region skips most row groups
+
+# The computation runs in DuckDB, inside the writer's staging file, on temporary tables (_d_*): the observations
+# never travel to Python and back, and every step is a set operation over all indicators at once.
 
 
-def _reported(obs: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
-    freq = {c: i.frequency for c, i in cat.indicators.items()}
-    level = {c: r.level for c, r in cat.regions.by_code.items()}
-    out = obs.assign(frequency=obs["indicator_code"].map(freq), region_level=obs["region_code"].map(level),
-                     status="reported", basis="native", reported_value=obs["value"], aggregated_value=np.nan,
-                     coverage_n=pd.NA, coverage_total=pd.NA, complete=True, ytd_through=None)
-    return out
+def _real_sources(rows: str = "") -> str:
+    """SQL aggregate: the distinct sources of the group's real (not synthetic) rows, each once, sorted and joined —
+    a total of real figures names every source it rests on (a source that is itself a list is split first);
+    synthetic inputs are marked by the synthetic flag, not listed as sources. NULL when there is none."""
+    p = f"{rows}." if rows else ""
+    return (f"nullif(array_to_string(list_sort(list_filter(list_distinct(flatten("
+            f"list(string_split({p}source, '{SOURCE_SEPARATOR}')) FILTER (WHERE NOT coalesce({p}synthetic, false) "
+            f"AND trim({p}source) <> ''))), lambda x: trim(x) <> '')), '{SOURCE_SEPARATOR}'), '')")
 
 
-KEYS = ["indicator_code", "parent", "period", "year", "sub", "frequency"]
+@contextlib.contextmanager
+def _reference(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> Iterator[None]:
+    """The catalogue as the temporary tables the computation joins: _d_ind (rules per indicator), _d_reg (the
+    region tree) and _d_kids (how many units each parent has at each level)."""
+    ind = pd.DataFrame([{"code": i.code, "frequency": i.frequency, "measure": i.measure, "aggregation": i.aggregation,
+                         "weight": i.weight, "per_year": PERIODS_PER_YEAR.get(i.frequency, 1)}
+                        for i in cat.indicators.values()])
+    reg = pd.DataFrame([{"code": r.code, "level": r.level, "parent_code": r.parent_code} for r in cat.regions.regions])
+    try:
+        for name, frame in (("_d_ind", ind), ("_d_reg", reg)):
+            with registered(con, frame, "_d_frame") as view:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
+        con.execute("""CREATE OR REPLACE TEMP TABLE _d_kids AS SELECT parent_code, level, count(*) AS n FROM _d_reg
+                       WHERE parent_code IS NOT NULL GROUP BY ALL""")
+        yield
+    finally:
+        for name in ("_d_ind", "_d_reg", "_d_kids", "_d_rows", "_d_agg", "_d_in", "_d_new"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _real_sources(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """Per group: the distinct sources of its real (not synthetic) rows, joined — a total of real figures names
-    every source it rests on; synthetic inputs are marked by the synthetic flag, not listed as sources."""
-    real = rows.loc[~rows["synthetic"].astype(bool) & rows["source"].notna(), [*keys, "source"]]
-    real = real[real["source"].astype(str).str.strip() != ""]
-    if real.empty:
-        return pd.Series(dtype=object, index=pd.MultiIndex.from_tuples([], names=keys) if len(keys) > 1 else None)
-    return real.drop_duplicates().groupby(keys, sort=False)["source"].agg(
-        lambda s: SOURCE_SEPARATOR.join(sorted(set(s))))
+def _reported(con: duckdb.DuckDBPyConnection, indicators: Sequence[str] | None, years: Sequence[int] | None) -> None:
+    """_d_rows: every current observation (or those of these indicators and years) as a reported fact, with
+    whether it revised an earlier value."""
+    columns = ", ".join(f"{name} {kind.replace(' NOT NULL', '')}" for name, kind, _ in FACT_SCHEMA)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _d_rows ({columns})")
+    con.execute("""
+        INSERT INTO _d_rows BY NAME
+        SELECT o.indicator_code, o.region_code, r.level AS region_level, o.period, o.year, o.sub, i.frequency,
+               o.value, 'reported' AS status, 'native' AS basis, o.value AS reported_value, true AS complete,
+               o.synthetic, o.source, o.batch_id,
+               EXISTS (SELECT 1 FROM observations p WHERE p.superseded_by = o.batch_id
+                       AND p.indicator_code = o.indicator_code AND p.region_code = o.region_code
+                       AND p.period = o.period) AS revised
+        FROM current_observations o LEFT JOIN _d_ind i ON i.code = o.indicator_code
+             LEFT JOIN _d_reg r ON r.code = o.region_code
+        WHERE ($all_ind OR list_contains($ind, o.indicator_code)) AND ($all_years OR list_contains($years, o.year))""",
+                {"all_ind": indicators is None, "ind": list(indicators or []), "all_years": years is None,
+                 "years": [int(y) for y in years or []]})
 
 
-def _sums(kids: pd.DataFrame, n_children: pd.Series) -> pd.DataFrame:
-    """Totals of every sum indicator; only when every child has a value (coverage kept either way)."""
-    grouped = kids.groupby(KEYS, dropna=False).agg(total=("value", "sum"), n=("value", "size"),
-                                                     synthetic=("synthetic", "any")).reset_index()
-    expected = grouped["parent"].map(n_children).to_numpy()
-    complete = grouped["n"].to_numpy() == expected
-    sources = _real_sources(kids, KEYS)
-    return grouped.assign(value=np.where(complete, np.round(grouped["total"], DECIMALS), np.nan),
-                          coverage_n=grouped["n"], coverage_total=expected,
-                          source=grouped.set_index(KEYS).index.map(sources.to_dict()) if len(sources) else None)
+def _aggregate(con: duckdb.DuckDBPyConnection, child: str, level: str, tolerance: float) -> None:
+    """Aggregates at `level` from the values at `child` level (reported first, else aggregated): sums only when
+    every child has a value (coverage kept either way); weighted means over the children carrying weight (a county
+    without data centres has no weight and does not count against coverage). A reported value at `level` keeps its
+    value and gets the aggregate beside it with the difference; where nothing was reported the aggregate is the
+    row."""
+    params = {"child": child}
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _d_agg AS
+        SELECT k.indicator_code, g.parent_code AS region_code, k.period, k.year, k.sub, k.frequency,
+               count(*) AS coverage_n, any_value(n.n) AS coverage_total,
+               CASE WHEN count(*) = any_value(n.n) THEN round(fsum(k.value), {DECIMALS}) END AS value,
+               bool_or(coalesce(k.synthetic, false)) AS synthetic, {_real_sources("k")} AS source
+        FROM _d_rows k JOIN _d_ind i ON i.code = k.indicator_code JOIN _d_reg g ON g.code = k.region_code
+             JOIN _d_kids n ON n.parent_code = g.parent_code AND n.level = $child
+        WHERE k.region_level = $child AND k.value IS NOT NULL AND i.aggregation = 'sum'
+        GROUP BY k.indicator_code, g.parent_code, k.period, k.year, k.sub, k.frequency""", params)
+    con.execute("""
+        INSERT INTO _d_agg BY NAME
+        WITH weights AS (
+            SELECT i.code AS indicator_code, w.region_code, w.period, w.value AS w
+            FROM _d_ind i JOIN _d_rows w ON w.indicator_code = i.weight
+            WHERE i.aggregation = 'weighted_mean' AND w.region_level = $child AND w.value > 0),
+        base AS (
+            SELECT w.indicator_code, g.parent_code, w.period, w.w, k.value, k.year, k.sub, k.frequency, k.synthetic
+            FROM weights w JOIN _d_reg g ON g.code = w.region_code
+                 LEFT JOIN _d_rows k ON k.indicator_code = w.indicator_code AND k.region_code = w.region_code
+                      AND k.period = w.period AND k.region_level = $child AND k.value IS NOT NULL)
+        SELECT indicator_code, parent_code AS region_code, period,
+               max(coalesce(year, CAST(left(period, 4) AS BIGINT))) AS year, max(coalesce(sub, 0)) AS sub,
+               coalesce(max(frequency), 'annual') AS frequency, count(value) AS coverage_n, count(*) AS coverage_total,
+               CASE WHEN count(value) = count(*) AND fsum(w) > 0 THEN fsum(value * w) / fsum(w) END AS value,
+               bool_or(coalesce(synthetic, false)) AS synthetic, NULL AS source
+        FROM base GROUP BY indicator_code, parent_code, period HAVING count(value) > 0""", params)
+    con.execute("""
+        UPDATE _d_rows AS r SET aggregated_value = a.value, coverage_n = a.coverage_n,
+               coverage_total = a.coverage_total, reconciliation_diff = r.reported_value - a.value,
+               reconciliation_ok = abs(r.reported_value - a.value) <= $tolerance * abs(r.reported_value)
+        FROM _d_agg a
+        WHERE r.region_level = $level AND r.indicator_code = a.indicator_code AND r.region_code = a.region_code
+              AND r.period = a.period""", {"level": level, "tolerance": tolerance})
+    con.execute("""
+        INSERT INTO _d_rows BY NAME
+        SELECT a.indicator_code, a.region_code, $level AS region_level, a.period, a.year, a.sub, a.frequency,
+               a.value, 'aggregated' AS status, 'native' AS basis, a.value AS aggregated_value, a.coverage_n,
+               a.coverage_total, a.value IS NOT NULL AS complete, a.synthetic, false AS revised, a.source
+        FROM _d_agg a
+        WHERE NOT EXISTS (SELECT 1 FROM _d_rows r WHERE r.region_level = $level
+                          AND r.indicator_code = a.indicator_code AND r.region_code = a.region_code
+                          AND r.period = a.period)""", {"level": level})
 
 
-def _weighted_means(final: pd.DataFrame, kids: pd.DataFrame, cat: Catalogue, child_level: str,
-                    parent_of: dict[str, str]) -> pd.DataFrame:
-    """Σ value × weight / Σ weight over the children that carry weight (e.g. PUE by racks: a county without
-    data centres has no weight and does not count against coverage); complete when all of them report."""
-    weight_of = {c: i.weight for c, i in cat.indicators.items() if i.aggregation == "weighted_mean"}
-    if not weight_of:  # (the shipped catalogue models every ratio as a formula over its components)
-        return pd.DataFrame(columns=[*KEYS[:1], "parent", "period", "year", "sub", "frequency", "value", "synthetic",
-                                     "coverage_n", "coverage_total"])
-    weights = final[(final["region_level"] == child_level) & final["indicator_code"].isin(set(weight_of.values()))
-                    & (final["value"] > 0)][["indicator_code", "region_code", "period", "value"]]
-    pairs = pd.DataFrame({"indicator_code": list(weight_of), "weight_code": list(weight_of.values())})
-    base = pairs.merge(weights.rename(columns={"indicator_code": "weight_code", "value": "w"}), on="weight_code")
-    base = base.merge(kids[["indicator_code", "region_code", "period", "year", "sub", "frequency", "value",
-                            "synthetic"]], on=["indicator_code", "region_code", "period"], how="left")
-    base = base.assign(parent=base["region_code"].map(parent_of))
-    base["year"] = base["year"].fillna(base["period"].str[:4].astype(int))
-    base["sub"], base["frequency"] = base["sub"].fillna(0), base["frequency"].fillna("annual")
-    has = base["value"].notna()
-    base = base.assign(vw=(base["value"] * base["w"]).where(has, 0.0), w_has=base["w"].where(has, 0.0),
-                       n_has=has.astype(int), synthetic=base["synthetic"].fillna(False).astype(bool))
-    keys = ["indicator_code", "parent", "period"]
-    g = base.groupby(keys).agg(vw=("vw", "sum"), w=("w_has", "sum"), coverage_n=("n_has", "sum"),
-                               coverage_total=("w", "size"), synthetic=("synthetic", "any"), year=("year", "max"),
-                               sub=("sub", "max"), frequency=("frequency", "first")).reset_index()
-    complete = (g["coverage_n"] == g["coverage_total"]) & (g["w"] > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g["value"] = np.where(complete, g["vw"] / g["w"], np.nan)
-    return g[g["coverage_n"] > 0]
-
-
-def _aggregate_level(children: pd.DataFrame, cat: Catalogue, child_level: str,
-                     parent_of: dict[str, str]) -> pd.DataFrame:
-    """Aggregates at the level above child_level from that level's rows, for every sum and weighted_mean
-    indicator and period."""
-    rule = {c: i.aggregation for c, i in cat.indicators.items()}
-    columns = ["indicator_code", "region_code", "region_level", "period", "year", "sub", "frequency", "value",
-               "synthetic", "source"]  # only what aggregation reads: filtering a wide frame copies every text column
-    kids = children.loc[children["value"].notna(), columns]
-    kids = kids.assign(parent=kids["region_code"].map(parent_of), rule=kids["indicator_code"].map(rule))
-    sums = _sums(kids[kids["rule"] == "sum"], pd.Series(parent_of).value_counts())
-    means = _weighted_means(children, kids[kids["rule"] == "weighted_mean"], cat, child_level, parent_of)
-    agg = pd.concat([f for f in (sums, means) if len(f)] or [sums], ignore_index=True)  # (typed columns kept)
-    agg = agg.rename(columns={"parent": "region_code"})
-    agg["aggregated_value"] = agg["value"]
-    if "source" not in agg.columns:
-        agg["source"] = None
-    return agg[["indicator_code", "region_code", "period", "year", "sub", "frequency", "value", "aggregated_value",
-                "coverage_n", "coverage_total", "synthetic", "source"]]
-
-
-def _merge_level(rows: pd.DataFrame, agg: pd.DataFrame, level: str, tolerance: float) -> pd.DataFrame:
-    """Put aggregates beside the level's reported values (`rows`): reported first, the aggregate kept for
-    reconciliation; aggregates where nothing was reported become rows of their own."""
-    if agg.empty:
-        return rows
-    key = ["indicator_code", "region_code", "period"]
-    reported = rows.drop(columns=["aggregated_value", "coverage_n", "coverage_total"])
-    merged = reported.merge(agg[key + ["aggregated_value", "coverage_n", "coverage_total"]], on=key, how="left")
-    # (a reported value keeps its own source; an aggregate's sources are those of the real values it sums)
-    diff = merged["reported_value"] - merged["aggregated_value"]
-    merged["reconciliation_diff"] = diff
-    merged["reconciliation_ok"] = (diff.abs() <= tolerance * merged["reported_value"].abs()).where(diff.notna())
-    only_agg = agg.merge(reported[key], on=key, how="left", indicator=True)
-    only_agg = only_agg[only_agg["_merge"] == "left_only"].drop(columns="_merge")
-    only_agg = only_agg.assign(region_level=level, status="aggregated", basis="native", reported_value=np.nan,
-                               complete=only_agg["value"].notna(), ytd_through=None, revised=False, batch_id=pd.NA)
-    return pd.concat([merged, only_agg], ignore_index=True)
-
-
-def _aggregate(final: pd.DataFrame, cat: Catalogue, tolerance: float) -> pd.DataFrame:
-    """County → league, then league → region (from the leagues' final values, reported first). Each level is
-    handled as its own frame and the three are put together once."""
-    final = final.assign(aggregated_value=np.nan, coverage_n=np.nan, coverage_total=np.nan)
-    names = ("county", "league", "region")
-    levels = {level: final[final["region_level"] == level] for level in names}
-    for child_level, level, units in (("county", "league", cat.regions.counties()),
-                                      ("league", "region", cat.regions.leagues())):
-        parent_of = {r.code: r.parent_code for r in units}
-        agg = _aggregate_level(levels[child_level], cat, child_level, parent_of)
-        levels[level] = _merge_level(levels[level], agg, level, tolerance)
-    return pd.concat([final[~final["region_level"].isin(names)], *levels.values()], ignore_index=True)
-
-
-def _rollup(final: pd.DataFrame, cat: Catalogue, today: date) -> pd.DataFrame:
+def _rollup(con: duckdb.DuckDBPyConnection, today: date) -> None:
     """Annual values of quarterly and monthly series by measure: stock → last period, flow → sum, ytd → December.
     A year in progress is labelled year-to-date (ytd_through); a past year with periods missing is incomplete
     (a stock without its Q4/December value gets no annual value at all).
@@ -176,156 +162,117 @@ def _rollup(final: pd.DataFrame, cat: Catalogue, today: date) -> pd.DataFrame:
     batch, source and revision, with rolled_up_from naming the period (real 2023Q4 = 60 000 5G base stations stay
     real and sourced in 2023, whatever the quarters before were). A flow's sum is synthetic only if one of its
     periods is, names the sources of its real periods, and keeps a batch only when all came in one."""
-    measure = {c: i.measure for c, i in cat.indicators.items()}
-    per_year = {c: PERIODS_PER_YEAR.get(i.frequency, 1) for c, i in cat.indicators.items()}
-    columns = ["indicator_code", "region_code", "region_level", "year", "sub", "frequency", "value", "synthetic",
-               "status", "batch_id", "source", "revised"]  # only what the roll-up reads
-    rows = final.loc[(final["frequency"] != "annual") & final["value"].notna(), columns].sort_values("sub")
-    if rows.empty:
-        return final
-    keys = ["indicator_code", "region_code", "region_level", "year", "frequency"]
-    rows = rows.assign(is_reported=rows["status"] == "reported", synthetic=rows["synthetic"].fillna(False).astype(bool),
-                       revised=rows["revised"].fillna(False).astype(bool))
-    g = rows.groupby(keys, sort=False)
-    annual = g.agg(first_sub=("sub", "min"), last_sub=("sub", "max"), last_value=("value", "last"),
-                   total=("value", "sum"), count=("value", "size"), any_synthetic=("synthetic", "any"),
-                   all_reported=("is_reported", "all"), batches=("batch_id", "nunique"),
-                   any_revised=("revised", "any")).reset_index()
-    # the last period's own attributes (groupby's "last" would skip a missing batch or source)
-    last = rows.drop_duplicates(keys, keep="last").set_index(keys)[["status", "synthetic", "batch_id", "source",
-                                                                     "revised"]]
-    annual = annual.join(last, on=keys)
-    flow_batch = g["batch_id"].first().reindex(pd.MultiIndex.from_frame(annual[keys])).to_numpy()
-    sources = _real_sources(rows, keys)
-    flow_source = (pd.MultiIndex.from_frame(annual[keys]).map(sources.to_dict()) if len(sources)
-                   else np.full(len(annual), None))
-    m = annual["indicator_code"].map(measure).to_numpy()
-    n = annual["indicator_code"].map(per_year)
-    flow = m == "flow"
-    full = np.where(flow, annual["count"] == n, annual["last_sub"] == n)
-    keep = full | (annual["year"] >= today.year) | (m != "stock")
-    value = np.where(flow, annual["total"], annual["last_value"])
-    through = [periods.code(y, s, f) for y, f, s in zip(annual["year"], annual["frequency"], annual["last_sub"],
-                                                       strict=True)]
-    first = [periods.code(y, s, f) for y, f, s in zip(annual["year"], annual["frequency"], annual["first_sub"],
-                                                     strict=True)]
-    one_batch = annual["batches"].to_numpy() == 1
-    annual = annual.assign(
-        value=np.round(value, DECIMALS), complete=full, ytd_through=np.where(full, None, through),
-        period=annual["year"].astype(int).astype(str), sub=0, frequency="annual", basis="rollup",
-        status=np.where(flow, np.where(annual["all_reported"], "reported", "aggregated"), annual["status"]),
-        synthetic=np.where(flow, annual["any_synthetic"], annual["synthetic"]),
-        batch_id=np.where(flow, np.where(one_batch, flow_batch, pd.NA), annual["batch_id"]),
-        source=np.where(flow, flow_source, annual["source"]),
-        revised=np.where(flow, annual["any_revised"], annual["revised"]),
-        rolled_up_from=np.where(flow, [f"{a}–{b}" if a != b else a for a, b in zip(first, through, strict=True)],
-                                through),
-        reported_value=np.nan, aggregated_value=np.nan)[keep]
-    annual = annual.drop(columns=["first_sub", "last_sub", "last_value", "total", "count", "any_synthetic",
-                                  "all_reported", "batches", "any_revised"])
-    return pd.concat([final, annual], ignore_index=True)
+    con.execute(f"""
+        INSERT INTO _d_rows BY NAME
+        WITH years AS (
+            SELECT r.indicator_code, r.region_code, r.region_level, r.year, i.measure = 'flow' AS flow,
+                   i.measure = 'stock' AS stock,
+                   CASE WHEN i.measure = 'flow' THEN count(*) = i.per_year ELSE max(r.sub) = i.per_year END AS is_full,
+                   fsum(r.value) AS total, arg_min(r.period, r.sub) AS first_period,
+                   arg_max(r.period, r.sub) AS last_period,
+                   arg_max({{'value': r.value, 'status': r.status, 'synthetic': coalesce(r.synthetic, false),
+                             'batch_id': r.batch_id, 'source': r.source,
+                             'revised': coalesce(r.revised, false)}}, r.sub) AS last,
+                   bool_or(coalesce(r.synthetic, false)) AS any_synthetic, bool_and(r.status = 'reported') AS all_reported,
+                   count(DISTINCT r.batch_id) AS batches, min(r.batch_id) AS one_batch,
+                   bool_or(coalesce(r.revised, false)) AS any_revised, {_real_sources("r")} AS sources
+            FROM _d_rows r JOIN _d_ind i ON i.code = r.indicator_code
+            WHERE r.frequency <> 'annual' AND r.value IS NOT NULL
+            GROUP BY r.indicator_code, r.region_code, r.region_level, r.year, i.measure, i.per_year)
+        SELECT indicator_code, region_code, region_level, CAST(year AS VARCHAR) AS period, year, 0 AS sub,
+               'annual' AS frequency, 'rollup' AS basis, is_full AS complete,
+               round(CASE WHEN flow THEN total ELSE last.value END, {DECIMALS}) AS value,
+               CASE WHEN is_full THEN NULL ELSE last_period END AS ytd_through,
+               CASE WHEN NOT flow THEN last.status WHEN all_reported THEN 'reported' ELSE 'aggregated' END AS status,
+               CASE WHEN flow THEN any_synthetic ELSE last.synthetic END AS synthetic,
+               CASE WHEN NOT flow THEN last.batch_id WHEN batches = 1 THEN one_batch END AS batch_id,
+               CASE WHEN flow THEN sources ELSE last.source END AS source,
+               CASE WHEN flow THEN any_revised ELSE last.revised END AS revised,
+               CASE WHEN NOT flow THEN last_period WHEN first_period = last_period THEN first_period
+                    ELSE first_period || '–' || last_period END AS rolled_up_from
+        FROM years WHERE is_full OR year >= $year OR NOT stock""", {"year": today.year})
 
 
-def _ytd_amounts(final: pd.DataFrame, cat: Catalogue) -> pd.Series:
+def _ytd_amounts(con: duckdb.DuckDBPyConnection) -> None:
     """Monthly amount of a year-to-date series: the difference of successive cumulative values (January as is)."""
-    ytd = [c for c, i in cat.indicators.items() if i.measure == "ytd"]
-    amount = pd.Series(np.nan, index=final.index)
-    rows = final[final["indicator_code"].isin(ytd) & (final["frequency"] == "monthly")].sort_values("sub")
-    if rows.empty:
-        return amount
-    g = rows.groupby(["indicator_code", "region_code", "year"])
-    prev_value, prev_sub = g["value"].shift(1), g["sub"].shift(1)
-    diff = np.where(rows["sub"] == 1, rows["value"], np.where(prev_sub == rows["sub"] - 1, rows["value"] - prev_value,
-                                                               np.nan))
-    amount.loc[rows.index] = diff
-    return amount
+    con.execute("""
+        UPDATE _d_rows AS r SET amount = d.amount
+        FROM (SELECT indicator_code, region_code, period,
+                     CASE WHEN sub = 1 THEN value
+                          WHEN lag(sub) OVER w = sub - 1 THEN value - lag(value) OVER w END AS amount
+              FROM _d_rows WHERE frequency = 'monthly'
+                   AND indicator_code IN (SELECT code FROM _d_ind WHERE measure = 'ytd')
+              WINDOW w AS (PARTITION BY indicator_code, region_code, year ORDER BY sub)) d
+        WHERE r.frequency = 'monthly' AND r.indicator_code = d.indicator_code AND r.region_code = d.region_code
+              AND r.period = d.period""")
 
 
-def _derive(final: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
-    """Derived indicators in dependency order, each from the rows of its inputs (earlier derived ones included);
-    the pieces are put beside `final` once at the end instead of copying it for every indicator."""
-    columns = ["indicator_code", "region_code", "region_level", "period", "year", "sub", "frequency", "value",
-               "synthetic", "complete", "ytd_through", "source"]
-    positions = final.groupby("indicator_code", sort=False).indices  # code → row positions, found once
-    pieces: list[pd.DataFrame] = []
-    made: dict[str, pd.DataFrame] = {}
-    for ind in cat.derived_order():
-        inputs = ind.inputs
-        parts = [final.iloc[positions[c], :].loc[:, columns] for c in inputs if c in positions]
-        parts += [made[c][columns] for c in inputs if c in made]
-        rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-        rows = rows[(rows["frequency"] == ind.frequency) & rows["value"].notna()]
-        if rows.empty:
-            continue
-        keys = ["region_code", "region_level", "period", "year", "sub", "frequency"]
-        wide = rows.pivot_table(index=keys, columns="indicator_code", values="value", aggfunc="first")
-        if any(c not in wide.columns for c in inputs):
-            continue
-        wide = wide.dropna(subset=inputs)
-        rows = rows.assign(synthetic=rows["synthetic"].fillna(False).astype(bool))
-        flags = rows.groupby(keys).agg(synthetic=("synthetic", "any"), complete=("complete", "all"))
-        flags["source"] = _real_sources(rows, keys).reindex(flags.index)  # every real input's source
-        # ytd_through is text on a few rows (years in progress): a max over every group would run per group in
-        # Python; take it over the rows that have one
-        partial = rows[rows["ytd_through"].notna()]
-        flags["ytd_through"] = partial.groupby(keys)["ytd_through"].agg(lambda s: max(s)).reindex(flags.index)
-        values = formulas.evaluate(ind.formula, {c: wide[c].to_numpy() for c in inputs})
-        derived = wide.reset_index()[keys].assign(indicator_code=ind.code, value=values)
-        derived = derived.merge(flags.reset_index(), on=keys, how="left")
-        derived = derived[derived["value"].notna()].assign(
-            status="derived", basis="formula", reported_value=np.nan, aggregated_value=np.nan, revised=False,
-            batch_id=pd.NA)
-        made[ind.code] = derived
-        pieces.append(derived)
-    return pd.concat([final, *pieces], ignore_index=True) if pieces else final
+def _derive(con: duckdb.DuckDBPyConnection, cat: Catalogue, codes: set[str] | None) -> None:
+    """Derived indicators in dependency order (each sees the ones before it), at every level from that level's own
+    inputs at the indicator's frequency, only where every input has a value; synthetic if an input is, complete if
+    all are, naming every real input's source. `codes`: only these (the others are not needed). The inputs are
+    copied once into a narrow table (_d_in), which each indicator reads instead of every fact."""
+    order = [ind for ind in cat.derived_order() if codes is None or ind.code in codes]
+    needed = sorted({code for ind in order for code in ind.inputs})
+    inputs = "region_code, region_level, period, year, sub, frequency, indicator_code, value, synthetic, complete, " \
+             "ytd_through, source"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _d_in AS SELECT {inputs} FROM _d_rows
+                    WHERE list_contains($needed, indicator_code) AND value IS NOT NULL""", {"needed": needed})
+    con.execute("CREATE OR REPLACE TEMP TABLE _d_new AS SELECT * FROM _d_rows LIMIT 0")
+    for ind in order:
+        columns = {code: f"v{k}" for k, code in enumerate(ind.inputs)}
+        picks = ", ".join(f'first(value) FILTER (WHERE indicator_code = ${col}) AS "{col}"'
+                          for col in columns.values())
+        present = " AND ".join(f'"{col}" IS NOT NULL' for col in columns.values())
+        con.execute(f"""
+            INSERT INTO _d_new BY NAME
+            SELECT * EXCLUDE (value_), value_ AS value FROM (
+                SELECT region_code, region_level, period, year, sub, frequency, $code AS indicator_code,
+                       {formulas.to_sql(ind.formula, columns)} AS value_, 'derived' AS status, 'formula' AS basis,
+                       synthetic, complete, ytd_through, source, false AS revised
+                FROM (SELECT region_code, region_level, period, year, sub, frequency, {picks},
+                             bool_or(coalesce(synthetic, false)) AS synthetic, bool_and(complete) AS complete,
+                             max(ytd_through) AS ytd_through, {_real_sources()} AS source
+                      FROM _d_in WHERE list_contains($inputs, indicator_code) AND frequency = $frequency
+                      GROUP BY region_code, region_level, period, year, sub, frequency)
+                WHERE {present})
+            WHERE value IS NOT NULL""",
+                    {"code": ind.code, "inputs": ind.inputs, "frequency": ind.frequency,
+                     **{col: code for code, col in columns.items()}})
+        if ind.code in needed:  # an input of a derived indicator further on
+            con.execute(f"INSERT INTO _d_in SELECT {inputs} FROM _d_new WHERE indicator_code = ?", [ind.code])
+    con.execute("INSERT INTO _d_rows SELECT * FROM _d_new")
 
 
-def build_facts(obs: pd.DataFrame, cat: Catalogue, today: date, tolerance: float = 0.01) -> pd.DataFrame:
-    final = _reported(obs, cat)
-    final = _aggregate(final, cat, tolerance)
-    final = _rollup(final, cat, today)
-    final["amount"] = _ytd_amounts(final, cat)
-    final = _derive(final, cat)
-    for col in FACT_COLUMNS:
-        if col not in final.columns:
-            final[col] = pd.NA
-    facts = final[FACT_COLUMNS].copy()
-    facts["year"] = facts["year"].astype("int64")
-    facts["sub"] = facts["sub"].astype("int64")
-    facts["coverage_n"] = pd.to_numeric(facts["coverage_n"]).astype("Int64")
-    facts["coverage_total"] = pd.to_numeric(facts["coverage_total"]).astype("Int64")
-    facts["batch_id"] = pd.to_numeric(facts["batch_id"]).astype("Int64")
-    for col in ("synthetic", "revised", "complete"):
-        facts[col] = facts[col].astype("boolean").fillna(False).astype(bool)
-    facts["reconciliation_ok"] = facts["reconciliation_ok"].astype("boolean")
-    facts["ytd_through"] = facts["ytd_through"].astype(object).where(facts["ytd_through"].notna(), None)
-    return facts  # in no particular order: refresh() stores it sorted
+def compute(con: duckdb.DuckDBPyConnection, cat: Catalogue, today: date, tolerance: float = 0.01,
+            indicators: Sequence[str] | None = None, years: Sequence[int] | None = None) -> None:
+    """The facts of the current observations (all, or those of these indicators and years: enough to compute
+    them) into the temporary table _d_rows, inside a `_reference` block:
+    1. reported values; 2. county → league → region aggregates; 3. annual roll-ups; 4. monthly amounts of
+    year-to-date series; 5. derived indicators."""
+    _reported(con, indicators, years)
+    _aggregate(con, "county", "league", tolerance)
+    _aggregate(con, "league", "region", tolerance)
+    _rollup(con, today)
+    _ytd_amounts(con)
+    _derive(con, cat, None if indicators is None else set(indicators))
 
 
-def current_observations(con: duckdb.DuckDBPyConnection, indicators: Sequence[str] | None = None,
-                         years: Sequence[int] | None = None) -> pd.DataFrame:
-    """The current observations (all, or of these indicators and years) with whether each is a revision."""
-    return con.execute("""
-        SELECT o.indicator_code, o.region_code, o.period, o.year, o.sub, o.value, o.synthetic, o.source, o.batch_id,
-               EXISTS (SELECT 1 FROM observations p WHERE p.superseded_by = o.batch_id
-                       AND p.indicator_code = o.indicator_code AND p.region_code = o.region_code
-                       AND p.period = o.period) AS revised
-        FROM current_observations o
-        WHERE ($all_ind OR list_contains($ind, o.indicator_code)) AND ($all_years OR list_contains($years, o.year))""",
-                       {"all_ind": indicators is None, "ind": list(indicators or []), "all_years": years is None,
-                        "years": [int(y) for y in years or []]}).df()
+def facts_frame(con: duckdb.DuckDBPyConnection, cat: Catalogue, today: date, tolerance: float = 0.01) -> pd.DataFrame:
+    """All facts as a frame, in storage order (for tests and the engine benchmark; refresh stores them)."""
+    with _reference(con, cat):
+        compute(con, cat, today, tolerance)
+        return con.execute(f"SELECT {', '.join(FACT_COLUMNS)} FROM _d_rows ORDER BY {ORDER}").df()
 
 
 def refresh(con: duckdb.DuckDBPyConnection, cat: Catalogue, today: date, tolerance: float) -> int:
     """Rebuild `facts` from all current observations (inside the writer's staging file)."""
-    facts = build_facts(current_observations(con), cat, today, tolerance)
-    # sorted by indicator and region, so that a reader's filter on them skips most row groups; DuckDB sorts in
-    # parallel, and writes the sorted table faster than an unsorted one
-    with registered(con, facts, "_facts") as table:
+    with _reference(con, cat):
+        compute(con, cat, today, tolerance)
         con.execute(FACTS_TABLE)
-        con.execute(f"""INSERT INTO facts BY NAME SELECT * FROM {table}
-                        ORDER BY indicator_code, region_code, year, frequency, sub""")
-    return len(facts)
+        # sorted: DuckDB sorts in parallel, and writes the sorted table faster than an unsorted one
+        con.execute(f"INSERT INTO facts BY NAME SELECT * FROM _d_rows ORDER BY {ORDER}")
+    return first_row(con, "SELECT count(*) FROM facts")[0]
 
 
 # ── incremental: only the slices a load can change ──────────────────────────────────────────────────
@@ -377,14 +324,11 @@ def update(con: duckdb.DuckDBPyConnection, cat: Catalogue, today: date, toleranc
     if not slices:
         return slices
     codes = _inputs_closure(cat, {code for code, _ in slices})
-    years = sorted({year for _, year in slices})
-    facts = build_facts(current_observations(con, sorted(codes), years), cat, today, tolerance)
     keys = pd.DataFrame(sorted(slices), columns=["indicator_code", "year"])
-    facts = facts.merge(keys, on=["indicator_code", "year"])
-    with registered(con, keys, "_slices") as table:
+    with _reference(con, cat), registered(con, keys, "_slices") as table:
+        compute(con, cat, today, tolerance, sorted(codes), sorted({year for _, year in slices}))
         con.execute(f"""DELETE FROM facts f USING {table} s
                         WHERE f.indicator_code = s.indicator_code AND f.year = s.year""")
-    with registered(con, facts, "_facts") as table:
-        con.execute(f"""INSERT INTO facts BY NAME SELECT * FROM {table}
-                        ORDER BY indicator_code, region_code, year, frequency, sub""")
+        con.execute(f"""INSERT INTO facts BY NAME SELECT r.* FROM _d_rows r
+                        JOIN {table} s ON r.indicator_code = s.indicator_code AND r.year = s.year ORDER BY {ORDER}""")
     return slices

@@ -55,10 +55,9 @@ def refresh(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings) -> None:
     """Compute progress and indicator scores for every recent year with data (inside the writer's staging file)."""
     years = data_years(con)[-RECENT_YEARS:]
     con.execute("DELETE FROM meta WHERE key LIKE 'params:%'")  # computed afresh below, never stale
-    frames = [progress_method.compute(con, cat, y, settings.progress).assign(year=y) for y in years]
-    frames = [f for f in frames if not f.empty]
-    if frames:
-        _write(con, PROGRESS_TABLE, pd.concat(frames, ignore_index=True), settings.progress)
+    rows = progress_method.compute_years(con, cat, years, settings.progress)
+    if len(rows):
+        _write(con, PROGRESS_TABLE, rows, settings.progress)
     values = league_values(con, composite.index_codes(cat))
     scores = [composite.indicator_scores(values, cat, y, settings.index).assign(year=y) for y in years]
     if scores:
@@ -79,11 +78,12 @@ def update(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings, changed: di
             or _stored_years(con) != set(years)):
         refresh(con, cat, settings)
         return
-    for year in years:
+    redo = [y for y in years if y >= min(changed.values())]
+    rows = progress_method.compute_years(con, cat, redo, settings.progress, indicators=sorted(changed))
+    for year in redo:
         codes = sorted(c for c, first in changed.items() if first <= year)
-        if codes:
-            rows = progress_method.compute(con, cat, year, settings.progress, indicators=codes)
-            _replace(con, PROGRESS_TABLE, rows.assign(year=year) if len(rows) else rows, codes, year)
+        mine = rows[(rows["year"] == year) & rows["indicator_code"].isin(codes)] if len(rows) else rows
+        _replace(con, PROGRESS_TABLE, mine, codes, year)
     index = sorted(set(changed) & set(composite.index_codes(cat)))
     if index:
         values = league_values(con, composite.index_codes(cat))

@@ -26,7 +26,7 @@ import pandas as pd
 
 from indicators.base.catalogue import Catalogue, Target
 from indicators.base.settings import Progress
-from indicators.engine.query import cagr, values
+from indicators.engine.query import cagr, endpoints
 
 STATUSES = ("achieved", "on_track", "needs_acceleration", "limited_progress", "deteriorating", "insufficient_data",
             "not_assessed")
@@ -125,58 +125,56 @@ def choose_target(targets: list[Target], year: int) -> Target | None:
     return ahead[0] if ahead else (own[-1] if own else None)
 
 
-def _endpoints(frame: pd.DataFrame, base_year: int) -> pd.DataFrame:
-    """Per indicator and region: the latest value, and the first value at or after the base year."""
-    frame = frame.sort_values("year")
-    key = ["indicator_code", "region_code"]
-    latest = frame.groupby(key).tail(1).set_index(key)
-    first = frame[frame["year"] >= base_year].groupby(key).head(1).set_index(key)
-    out = latest[["region_level", "year", "value", "status"]].rename(
-        columns={"year": "latest_year", "value": "latest_value", "status": "latest_status"})
-    out = out.join(first[["year", "value"]].rename(columns={"year": "base_year", "value": "base_value"}))
-    out["synthetic"] = frame.groupby(key)["synthetic"].any()
-    return out.sort_index().reset_index()
-
-
 def compute(con: duckdb.DuckDBPyConnection, cat: Catalogue, year: int, p: Progress,
             regions: Sequence[str] = (), indicators: Sequence[str] = (), level: str | None = None) -> pd.DataFrame:
-    # the method looks at the base year onwards: a series that stopped before it has nothing to assess
-    frame = values(con, indicators, regions, level=level, years=(min(p.base_year, year), year))
-    frame = frame[frame["complete"]]
-    if frame.empty:
-        return pd.DataFrame()
-    ends = _endpoints(frame, p.base_year)
+    """One row per indicator and region: base and latest values, target, CAGRs, R and status in `year`."""
+    return assess_all(endpoints(con, [year], p.base_year, indicators, regions, level), cat, p, with_year=False)
+
+
+def compute_years(con: duckdb.DuckDBPyConnection, cat: Catalogue, years: Sequence[int], p: Progress,
+                  indicators: Sequence[str] = ()) -> pd.DataFrame:
+    """compute() for several years at once, with a `year` column (what precompute stores)."""
+    return assess_all(endpoints(con, years, p.base_year, indicators), cat, p, with_year=True)
+
+
+COLUMNS = ("indicator_code", "region_code", "region_level", "chapter", "polarity", "base_year", "base_value",
+           "latest_year", "latest_value", "latest_status", "synthetic", "target_year", "target_value",
+           "target_comparison", "target_provenance", "benchmark_value", "cagr_observed", "cagr_required", "ratio",
+           "status", "reason", "coefficient", "target_verification")
+
+
+def assess_all(ends: list[tuple], cat: Catalogue, p: Progress, with_year: bool) -> pd.DataFrame:
+    """assess() for every row of query.endpoints(): the method looks at the base year onwards (a series that stopped
+    before it has nothing to assess), choosing each series' target and benchmark. One row per series (COLUMNS)."""
     targets: dict[tuple[str, str], list[Target]] = {}
     for t in cat.targets:
         targets.setdefault((t.indicator_code, t.region_code), []).append(t)
-    rows = []
-    for r in ends.itertuples(index=False):
-        ind = cat.indicators.get(r.indicator_code)
+    out: dict[str, list] = {name: [] for name in (("year",) if with_year else ()) + COLUMNS}
+    for (year, code, region, region_level, latest_year, latest_value, latest_status, base_year, base_value,
+         synthetic) in ends:
+        ind = cat.indicators.get(code)
         if ind is None:
             continue
-        own = targets.get((r.indicator_code, r.region_code), [])
-        target = choose_target(own, int(r.latest_year))
+        own = targets.get((code, region), [])
+        target = choose_target(own, latest_year) if own else None
         benchmark = next((t for t in own if t.kind == "benchmark"), None)
-        has_base = pd.notna(r.base_year) and r.base_year < r.latest_year
-        a = assess(float(r.base_value) if has_base else math.nan, int(r.base_year) if has_base else 0,
-                   float(r.latest_value), int(r.latest_year), ind.polarity, target, p,
-                   limit=ind.natural_limit, tolerance=0.5 * 10 ** -ind.decimals)
-        rows.append({
-            "indicator_code": r.indicator_code, "region_code": r.region_code, "region_level": r.region_level,
-            "chapter": ind.chapter, "polarity": ind.polarity,
-            "base_year": int(r.base_year) if pd.notna(r.base_year) else None,
-            "base_value": float(r.base_value) if pd.notna(r.base_value) else None,
-            "latest_year": int(r.latest_year), "latest_value": float(r.latest_value), "latest_status": r.latest_status,
-            "synthetic": bool(r.synthetic),
-            "target_year": target.year if target else None, "target_value": target.value if target else None,
-            "target_comparison": target.comparison if target else None,
-            "target_provenance": target.provenance if target else None,
-            "benchmark_value": benchmark.value if benchmark else None,
-            "cagr_observed": a.cagr_observed, "cagr_required": a.cagr_required, "ratio": a.ratio,
-            "status": a.status, "reason": a.reason, "coefficient": a.coefficient,
-            "target_verification": target.verification if target else None,
-        })
-    return pd.DataFrame(rows)
+        has_base = base_year is not None and base_year < latest_year
+        a = assess(base_value if has_base else math.nan, base_year if has_base else 0, latest_value, latest_year,
+                   ind.polarity, target, p, limit=ind.natural_limit, tolerance=0.5 * 10 ** -ind.decimals)
+        row = (code, region, region_level, ind.chapter, ind.polarity, base_year, base_value, latest_year, latest_value,
+               latest_status, bool(synthetic), target.year if target else None, target.value if target else None,
+               target.comparison if target else None, target.provenance if target else None,
+               benchmark.value if benchmark else None, a.cagr_observed, a.cagr_required, a.ratio, a.status, a.reason,
+               a.coefficient, target.verification if target else None)
+        if with_year:
+            out["year"].append(year)
+        for name, value in zip(COLUMNS, row, strict=True):
+            out[name].append(value)
+    if not out["indicator_code"]:
+        return pd.DataFrame()
+    frame = pd.DataFrame(out)
+    frame["base_year"] = frame["base_year"].astype("Int64")  # a year, absent where no value since the base year
+    return frame
 
 
 # ── one sentence per status ──────────────────────────────────────────────────────────────────────────

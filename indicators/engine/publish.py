@@ -21,7 +21,7 @@ from indicators.storage.warehouse import first_row, write_reference
 
 # Raised whenever what the derived layer computes from the same inputs changes (a new rule of derive, progress or
 # the index): a warehouse published by older code is then rebuilt in full at its next publish.
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 
 
 def step(cat: Catalogue, settings: Settings, full: bool = False) -> Callable[[duckdb.DuckDBPyConnection], None]:
@@ -43,7 +43,7 @@ def refresh(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings, 
     write_reference(con, cat)
     fingerprint = _fingerprint(cat, settings)
     last = _meta(con, "facts_batch")
-    latest = con.execute("SELECT coalesce(max(batch_id), 0) FROM observations").fetchone()[0]
+    latest = first_row(con, "SELECT coalesce(max(batch_id), 0) FROM observations")[0]
     if full or last is None or _meta(con, "facts_fingerprint") != fingerprint or not _has_facts(con):
         derive.refresh(con, cat, settings.today, settings.etl.reconciliation_tolerance)
         precompute.refresh(con, cat, settings)

@@ -39,6 +39,29 @@ def values(con: duckdb.DuckDBPyConnection, indicators: Sequence[str] = (), regio
          "lo": lo, "hi": hi, "missing": include_missing}).df()
 
 
+def endpoints(con: duckdb.DuckDBPyConnection, years: Sequence[int], base_year: int, indicators: Sequence[str] = (),
+              regions: Sequence[str] = (), level: str | None = None) -> list[tuple]:
+    """What progress looks at, for each evaluation year Y: per indicator and region, over the complete annual values
+    from min(base_year, Y) to Y — the latest value (its year, value, status), the first value at or after the base
+    year (year, value), and whether any of them is synthetic. Rows (year, indicator_code, region_code,
+    region_level, latest_year, latest_value, latest_status, base_year, base_value, synthetic), ordered by year,
+    indicator and region."""
+    return con.execute(
+        """SELECT y.year, f.indicator_code, f.region_code, any_value(f.region_level), max(f.year),
+                  arg_max(f.value, f.year), arg_max(f.status, f.year),
+                  min(f.year) FILTER (WHERE f.year >= $base), arg_min(f.value, f.year) FILTER (WHERE f.year >= $base),
+                  bool_or(f.synthetic)
+           FROM facts f JOIN (SELECT unnest($years) AS year) y ON f.year BETWEEN least($base, y.year) AND y.year
+           WHERE f.frequency = 'annual' AND f.complete AND f.value IS NOT NULL
+             AND (len($ind) = 0 OR list_contains($ind, f.indicator_code))
+             AND (len($reg) = 0 OR list_contains($reg, f.region_code))
+             AND ($level IS NULL OR f.region_level = $level)
+           GROUP BY y.year, f.indicator_code, f.region_code
+           ORDER BY y.year, f.indicator_code, f.region_code""",
+        {"years": [int(y) for y in years], "base": base_year, "ind": list(indicators), "reg": list(regions),
+         "level": level}).fetchall()
+
+
 def league_values(con: duckdb.DuckDBPyConnection, codes: Sequence[str]) -> pd.DataFrame:
     """The complete annual league values of these indicators, every year (what the composite index uses)."""
     frame = values(con, codes, level="league")

@@ -14,6 +14,7 @@ ENV = {**os.environ, "DEM_TODAY": "2026-11-27"}  # the clock the demo data was m
 
 def build(db: Path) -> Path:
     start = time.perf_counter()
+    db.parent.mkdir(parents=True, exist_ok=True)
     dem = Path(sys.executable).with_name("dem")
     subprocess.run([str(dem), "demo", "build", "--db", str(db), "--out", str(db.parent / "demo-files")], env=ENV,
                    check=True, capture_output=True)

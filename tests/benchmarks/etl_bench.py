@@ -139,12 +139,20 @@ def _remove(db: Path) -> None:
         path.unlink()
 
 
-def measure_etl(csv: Path, workdir: Path, today: str, derived: bool = True) -> Measurement:
+def measure_etl(csv: Path, workdir: Path, today: str, derived: bool = True, early: bool = True) -> Measurement:
     """(b) the production loader, etl.pipeline.load_files, into an empty warehouse (as `dem etl load` does).
-    derived=False skips the indicator engine's refresh of the derived layer at publish, to time the ETL alone."""
-    db = workdir / f"warehouse-{'full' if derived else 'etl'}.duckdb"
+    derived=False skips the indicator engine's refresh of the derived layer at publish, to time the ETL alone;
+    early=False keeps a first load from being inserted while it is validated (etl.load.EarlyInsert), to see what
+    that overlap saves."""
+    db = workdir / f"warehouse-{'full' if derived else 'etl'}{'' if early else '-serial'}.duckdb"
     _remove(db)  # into an empty warehouse every time
-    return _run_child("etl", str(csv), str(db), "1" if derived else "0", env={"DEM_TODAY": today})
+    return _run_child("etl", str(csv), str(db), "1" if derived else "0", "1" if early else "0",
+                      env={"DEM_TODAY": today})
+
+
+def measure_small_load(db: Path, csv: Path, today: str, full: bool) -> Measurement:
+    """load_files of one submission into the (already published) warehouse `db`, incremental or full publish."""
+    return _run_child("small", str(db), str(csv), "1" if full else "0", env={"DEM_TODAY": today})
 
 
 def _peak_kib() -> int:
@@ -169,11 +177,20 @@ def _child_generate(path: str, rows: str) -> dict:
     return {"work": time.perf_counter() - start}
 
 
-def _child_etl(csv: str, db: str, derived: str) -> dict:
+def _child_etl(csv: str, db: str, derived: str, early: str = "1") -> dict:
+    from etl import pipeline
     from etl.pipeline import load_files
     from indicators.base.catalogue import load_catalogue
     from indicators.base.settings import load_settings
     from indicators.engine import publish
+
+    if early == "0":  # validation without the hook that starts inserting a first load while it runs
+        validate_file = pipeline.validate_file
+
+        def serial(*args, before_rules=None, **kwargs):
+            return validate_file(*args, **kwargs)
+
+        pipeline.validate_file = serial
 
     refresh = publish.refresh
     spent = {"derived": 0.0}
@@ -193,8 +210,51 @@ def _child_etl(csv: str, db: str, derived: str) -> dict:
             "new": result.counts.get("new", 0), "errors": result.n_errors, "warnings": result.n_warnings}
 
 
+def _child_small(db: str, csv: str, full: str) -> dict:
+    """Time the parts of a small load: the staging copy, the load, the publish step, the rest (connect, schema
+    check, checkpoint, fsync, rename)."""
+    import duckdb
+
+    from etl import pipeline
+    from indicators.base.catalogue import load_catalogue
+    from indicators.base.settings import load_settings
+    from indicators.engine import publish
+    from indicators.storage import warehouse
+
+    spent = {"copy": 0.0, "publish": 0.0}
+    copy, step = warehouse._stage_copy, publish.step
+
+    def timed_copy(*args):
+        t = time.perf_counter()
+        copy(*args)
+        spent["copy"] += time.perf_counter() - t
+
+    def timed_step(cat, settings, full_=False):
+        inner = step(cat, settings, full=full == "1")
+
+        def run(con):
+            t = time.perf_counter()
+            inner(con)
+            spent["publish"] += time.perf_counter() - t
+        return run
+
+    warehouse._stage_copy, pipeline.publish.step = timed_copy, timed_step
+    cat, settings = load_catalogue(), load_settings().with_overrides(paths_warehouse=Path(db))
+    start = time.perf_counter()
+    with pipeline.writing(settings, cat) as stage:
+        t = time.perf_counter()
+        result = pipeline.load_one(stage, Path(csv), cat, settings, partial=False)
+        load = time.perf_counter() - t
+    work = time.perf_counter() - start
+    with duckdb.connect(db, read_only=True) as con:
+        kind = con.execute("SELECT value FROM meta WHERE key = 'facts_refresh'").fetchone()[0]
+    return {"work": work, "copy": spent["copy"], "load": load, "publish": spent["publish"],
+            "rest": work - spent["copy"] - load - spent["publish"], "kind": kind, "status": result.status,
+            "errors": result.n_errors, "warnings": result.n_warnings}
+
+
 if __name__ == "__main__":
     kind, *rest = sys.argv[1:]
     sys.path.insert(0, str(ROOT))
-    out = {"duckdb": _child_duckdb, "etl": _child_etl, "generate": _child_generate}[kind](*rest)
+    out = {"duckdb": _child_duckdb, "etl": _child_etl, "generate": _child_generate, "small": _child_small}[kind](*rest)
     print(json.dumps({**out, "peak_kib": _peak_kib()}))
