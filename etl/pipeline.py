@@ -344,5 +344,6 @@ def load_files(paths: list[Path], cat: Catalogue, settings: Settings, partial: b
 
 @contextlib.contextmanager
 def writing(settings: Settings, cat: Catalogue, locked: bool = False) -> Iterator[warehouse.Staging]:
-    with warehouse.writer(settings.paths.warehouse, on_publish=publish.step(cat, settings), locked=locked) as stage:
+    with warehouse.writer(settings.paths.warehouse, on_publish=publish.step(cat, settings), locked=locked,
+                          memory_mb=settings.limits.writer_memory_mb) as stage:
         yield stage

@@ -218,7 +218,8 @@ def data_rebuild(settings: Settings) -> None:
 
     warehouse.require(settings.paths.warehouse)
     cat = load_catalogue()
-    with warehouse.writer(settings.paths.warehouse, on_publish=publish.step(cat, settings, full=True)) as stage:
+    with warehouse.writer(settings.paths.warehouse, on_publish=publish.step(cat, settings, full=True),
+                          memory_mb=settings.limits.writer_memory_mb) as stage:
         stage.changed = True
     click.echo(f"已重算派生层并发布 | rebuilt the derived layer and published {settings.paths.warehouse}")
 

@@ -107,3 +107,18 @@ def test_a_failed_migration_rolls_back_and_publishes_nothing(tmp_path):
     assert result.returncode == 2
     assert "holds 1 observation(s) that are not finite numbers" in result.stderr
     assert db.read_bytes() == before and not list(db.parent.glob("*.staging-*"))
+
+
+def test_the_writer_bounds_duckdb_memory_and_leaves_no_spill_folder(tmp_path):
+    db = make_warehouse(tmp_path, files=[SUBMISSIONS / "base" / "base.csv"])
+    stale = db.with_name(db.name + ".staging-999999.tmp")  # a killed writer's spill folder
+    stale.mkdir()
+    (stale / "duckdb_temp_block-1.block").write_bytes(b"x" * 100)
+    with warehouse.writer(db, memory_mb=64) as stage:
+        assert not stale.exists()
+        limit, folder = stage.con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchall()[0]
+        assert limit == "61.0 MiB"  # 64 MB
+        assert Path(folder) == stage.path.with_name(stage.path.name + ".tmp")
+        stage.changed = True
+    assert sorted(p.name for p in db.parent.iterdir() if p.name.startswith(db.name)) == [db.name, db.name + ".lock"]

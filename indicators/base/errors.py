@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-EXIT_OK = 0
 EXIT_DATA = 1  # data problems: a rejected file, a failed catalogue check
 EXIT_USAGE = 2  # usage or configuration error
 EXIT_INTERNAL = 70  # EX_SOFTWARE: an unexpected internal error (a bug); the traceback is in the log, not on screen

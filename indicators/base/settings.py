@@ -70,6 +70,7 @@ class Limits:
     max_cell_lines: int = 100  # lines inside one quoted CSV cell (a note with line breaks)
     max_xlsx_member_bytes: int = 512 * 2**20  # inflated size of one part of an .xlsx (zip) file
     max_xlsx_ratio: float = 200.0  # inflated / compressed size of one part larger than 1 MiB
+    writer_memory_mb: int = 768  # DuckDB's memory while loading and publishing; beyond it, working tables spill to disk
 
 
 @dataclass(frozen=True)

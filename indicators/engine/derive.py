@@ -258,13 +258,6 @@ def compute(con: duckdb.DuckDBPyConnection, cat: Catalogue, today: date, toleran
     _derive(con, cat, None if indicators is None else set(indicators))
 
 
-def facts_frame(con: duckdb.DuckDBPyConnection, cat: Catalogue, today: date, tolerance: float = 0.01) -> pd.DataFrame:
-    """All facts as a frame, in storage order (for tests and the engine benchmark; refresh stores them)."""
-    with _reference(con, cat):
-        compute(con, cat, today, tolerance)
-        return con.execute(f"SELECT {', '.join(FACT_COLUMNS)} FROM _d_rows ORDER BY {ORDER}").df()
-
-
 def refresh(con: duckdb.DuckDBPyConnection, cat: Catalogue, today: date, tolerance: float) -> int:
     """Rebuild `facts` from all current observations (inside the writer's staging file)."""
     with _reference(con, cat):

@@ -304,21 +304,31 @@ def fsync_path(path: Path) -> None:
 
 @contextlib.contextmanager
 def writer(published: Path, on_publish: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
-           locked: bool = False) -> Iterator[Staging]:
+           locked: bool = False, memory_mb: int | None = None) -> Iterator[Staging]:
     """Lock (unless the caller holds the lock already), copy the published warehouse to a staging file, yield it,
     then — when something changed — run `on_publish` on the staging file (the engine's publish step, handed in by
     the caller: this storage layer knows nothing above it) and publish by atomic rename.
     If the body or the step raises, the staging file is discarded and the published warehouse is untouched.
+    `memory_mb` bounds DuckDB's memory in the staging connection (settings [limits] writer_memory_mb); beyond it,
+    working tables spill to a folder beside the staging file, removed afterwards.
     """
     published = Path(os.path.realpath(published))  # renaming over a symbolic link would replace the link
     with contextlib.nullcontext() if locked else exclusive_lock(published):
         staging = published.with_name(f"{published.name}.staging-{os.getpid()}")
+        spill = staging.with_name(staging.name + ".tmp")
         for stale in published.parent.glob(f"{published.name}.staging-*"):
-            stale.unlink()  # left behind by a killed writer; we hold the lock, so nobody uses it
+            # left behind by a killed writer; we hold the lock, so nobody uses it
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale)
+            else:
+                stale.unlink()
         con = None
         try:
             _stage_copy(published, staging)
             con = duckdb.connect(str(staging))
+            if memory_mb:
+                con.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
+                con.execute("SET temp_directory = ?", [str(spill)])
             ensure_schema(con)
             stage = Staging(con, staging, published)
             yield stage
@@ -341,6 +351,7 @@ def writer(published: Path, on_publish: Callable[[duckdb.DuckDBPyConnection], No
             for leftover in (staging, staging.with_name(staging.name + ".wal")):
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
+            shutil.rmtree(spill, ignore_errors=True)
 
 
 def _stage_copy(published: Path, staging: Path) -> None:
