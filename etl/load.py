@@ -145,7 +145,7 @@ def _insert_observations(con: duckdb.DuckDBPyConnection, source: str, batch_id: 
         FROM {source}""", [batch_id])
 
 
-class EarlyInsert:
+class InsertWhileValidating:
     """Writes the observations of a file while it is still being validated: DuckDB inserts on one core while
     pandas validates on the other. Only for a file that cannot revise anything (the warehouse has no current
     value for any of its keys), and inside a transaction that is committed only when validation accepts

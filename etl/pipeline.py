@@ -19,7 +19,7 @@ from etl.layout import LongTable, to_long
 from etl.load import (
     OBSERVATION_COLUMNS,
     BatchInfo,
-    EarlyInsert,
+    InsertWhileValidating,
     load_batch,
     loaded_batch,
     record_rejection,
@@ -279,26 +279,26 @@ def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Set
     if (batch := loaded_batch(stage.con, source.sha256)) is not None:
         return FileResult(path, DUPLICATE, batch_id=batch, sha256=source.sha256)
     first_try = rejected_before(stage.con, source.sha256) is None
-    early: list[EarlyInsert] = []
+    inserting: list[InsertWhileValidating] = []
 
     def start_writing(frame: pd.DataFrame, current: pd.DataFrame) -> None:
         """A file none of whose keys the warehouse holds (a first load) is written while it is validated."""
         if current.empty and first_try:
             numbers = frame["value_state"].eq("ok").to_numpy()
             rows = frame if numbers.all() else frame.loc[numbers]
-            early.append(EarlyInsert(stage.con, rows, reserve_batch_id(stage.con)))
+            inserting.append(InsertWhileValidating(stage.con, rows, reserve_batch_id(stage.con)))
 
     try:
         v = validate_file(path, cat, settings, stage.con, source, before_rules=start_writing)
     except BaseException:
-        for e in early:
+        for e in inserting:
             e.abandon()
         raise
     r = v.result
-    reserved = early[0].batch_id if early else None
+    reserved = inserting[0].batch_id if inserting else None
     if r.errors and not (partial and v.frame is not None and (~v.bad_rows).any()):
         r.status = REJECTED
-        for e in early:
+        for e in inserting:
             e.abandon()
         if first_try:
             r.batch_id = record_rejection(stage.con, _batch_info(v, REJECTED, r.headline()[1]), r.problems, reserved,
@@ -311,10 +311,10 @@ def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Set
     r.status = PARTIAL if r.errors else LOADED
     info = _batch_info(v, r.status, "")
     stage.changed = True
-    if early and keep[numbers].all():  # validation accepted exactly the rows already written
-        r.batch_id, changes = reserved, early[0].commit(info, r.problems)
+    if inserting and keep[numbers].all():  # validation accepted exactly the rows already written
+        r.batch_id, changes = reserved, inserting[0].commit(info, r.problems)
     else:
-        for e in early:
+        for e in inserting:
             e.abandon()
         rows = v.frame[OBSERVATION_COLUMNS]
         rows = rows if keep.all() else rows.loc[keep]

@@ -87,20 +87,20 @@ def test_a_file_with_one_bad_row_loads_nothing_unless_partial_is_asked_for(tmp_p
 
 def test_a_first_load_is_written_while_it_is_validated_and_kept_only_when_validation_accepts_those_rows(
         tmp_path, monkeypatch):
-    """etl.load.EarlyInsert: a file none of whose keys the warehouse holds is inserted on another thread while
+    """etl.load.InsertWhileValidating: a file none of whose keys the warehouse holds is inserted on another thread while
     pandas validates it. It is committed only when validation accepts exactly the rows written; otherwise it is
     rolled back and the file takes the ordinary path. Batch numbers stay consecutive either way."""
     from etl import load as load_module
 
     calls = []
     for name in ("commit", "abandon"):
-        original = getattr(load_module.EarlyInsert, name)
+        original = getattr(load_module.InsertWhileValidating, name)
 
         def spy(self, *args, _original=original, _name=name):
             calls.append(_name)
             return _original(self, *args)
 
-        monkeypatch.setattr(load_module.EarlyInsert, name, spy)
+        monkeypatch.setattr(load_module.InsertWhileValidating, name, spy)
     db = make_warehouse(tmp_path)
     clean = _write(tmp_path / "clean.csv", HEAD + "CX-01,150100,2023,3801.2,亿元\nCX-01,150200,2023,4000,亿元\n")
     repeated = _write(tmp_path / "repeated.csv", HEAD + "CX-01,150100,2020,3600,亿元\nCX-01,150100,2020,3600,亿元\n")

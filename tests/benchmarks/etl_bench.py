@@ -142,7 +142,7 @@ def _remove(db: Path) -> None:
 def measure_etl(csv: Path, workdir: Path, today: str, derived: bool = True, early: bool = True) -> Measurement:
     """(b) the production loader, etl.pipeline.load_files, into an empty warehouse (as `dem etl load` does).
     derived=False skips the indicator engine's refresh of the derived layer at publish, to time the ETL alone;
-    early=False keeps a first load from being inserted while it is validated (etl.load.EarlyInsert), to see what
+    early=False keeps a first load from being inserted while it is validated (etl.load.InsertWhileValidating), to see what
     that overlap saves."""
     db = workdir / f"warehouse-{'full' if derived else 'etl'}{'' if early else '-serial'}.duckdb"
     _remove(db)  # into an empty warehouse every time

@@ -7,7 +7,7 @@ read_csv of the file into a table and (b) the ETL load of it (etl.pipeline.load_
 what `dem etl load` runs), each in a child process. Prints rows/s, the ratios, peak memory, and how time grows
 with size. (b) includes the publish step (derived layer, progress and index tables), which a first load computes
 in full; (b') is the same load with that step switched off, i.e. the ETL alone; at 1 M rows (b'') is the ETL alone
-without inserting the rows while they are validated (EarlyInsert), to show what that overlap saves.
+without inserting the rows while they are validated (InsertWhileValidating), to show what that overlap saves.
 Goals (the core issue): b/a ≤ 5 at 1 M rows, peak < 2 GiB at 4 M rows; b'/a ≤ 2.5 (the ETL issue); time linear.
 
     .venv/bin/python tests/benchmarks/run.py [--sizes 250000,1000000,4000000] [--repeat 3] [--keep DIR]
@@ -63,7 +63,7 @@ def bench(rows: int, workdir: Path, repeat: int = 3) -> dict:
           f"progress, index) {b.detail['derived']:.2f} s; {b.detail['warnings']} warning(s)")
     print(_line("(b') ETL, engine refresh off", rows, own))
     if serial:
-        print(_line("(b'') … and no EarlyInsert", rows, serial))
+        print(_line("(b'') … and no InsertWhileValidating", rows, serial))
     print(f"  ratio b/a: {b.work / a.work:.1f} (wall {b.wall / a.wall:.1f}; goal ≤ {GOAL_RATIO:.0f}) · b'/a: "
           f"{own.work / a.work:.1f} (wall {own.wall / a.wall:.1f}; goal ≤ {GOAL_ETL_RATIO})"
           + (f" · b''/a: {serial.work / a.work:.1f}" if serial else ""))
