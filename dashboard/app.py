@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
-from flask import abort, send_file
+from flask import abort, g, send_file
 
 from dashboard import components, data, downloads, errors, ids, inputs
 from dashboard.figures import GEO
@@ -25,8 +25,9 @@ PAGE_MODULES = ("overview", "map", "league", "indicator", "chapter", "index", "q
 
 
 def create_app(settings: Settings | None = None, db: Path | None = None, warm: bool = False) -> dash.Dash:
-    """Build the app for a warehouse. One app per process: pages register their callbacks globally."""
-    settings = data.configure(settings, db)
+    """Build the app for a warehouse, with a fresh process state (data.configure). One app per process: pages
+    register their callbacks globally and read the state configured last."""
+    settings = data.configure(settings, db).settings
     app = dash.Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(HERE / "assets"),
                     background_callback_manager=downloads.manager(), on_error=errors.on_callback_error,
                     serve_locally=True, suppress_callback_exceptions=True, title=t("app_title"), update_title=None,
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, db: Path | None = None, warm: b
         dash.page_registry[module.__name__].setdefault("layout", module.layout)
     app.layout = html.Div([dash.page_container])
     app.server.config["MAX_CONTENT_LENGTH"] = settings.server.max_request_bytes
+    _count_requests(app)
     errors.install(app)
     _geo_route(app)
     _status_route(app)
@@ -45,6 +47,20 @@ def create_app(settings: Settings | None = None, db: Path | None = None, warm: b
         data.start_warming()
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = 86400
     return app
+
+
+def _count_requests(app: dash.Dash) -> None:
+    """Tell the warmer how many requests are being answered: it builds its next view in a gap between them."""
+
+    @app.server.before_request
+    def enter():
+        g.dem_requests = data.state().requests  # left on the same counter even if a test reconfigures meanwhile
+        g.dem_requests.enter()
+
+    @app.server.teardown_request
+    def leave(_exc):
+        if "dem_requests" in g:
+            g.pop("dem_requests").leave()
 
 
 def _geo_route(app: dash.Dash) -> None:

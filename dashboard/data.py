@@ -1,75 +1,93 @@
-"""The dashboard's only way to the warehouse: one ReaderCache per process and a small LRU of engine results.
+"""The dashboard's only way to the warehouse: one DashboardState per process, and the engine calls the pages make,
+cached.
 
-Opening a read-only DuckDB connection costs ~28 ms, so the connection is kept while the published file stays
-the same and reopened when `dem etl` renames a new file into place (a new inode). Engine results are cached
-keyed on that identity (inode, mtime): a new warehouse is a new key, so the next request sees the new data
-without a restart and stale entries simply age out of the LRU. Cached frames are shared: treat them as
-read-only (figure builders copy before they change anything).
-
-Only bounded keys and non-empty results enter the LRU: callbacks validate their values first (dashboard/inputs.py),
-an argument that is still unbounded (a long string, a big tuple) is computed but not stored, and so is an empty
-result — a year or region without data costs a query each time but never evicts a view people use.
+configure() (called by create_app; tests call it with their own file) creates the state: the snapshots of the
+published file (dashboard/snapshot.py), the cache of engine results and views (dashboard/cache.py), the health
+verdict and the warmer (dashboard/warming.py). Engine results (`cached`) and views (`memo`) are keyed on the
+identity (inode, mtime) of the snapshot they were read from: a newly published warehouse is a new key, so the
+next request sees the new data without a restart (with a warmer running, once its first views are built).
+Callbacks validate their values first (dashboard/inputs.py); unbounded arguments and empty results are
+computed but not stored.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import gc
-import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
+from dashboard.cache import ViewCache, bounded, empty
+from dashboard.snapshot import Snapshots
+from dashboard.warming import InFlight, Warmer
 from indicators.base.catalogue import Catalogue, default_catalogue
 from indicators.base.errors import DataError
 from indicators.base.settings import Settings, load_settings
 from indicators.engine import audit, precompute, query
 from indicators.engine import progress as progress_mod
 from indicators.engine import quality as quality_mod
-from indicators.storage.warehouse import ReaderCache, publication_time
+from indicators.storage.warehouse import publication_time
 
-LRU_SIZE = 640  # the warm set (every year of the common views and the data under them) is ~280 entries
-MAX_KEY_CHARS = 64  # longest string argument that may be part of a cache key (codes, periods, names of queries)
-MAX_KEY_ITEMS = 128  # longest tuple argument (the 116 region codes fit)
+MISSING, UNREADABLE = "missing", "unreadable"
 
 
-class _State:
-    """What configure() sets: the settings and the process's reader (created lazily, never at import)."""
+class Building(threading.local):
+    """Per thread, while a memoised view is built: how many engine frames it read and how many were empty; and
+    whether results are transient (computed, never stored: see transient())."""
 
-    settings: Settings | None = None
-    readers: ReaderCache | None = None
-    lock = threading.Lock()
-    lru: OrderedDict = OrderedDict()
+    def __init__(self) -> None:
+        self.calls: list[int] | None = None
+        self.transient = False
 
 
-def configure(settings: Settings | None = None, db: Path | None = None) -> Settings:
-    """Point the dashboard at a warehouse (called by create_app; tests call it with their own file)."""
+@dataclass
+class DashboardState:
+    """Everything the dashboard process keeps between requests. Made by configure(), never at import; a new
+    configure() makes a new one and closes the old, so nothing is shared by accident between two apps or tests."""
+
+    settings: Settings
+    snapshots: Snapshots
+    views: ViewCache = field(default_factory=ViewCache)
+    building: Building = field(default_factory=Building)
+    requests: InFlight = field(default_factory=InFlight)
+    health: tuple = (None, None)  # (identity of the file judged, None or (MISSING | UNREADABLE, detail))
+    seen: set = field(default_factory=set)  # distinct errors whose traceback was logged (dashboard/errors.py)
+    warmer: Warmer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.warmer = Warmer(self.snapshots, self.views, available, self.requests)
+
+    def close(self) -> None:
+        self.warmer.stop()
+        self.snapshots.close()
+
+
+_state: DashboardState | None = None  # the process's state, set by configure()
+
+
+def configure(settings: Settings | None = None, db: Path | None = None) -> DashboardState:
+    """Point the dashboard at a warehouse with a fresh state (create_app calls it; so do tests, with their file)."""
+    global _state
     settings = settings or load_settings()
     if db is not None:
         settings = settings.with_overrides(paths_warehouse=db)
-    if _State.readers is not None:
-        _State.readers.close()
-    _State.settings, _State.readers = settings, ReaderCache(settings.paths.warehouse)
-    _Health.identity = _Health.problem = None
-    with _State.lock:
-        _State.lru.clear()
-    return settings
+    if _state is not None:
+        _state.close()
+    _state = DashboardState(settings, Snapshots(settings.paths.warehouse))
+    return _state
+
+
+def state() -> DashboardState:
+    return _state or configure()
 
 
 def settings() -> Settings:
-    return _State.settings or configure()
-
-
-def readers() -> ReaderCache:
-    if _State.readers is None:
-        configure()
-    return _State.readers
+    return state().settings
 
 
 def catalogue() -> Catalogue:
@@ -82,42 +100,14 @@ def root() -> str:
 
 
 def identity() -> tuple[int, int]:
-    return readers().identity()
+    """The identity of the file published now (the PDF bulletins are read from it)."""
+    return state().snapshots.published()
 
 
-def bounded(value: Any) -> bool:
-    """True for a cache key made of small scalars and short tuples of them: ('DI-01', ('150100',), 2023)."""
-    if value is None or isinstance(value, bool | int | float):
-        return True
-    if isinstance(value, str):
-        return len(value) <= MAX_KEY_CHARS
-    return isinstance(value, tuple) and len(value) <= MAX_KEY_ITEMS and all(bounded(v) for v in value)
-
-
-def empty(result: Any) -> bool:
-    """An empty frame, list or mapping, or None: the answer to a question about data that does not exist."""
-    if isinstance(result, pd.DataFrame):
-        return result.empty
-    return result is None or (isinstance(result, list | tuple | dict) and not result)
-
-
-class _Build(threading.local):
-    """Per thread, while a memoised view is built: how many engine frames it read and how many were empty;
-    and whether results are transient (computed, never stored: see transient())."""
-
-    calls: list[int] | None = None
-    transient: bool = False
-
-
-_build = _Build()  # the instance is per thread; its class is not
-
-
-def _lookup(key: tuple) -> tuple[bool, Any]:
-    with _State.lock:
-        if key in _State.lru:
-            _State.lru.move_to_end(key)
-            return True, _State.lru[key]
-    return False, None
+def _store(key: tuple, result: Any) -> None:
+    s = state()
+    if not s.building.transient:
+        s.views.store(key, result)
 
 
 @contextlib.contextmanager
@@ -125,43 +115,37 @@ def transient(active: bool = True) -> Iterator[None]:
     """Views built inside are answered from the cache when they are there but never stored: for the many valid
     variants nobody shares (every combination of the index's weight sliders), which would otherwise push the
     common views out of the LRU."""
-    before, _build.transient = _build.transient, active or _build.transient
+    building = state().building
+    before, building.transient = building.transient, active or building.transient
     try:
         yield
     finally:
-        _build.transient = before
-
-
-def _store(key: tuple, result: Any) -> None:
-    if _build.transient:
-        return
-    with _State.lock:
-        _State.lru[key] = result
-        while len(_State.lru) > LRU_SIZE:
-            _State.lru.popitem(last=False)
+        building.transient = before
 
 
 def _count(result: Any) -> None:
     """Count a data frame answered during a view build (data_years and the like are not the view's data)."""
-    if _build.calls is not None and isinstance(result, pd.DataFrame):
-        _build.calls[0] += 1
-        _build.calls[1] += empty(result)
+    calls = state().building.calls
+    if calls is not None and isinstance(result, pd.DataFrame):
+        calls[0] += 1
+        calls[1] += empty(result)
 
 
 def cached(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run fn(con, *args) on a cursor of the current warehouse, memoised on (warehouse identity, fn, args).
+    """Run fn(con, *args) on a cursor of the warehouse this thread reads, memoised on (its identity, fn, args).
     Arguments must be hashable (tuples, not lists); unbounded ones and empty results are not stored."""
 
     def wrapper(*args: Any) -> Any:
-        before = identity()
-        key = (before, fn.__name__, args)
-        found, result = _lookup(key)
-        if not found:
-            with readers().cursor() as con:
-                result = fn(con, *args)
-            # a publish in between: don't file the result under the old identity
-            if identity() == before and bounded(args) and not empty(result):
-                _store(key, result)
+        s = state()
+        s.warmer.pause()
+        with s.snapshots.reading() as snapshot:
+            key = (snapshot.identity, fn.__name__, args)
+            found, result = s.views.lookup(key)
+            if not found:
+                with snapshot.cursor() as con:
+                    result = fn(con, *args)
+                if bounded(args) and not empty(result):
+                    _store(key, result)
         _count(result)
         return result
 
@@ -173,144 +157,73 @@ def cached(fn: Callable[..., Any]) -> Callable[..., Any]:
 def memo(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Memoise a view builder (figures, tables) on (warehouse identity, fn, args): a page seen before is answered
     without rebuilding; a newly published warehouse is a new key. Arguments must be hashable. A view all of
-    whose engine calls came back empty (a year without data) is not stored."""
+    whose engine calls came back empty (a year without data) is not stored. The view reads one snapshot
+    throughout, even if a newer warehouse is handed over meanwhile."""
+    name = "view:" + fn.__module__ + fn.__name__
 
     def wrapper(*args: Any) -> Any:
-        key = (identity(), "view:" + fn.__module__ + fn.__name__, args)
-        found, result = _lookup(key)
-        if found:
-            return result
-        outer, _build.calls = _build.calls, [0, 0]
-        try:
-            result = fn(*args)
-            calls, empties = _build.calls
-        finally:
-            _build.calls = outer
-        if outer is not None:
-            outer[0], outer[1] = outer[0] + calls, outer[1] + empties
-        if bounded(args) and (calls == 0 or empties < calls):
-            _store(key, result)
+        s = state()
+        s.warmer.pause()
+        with s.snapshots.reading() as snapshot:
+            key = (snapshot.identity, name, args)
+            found, result = s.views.lookup(key)
+            if found:
+                return result
+            outer, s.building.calls = s.building.calls, [0, 0]
+            try:
+                result = fn(*args)
+                calls, empties = s.building.calls
+            finally:
+                s.building.calls = outer
+            if outer is not None:
+                outer[0], outer[1] = outer[0] + calls, outer[1] + empties
+            if bounded(args) and (calls == 0 or empties < calls):
+                _store(key, result)
         return result
 
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     return wrapper
 
 
-# ── warming: compute the common views in the background after each publish ──────────────────────────
+# ── warming and health ─────────────────────────────────────────────────────────────────────────────────
 
-_warmers: list[Callable[[], list[Callable[[], Any]]]] = []
-
-
-def warm_with(tasks: Callable[[], list[Callable[[], Any]]]) -> None:
-    """Register a page's common views (a function returning zero-argument calls of its memoised builders)."""
-    _warmers.append(tasks)
-
-
-class _Warmth:
-    identity: tuple[int, int] | None = None  # the warehouse whose common views are in the cache
-    failed: tuple[int, int] | None = None  # the warehouse whose list of views could not be read (reported)
-    thread: threading.Thread | None = None
-    stop = threading.Event()
+def start_warming() -> None:
+    """Warm every published warehouse in the background from now on (dashboard/warming.py)."""
+    state().warmer.start()
 
 
 def warm() -> bool:
-    """True when the common views of the current warehouse are cached."""
-    try:
-        return _Warmth.identity == identity()
-    except DataError:
-        return False
-
-
-def _warm_once() -> None:
-    target = identity()
-    log = logging.getLogger("dem.dashboard")
-    try:
-        calls = [task for tasks in list(_warmers) for task in tasks()]
-    except Exception as exc:  # the list itself reads the warehouse (its years): tried again, reported once
-        if _Warmth.failed != target:
-            log.warning("warming failed: %s", (str(exc).splitlines() or [type(exc).__name__])[0][:200])
-        _Warmth.failed = target
-        return
-    for task in calls:
-        if identity() != target or _Warmth.stop.is_set():
-            return  # a newer publish: start over with it; or the process is exiting
-        try:
-            task()
-        except Exception as exc:  # a view that fails is reported when someone opens it, not here
-            log.warning("warming %s failed: %s", task, exc)
-    _Warmth.identity = target
-    # The cache now holds many long-lived objects; move them out of the collector's generations so that a full
-    # collection during a request does not scan them all (such pauses were the slowest responses).
-    gc.collect()
-    gc.freeze()
-
-
-def start_warming(poll_seconds: float = 2.0) -> None:
-    """A daemon thread per process: whenever a new warehouse is published, build the views people open first
-    (every year of the overview, the index, the map and the league profiles), so that the first
-    request after a load is answered from the cache. It only reads, through the same read-only connection;
-    a missing or unreadable warehouse is skipped until a readable one is published."""
-    if _Warmth.thread is not None:
-        return
-
-    def loop() -> None:
-        while not _Warmth.stop.is_set():
-            try:
-                if available() and not warm():
-                    _warm_once()
-            except (DataError, duckdb.Error):
-                pass  # the warehouse went away or broke meanwhile: health() says so on the next round
-            _Warmth.stop.wait(poll_seconds)
-
-    _Warmth.thread = threading.Thread(target=loop, name="dem-warm", daemon=True)
-    _Warmth.thread.start()
-    atexit.register(_stop_warming)
-
-
-def _stop_warming() -> None:
-    """At exit, let the thread finish the view it is building: a thread still inside DuckDB when the interpreter
-    shuts down aborts the process (SIGABRT, 'FATAL: exception not rethrown')."""
-    _Warmth.stop.set()
-    if _Warmth.thread is not None:
-        _Warmth.thread.join(timeout=15)
-
-
-# ── health: is the published warehouse there and readable? ────────────────────────────────────────────
-
-MISSING, UNREADABLE = "missing", "unreadable"
-
-
-class _Health:
-    """The verdict on one published file (identity), so that pages do not query for it on every element."""
-
-    identity: tuple[int, int] | None = None
-    problem: tuple[str, str] | None = None
+    """True when the published warehouse is served and its common views are cached."""
+    return state().warmer.warm()
 
 
 def check() -> tuple[str, str] | None:
-    """Open the published warehouse through the reader cache and run a trivial query, now. None when that works;
-    else (MISSING or UNREADABLE, a one-line detail such as DuckDB's 'not a valid DuckDB database file')."""
+    """Open the published warehouse and run a trivial query, now. None when that works; else (MISSING or
+    UNREADABLE, a one-line detail such as DuckDB's 'not a valid DuckDB database file')."""
+    s = state()
     try:
-        ident = identity()
+        ident = s.snapshots.published()
     except DataError:
-        return MISSING, str(settings().paths.warehouse)
+        return MISSING, str(s.settings.paths.warehouse)
     try:
-        with readers().cursor() as con:
+        with s.snapshots.reading(latest=True) as snapshot, snapshot.cursor() as con:
             publication_time(con)
         problem = None
     except (duckdb.Error, OSError, DataError) as exc:  # garbage bytes, a truncated file, a file without meta
         problem = (UNREADABLE, (str(exc).splitlines() or [type(exc).__name__])[0][:200])
-    _Health.identity, _Health.problem = ident, problem
+    s.health = (ident, problem)
     return problem
 
 
 def health() -> tuple[str, str] | None:
     """Like check(), but the query runs once per published file: later calls compare the file's identity."""
+    s = state()
     try:
-        ident = identity()
+        ident = s.snapshots.published()
     except DataError:
-        return MISSING, str(settings().paths.warehouse)
-    return _Health.problem if ident == _Health.identity else check()
+        return MISSING, str(s.settings.paths.warehouse)
+    judged, problem = s.health
+    return problem if ident == judged else check()
 
 
 def available() -> bool:
@@ -328,10 +241,10 @@ def values(con, indicators: tuple = (), regions: tuple = (), periods: tuple = ()
 
 
 @cached
-def labelled(con, indicators: tuple = (), regions: tuple = (), level: str | None = None, lang: str = "zh",
-             frequency: str | None = "annual") -> pd.DataFrame:
+def labelled(con, indicators: tuple = (), regions: tuple = (), level: str | None = None,
+             lang: str = "zh") -> pd.DataFrame:
     """Annual values with names, the previous year's value and the YoY change, for tables and hover texts."""
-    frame = query.values(con, indicators, regions, level=level, frequency=frequency)
+    frame = query.values(con, indicators, regions, level=level, frequency="annual")
     return query.label(query.with_growth(frame, catalogue()), catalogue(), lang)
 
 

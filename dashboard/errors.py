@@ -31,17 +31,15 @@ ROUTER = ".._pages_content.children..._pages_store.data.."  # Dash's page router
 MAX_SEEN = 512  # distinct errors remembered per process
 
 
-class _Seen:
-    keys: set = set()
-
-
 def first_time(key: tuple) -> bool:
-    """True the first time `key` is seen in this process (the memory is bounded: it forgets when full)."""
-    if key in _Seen.keys:
+    """True the first time `key` is seen in this process (the memory, data.state().seen, is bounded: it forgets
+    when full)."""
+    seen = data.state().seen
+    if key in seen:
         return False
-    if len(_Seen.keys) >= MAX_SEEN:
-        _Seen.keys.clear()
-    _Seen.keys.add(key)
+    if len(seen) >= MAX_SEEN:
+        seen.clear()
+    seen.add(key)
     return True
 
 

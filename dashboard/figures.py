@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import math
 from functools import cache
-from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from dashboard import numbers
 from dashboard.i18n import t
@@ -33,9 +33,19 @@ GEO = {"league": "inner_mongolia_leagues.geojson", "county": "inner_mongolia_cou
 MAP_CENTER = {"lat": 44.3, "lon": 113.5}
 
 
+@cache
+def template() -> go.layout.Template:
+    """plotly_white with the trace defaults of only the trace types drawn here (bar, scatter, heatmap; it has none
+    for choroplethmap): the same pictures, pixel for pixel, but applying it costs a figure ~5 ms instead of ~10 and
+    it weighs 3.6 KB instead of 7.2 KB in every figure sent to the browser."""
+    white = pio.templates["plotly_white"]
+    drawn = {k: v for k, v in white.data.to_plotly_json().items() if k in ("bar", "scatter", "heatmap")}
+    return go.layout.Template(layout=white.layout, data=drawn)
+
+
 def base_layout(fig: go.Figure, title: str = "", height: int = 380) -> go.Figure:
     fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
-                      font={"family": FONT_FAMILY, "size": 12}, height=height, template="plotly_white",
+                      font={"family": FONT_FAMILY, "size": 12}, height=height, template=template(),
                       margin={"l": 48, "r": 16, "t": 48 if title else 16, "b": 40},
                       legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
                       hoverlabel={"font": {"family": FONT_FAMILY}})
@@ -50,13 +60,13 @@ def synthetic_badge(fig: go.Figure, lang: str) -> go.Figure:
     return fig
 
 
-def empty_figure(lang: str, height: int = 260) -> go.Figure:
+def empty_figure(lang: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=t("no_data", lang), x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
                        font={"size": 16, "color": "#666"})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return base_layout(fig, height=height)
+    return base_layout(fig, height=260)
 
 
 def _hover(unit: str, decimals: int, lang: str) -> str:
@@ -123,15 +133,6 @@ def trend(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", reg
     return synthetic_badge(fig, lang) if frame["synthetic"].any() else fig
 
 
-def sparkline(years: list[int], values: list[float], colour: str = OKABE_ITO[0]) -> go.Figure:
-    fig = go.Figure(go.Scatter(x=years, y=values, mode="lines+markers", connectgaps=False,
-                               line={"color": colour, "width": 2}, marker={"size": 4}, hoverinfo="x+y"))
-    fig.update_layout(height=48, width=150, margin={"l": 2, "r": 2, "t": 2, "b": 2}, showlegend=False,
-                      xaxis={"visible": False}, yaxis={"visible": False}, template="plotly_white",
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
-    return fig
-
-
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
 
@@ -184,8 +185,7 @@ def index_bars(scores: pd.DataFrame, chapter_labels: dict[int, str], lang: str =
     if total.empty:
         return empty_figure(lang)
     chapters = scores[scores["chapter"] > 0]
-    weights = chapters.groupby("region_code").apply(
-        lambda g: (g["chapter_weight"].where(g["score"].notna(), 0)).sum(), include_groups=False)
+    weights = chapters["chapter_weight"].where(chapters["score"].notna(), 0).groupby(chapters["region_code"]).sum()
     fig = go.Figure()
     for i, (chapter, part) in enumerate(chapters.groupby("chapter")):
         part = part.set_index("region_code").reindex(total["region_code"])
@@ -250,7 +250,7 @@ def choropleth(frame: pd.DataFrame, level: str, unit: str, lang: str = "zh", tit
     return synthetic_badge(fig, lang) if frame["synthetic"].fillna(False).any() else fig
 
 
-def status_summary(progress: pd.DataFrame, chapter_labels: dict[int, str], lang: str = "zh", title: str = "",
+def status_summary(progress: pd.DataFrame, chapter_labels: dict[int, str], lang: str = "zh",
                    height: int = 320) -> go.Figure:
     """How many indicators per chapter are in each progress status (stacked bars with symbol + word legend)."""
     if progress.empty:
@@ -266,7 +266,7 @@ def status_summary(progress: pd.DataFrame, chapter_labels: dict[int, str], lang:
                              hovertemplate="%{y}: %{x} · " + status_label(status, lang) + "<extra></extra>"))
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
-    base_layout(fig, title, height)
+    base_layout(fig, height=height)
     return fig
 
 
@@ -310,20 +310,14 @@ def chapter_labels(cat, lang: str = "zh", short: bool = True) -> dict[int, str]:
     return out
 
 
-def write_png(fig: go.Figure, path: Path, width: int = 900, height: int | None = None, scale: float = 2) -> Path:
-    """Static image through kaleido and the system Chromium (fonts-noto-cjk for Chinese)."""
-    fig.write_image(str(path), width=width, height=height or fig.layout.height or 400, scale=scale)
-    return path
-
-
-def highlight_region(fig: go.Figure, region_name: str, colour: str = OKABE_ITO[3]) -> go.Figure:
+def highlight_region(fig: go.Figure, region_name: str) -> go.Figure:
     """Colour one region's bar in a ranking() figure (the league a report or profile is about), keeping the
     hatching of synthetic bars; the region's name is also set in bold on the axis, so colour is not the only cue."""
     bars = fig.data[0]
     names = list(bars.y or [])
     if region_name in names:
         colours = list(bars.marker.color) if isinstance(bars.marker.color, (list, tuple)) else [bars.marker.color] * len(names)
-        colours[names.index(region_name)] = colour
+        colours[names.index(region_name)] = OKABE_ITO[3]
         bars.marker.color = colours
         fig.update_yaxes(ticktext=[f"<b>{n}</b>" if n == region_name else n for n in fig.layout.yaxis.categoryarray],
                          tickvals=list(fig.layout.yaxis.categoryarray))

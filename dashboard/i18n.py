@@ -48,7 +48,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "benchmark_reference": ("基准，仅作参照，不判定进度", "benchmark: for reference, never used for the status"),
     "serves_articles": ("本系统落实监测条款的功能", "What this system does for the regulation's monitoring duties"),
     "yoy": ("同比", "YoY"),
-    "latest": ("最新值", "Latest"),
     "no_data": ("暂无数据", "No data"),
     "heading_missing": ("原文本章标题缺失", "heading missing in source"),
     "article_missing": ("原文缺失", "missing in the source"),
@@ -90,7 +89,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "select_year": ("年份", "Year"),
     "select_indicator": ("指标", "Indicator"),
     "select_leagues": ("对比盟市", "Compare leagues"),
-    "select_league": ("盟市", "League"),
     "key_indicators": ("主要指标（全区）", "Key indicators (region)"),
     "index_title": ("盟市数字经济综合指数", "Composite digital-economy index of the leagues"),
     "index_map": ("综合指数地图", "Composite index map"),
@@ -116,7 +114,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "score": ("得分", "Score"),
     "missing_articles": ("第十三条至第二十三条原文缺失，所属章节无法确定。",
                          "Articles 13–23 are missing in the source; their chapter cannot be known."),
-    "article_partial": ("原文不完整", "incomplete in the source"),
     "indicators_of_chapter": ("本章指标", "Indicators of this chapter"),
     "articles_of_chapter": ("本章条款", "Articles of this chapter"),
     "search": ("搜索指标（代码、名称、定义、部门）", "Search indicators (code, name, definition, department)"),
@@ -144,10 +141,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                       "与页面显示一致；全精度数据请用 dem data export 导出。",
                       "UTF-8 CSV with BOM (opens in Excel); includes a synthetic column. Values are rounded to the "
                       "catalogue's decimals, as shown; dem data export gives full precision."),
-    "target_line": ("目标", "Target"),
-    "unit_label": ("单位", "Unit"),
     "not_found": ("未找到：{what}", "Not found: {what}"),
-    "yoy_note": ("同比：与上年相比", "YoY: change on the previous year"),
     "map_hint": ("悬停查看数值、单位、排名与数据类型；点击地区查看来源与计算。",
                  "Hover for value, unit, rank and status; click an area for its provenance."),
     "other_leagues": ("其他盟市：", "Other leagues:"),
@@ -156,7 +150,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rank_of": ("{rank}/{n}", "{rank} of {n}"),
     "details": ("详情", "Details"),
     "composite": ("综合指数", "Composite"),
-    "status_at_glance": ("进度一览（全区）", "Status at a glance (region)"),
     # ── how fragile the index is ──
     "robustness": ("排名的稳健性", "How robust the ranking is"),
     "sensitivity_note": ("名次范围：依次去掉一章（其余各章按原权重比例重新加权）和全部指标等权时的最好与最差名次（含所选权重）。"

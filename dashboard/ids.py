@@ -4,8 +4,8 @@ URL sync (assets/dem.js) turns `q-year__map` = 2023 into `?year=2023`, so every 
 from __future__ import annotations
 
 # ── shell (every page) ──
-URL_SYNC = "url-sync"
-LANG = "lang"  # a Store holding the page's language, for callbacks that write texts  # dummy output of the clientside URL sync
+URL_SYNC = "url-sync"  # dummy output of the clientside URL sync
+LANG = "lang"  # a Store holding the page's language, for callbacks that write texts
 LANG_TOGGLE = "lang-toggle"
 PROVENANCE = "provenance"  # the panel showing audit.explain output
 PROVENANCE_CLOSE = "provenance-close"

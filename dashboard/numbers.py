@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from indicators.base.catalogue import Catalogue
@@ -44,7 +45,19 @@ def score(x: object) -> str:
 
 def change(current: object, previous: object, unit: str, lang: str = "zh") -> str:
     """Year-on-year change: '+3.0个百分点' / '+3.0 pp' for a share, '+10.0%' otherwise; '—' where undefined."""
-    amount = yoy_change(current, previous, unit)
+    return _change_text(yoy_change(current, previous, unit), unit, lang)
+
+
+def changes(current: list, previous: list, units: list[str], lang: str = "zh") -> list[str]:
+    """change() of many values at once (one computation for a whole table)."""
+    if not len(units):
+        return []
+    amounts = yoy_change(np.asarray(current, dtype=object), np.asarray(previous, dtype=object),
+                         np.asarray(units, dtype=object))
+    return [_change_text(a, u, lang) for a, u in zip(amounts, units, strict=True)]
+
+
+def _change_text(amount: object, unit: str, lang: str) -> str:
     if not finite(amount):
         return DASH
     return f"{amount:+.1f}" + (POINTS["en" if lang == "en" else "zh"] if in_points(unit) else "%")
@@ -71,16 +84,15 @@ def d3(decimals: int) -> str:
     return f",.{decimals}f"
 
 
-def rounded(frame: pd.DataFrame, cat: Catalogue, columns: tuple[str, ...] = ("value",)) -> pd.DataFrame:
-    """A copy with `columns` rounded to each row's indicator decimals (downloads and tables carry what is shown);
+def rounded(frame: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
+    """A copy with `value` rounded to each row's indicator decimals (downloads and tables carry what is shown);
     a column of one indicator with 0 decimals becomes whole numbers."""
     decimals = frame["indicator_code"].map({c: i.decimals for c, i in cat.indicators.items()})
     out = frame.copy()
-    for col in columns:
-        numbers = pd.to_numeric(out[col], errors="coerce").astype(float)
-        out[col] = [round(v, int(d)) if finite(v) and finite(d) else v for v, d in zip(numbers, decimals, strict=True)]
-        if len(out) and set(decimals.dropna().astype(int)) == {0}:
-            out[col] = pd.array([int(v) if finite(v) else None for v in out[col]], dtype="Int64")
+    numbers = pd.to_numeric(out["value"], errors="coerce").astype(float)
+    out["value"] = [round(v, int(d)) if finite(v) and finite(d) else v for v, d in zip(numbers, decimals, strict=True)]
+    if len(out) and set(decimals.dropna().astype(int)) == {0}:
+        out["value"] = pd.array([int(v) if finite(v) else None for v in out["value"]], dtype="Int64")
     return out
 
 

@@ -42,6 +42,7 @@ class RenderRequest:
 
 Render = Callable[[RenderRequest, Path], None]  # writes the bulletin of the request to the given path
 DRAFT_SECONDS = 60  # a ticket being created is locked within microseconds; older unlocked drafts are dead
+POLL_SECONDS = 0.5  # how often a waiting job looks at the queue again
 
 
 def _try_lock(path: Path, mode: int = fcntl.LOCK_EX, create: bool = True) -> IO | None:
@@ -57,8 +58,8 @@ def _try_lock(path: Path, mode: int = fcntl.LOCK_EX, create: bool = True) -> IO 
 
 
 class RenderQueue:
-    def __init__(self, root: Path, keep_hours: float, render: Render, poll_seconds: float = 0.5):
-        self.root, self.keep_seconds, self.render, self.poll = Path(root), keep_hours * 3600, render, poll_seconds
+    def __init__(self, root: Path, keep_hours: float, render: Render):
+        self.root, self.keep_seconds, self.render = Path(root), keep_hours * 3600, render
         (self.root / "queue").mkdir(parents=True, exist_ok=True)
 
     def path(self, request: RenderRequest, name: str) -> Path:
@@ -79,7 +80,7 @@ class RenderQueue:
                 progress(ahead)
                 if ahead == 0 and self._render_if_free(request, target):
                     return target
-                time.sleep(self.poll)
+                time.sleep(POLL_SECONDS)
 
     # ── the queue ──
 

@@ -27,9 +27,5 @@ STATUS_STYLE = {  # status → (colour, symbol for text, plotly marker symbol)
 STATUS_ORDER = list(STATUS_STYLE)
 
 
-def status_colour(status: str) -> str:
-    return STATUS_STYLE.get(status, ("#999999", "?", "circle"))[0]
-
-
 def status_symbol(status: str) -> str:
     return STATUS_STYLE.get(status, ("#999999", "?", "circle"))[1]

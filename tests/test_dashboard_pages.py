@@ -105,13 +105,13 @@ def test_the_league_profile_opens_for_every_year_even_one_in_which_the_league_ha
 def test_warming_builds_every_common_view_and_the_cache_keeps_all_of_them(client, caplog):
     """The server warms its cache after each publish; a view that failed there, or one pushed out of the cache by
     the ones warmed after it, would make the first visitor wait (the landing page was once evicted)."""
-    data._State.lru.clear()
+    data.state().views.clear()
     with caplog.at_level("WARNING", logger="dem.dashboard"):
-        data._warm_once()
+        data.state().warmer.warm_once()
     assert [r.getMessage() for r in caplog.records] == []
-    overview = [k for k in data._State.lru if k[1].startswith("view:") and "overview" in k[1]]
+    overview = [k for k in data.state().views if k[1].startswith("view:") and "overview" in k[1]]
     assert len(overview) == len(data.data_years()) * 2  # every year, both languages: none evicted
-    assert len(data._State.lru) <= data.LRU_SIZE // 2  # and room to browse without evicting them
+    assert len(data.state().views) <= data.state().views.size // 2  # and room to browse without evicting them
 
 
 def test_overview_callback_answers_cards_index_and_map(client):

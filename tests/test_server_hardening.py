@@ -245,22 +245,22 @@ def test_a_body_over_the_limit_gets_413_and_is_stored_nowhere(app, client):
     limit = data.settings().server.max_request_bytes
     assert app.server.config["MAX_CONTENT_LENGTH"] == limit == load_settings().server.max_request_bytes
     jobs = sorted(p.name for p in downloads.jobs_dir().rglob("*")) if downloads.jobs_dir().exists() else []
-    before = set(data._State.lru)
+    before = set(data.state().views)
     huge = "x" * (limit + 1)
     for request in (pdf(region=huge), league(huge), route("/" + huge)):
         assert send(client, request).status_code == 413
-    assert set(data._State.lru) == before
+    assert set(data.state().views) == before
     assert (sorted(p.name for p in downloads.jobs_dir().rglob("*")) if downloads.jobs_dir().exists() else []) == jobs
 
 
 def test_junk_requests_do_not_grow_the_view_cache(client):
     assert send(client, overview(2023)).status_code == 200
-    before = set(data._State.lru)
+    before = set(data.state().views)
     for n in range(100):
         for request in (overview(2100 + n), map_view(f"X-{n}"), league(str(n)), chapter(n + 10), search("x" * (300 + n)),
                         indicator_tab(path=f"/indicator/{n}"), index([n + 4] * 7), batch({"row_id": f"{n}a"})):
             assert send(client, request).status_code in (204, 400)
-    assert set(data._State.lru) == before  # (lookups only reorder it)
+    assert set(data.state().views) == before  # (lookups only reorder it)
 
 
 def test_requests_for_years_without_data_do_not_evict_cached_views(client, monkeypatch):
@@ -268,29 +268,29 @@ def test_requests_for_years_without_data_do_not_evict_cached_views(client, monke
     empty = [(code, year) for code in county_codes for year in data.data_years()
              if data.values((code,), (), (), "county", "annual", (year, year)).empty]
     assert len(empty) >= 10  # the real reference years hold region values only
-    data._State.lru.clear()
+    data.state().views.clear()
     assert send(client, overview(2023)).status_code == 200
-    kept = set(data._State.lru)
-    monkeypatch.setattr(data, "LRU_SIZE", len(kept) + 2)  # any two stored entries would evict the overview
+    kept = set(data.state().views)
+    monkeypatch.setattr(data.state().views, "size", len(kept) + 2)  # any two stored entries would evict the overview
     for code, year in empty:
         assert send(client, map_view(code, "county", year)).status_code == 200  # a valid query, an empty map
         assert send(client, counties(code, "150100", year)).status_code == 200
     for year in range(1900, 2000):
         assert send(client, overview(year)).status_code == 204  # not a year with data: refused before the cache
-    assert set(data._State.lru) == kept
+    assert set(data.state().views) == kept
 
 
 def test_index_views_of_chosen_weights_are_answered_but_only_the_default_weights_are_kept(client):
     """Every combination of the seven sliders is a valid view (7⁷ of them): a crawler trying them must not push
     the common views out of the cache."""
-    data._State.lru.clear()
+    data.state().views.clear()
     assert send(client, index([1] * 7)).status_code == 200  # the default weights
-    kept = set(data._State.lru)
+    kept = set(data.state().views)
     assert any(k[1].endswith("indexview") for k in kept)
     for n in range(20):
         weights = [(n + i) % 7 / 2 for i in range(7)]
         assert send(client, index(weights)).status_code == 200
-    assert set(data._State.lru) == kept
+    assert set(data.state().views) == kept
 
 
 def test_views_built_at_once_on_several_threads_are_all_cached(client):
@@ -298,7 +298,7 @@ def test_views_built_at_once_on_several_threads_are_all_cached(client):
     empty frames (a count shared between threads once broke the warming)."""
     from dashboard.pages import overview
 
-    data._State.lru.clear()
+    data.state().views.clear()
     failures = []
 
     def build(lang: str) -> None:
@@ -314,7 +314,7 @@ def test_views_built_at_once_on_several_threads_are_all_cached(client):
     for thread in threads:
         thread.join(120)
     assert failures == []
-    views = [k for k in data._State.lru if k[1].endswith("overviewview")]
+    views = [k for k in data.state().views if k[1].endswith("overviewview")]
     assert len(views) == 2 * len(data.data_years())
 
 

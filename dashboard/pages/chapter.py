@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids, inputs, numbers
+from dashboard import data, ids, inputs, numbers, warming
 from dashboard.app import sync_url
 from dashboard.figures import chapter_labels
 from dashboard.i18n import lang_of, t
@@ -32,7 +32,7 @@ def layout(n: str | None = None, lang: str | None = None, year: str | None = Non
     flag = html.Span(t("heading_missing", lang), className="flag") if chapter.heading_missing else None
     years = data.data_years() if data.available() else []
     controls = [c.labelled(t("select_year", lang), ids.CHAPTER_YEAR, dcc.Dropdown(
-        id=ids.CHAPTER_YEAR, options=c.year_options(lang), value=c.as_int(year, years[-1] if years else 0, years or None),
+        id=ids.CHAPTER_YEAR, options=c.year_options(), value=c.as_int(year, years[-1] if years else 0, years or None),
         clearable=False))] if years else None
     body = [chapter_links(number, lang), html.P(flag) if flag else None,
             html.Section(className="panel", children=[html.H2(t("indicators_of_chapter", lang)),
@@ -73,7 +73,9 @@ def articles(number: int, lang: str) -> list:
     return out
 
 
+@data.memo
 def status_table(number: int, year: int, lang: str):
+    """The chapter's indicators with the region's latest value up to `year` and its progress status."""
     cat = data.catalogue()
     codes = tuple(i.code for i in cat.by_chapter(number))
     if not codes:
@@ -121,3 +123,13 @@ def explain_cell(cell, year, lang):
 
 
 sync_url(ids.CHAPTER_YEAR)
+
+
+def _first_views() -> list:
+    """What the navigation's chapter link opens: the page and its status table, in the latest year."""
+    number = int(c.nav_target("chapter"))
+    return [lambda: layout(str(number)), lambda: status_table(number, data.default_year(), "zh")]
+
+
+warming.warm_with(first=_first_views, rest=lambda: [lambda n=n: status_table(n, data.default_year(), "zh")
+                                                    for n in data.catalogue().regulation.chapters])

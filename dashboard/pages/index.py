@@ -8,7 +8,7 @@ import dash
 from dash import ALL, Input, Output, State, dcc, html
 
 from dashboard import components as c
-from dashboard import data, ids, inputs, numbers, sensitivity
+from dashboard import data, ids, inputs, numbers, sensitivity, warming
 from dashboard.app import sync_url
 from dashboard.figures import chapter_labels, index_bars
 from dashboard.i18n import lang_of, t
@@ -44,7 +44,7 @@ def layout(lang: str | None = None, year: str | None = None, **query) -> html.Di
                                     marks={v: str(v) for v in (0, 1, 2, 3)}, updatemode="mouseup")],
                         className="control") for n in chapters()]
     controls = [c.labelled(t("select_year", lang), ids.INDEX_YEAR, dcc.Dropdown(
-        id=ids.INDEX_YEAR, options=c.year_options(lang), value=c.as_int(year, years[-1], years), clearable=False))]
+        id=ids.INDEX_YEAR, options=c.year_options(), value=c.as_int(year, years[-1], years), clearable=False))]
     body = [html.Section(className="panel", children=[html.H2(t("chapter_weights", lang)),
                                                       html.Div(sliders, className="controls sliders")]),
             html.Section(className="panel", children=[c.graph(ids.INDEX_GRAPH, label=t("index_title", lang))]),
@@ -129,6 +129,11 @@ def _default_weights() -> tuple:
     return tuple((n, float(defaults[n])) for n in chapters())
 
 
-data.warm_with(lambda: [lambda y=y, lang=lang: (view(y, _default_weights(), lang),
-                                               robustness(y, _default_weights(), lang))
-                        for y in data.data_years() for lang in ("zh", "en")])
+def _views(year: int, lang: str) -> None:
+    view(year, _default_weights(), lang)
+    robustness(year, _default_weights(), lang)
+
+
+warming.warm_with(first=lambda: [layout, lambda: _views(data.default_year(), "zh")],
+                  rest=lambda: [lambda y=y, lang=lang: _views(y, lang) for lang in ("zh", "en")
+                                for y in reversed(data.data_years())])

@@ -11,7 +11,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids, inputs, numbers
+from dashboard import data, ids, inputs, numbers, warming
 from dashboard.app import geo_url, sync_url
 from dashboard.figures import choropleth, trend
 from dashboard.i18n import lang_of, t
@@ -42,7 +42,7 @@ def layout(code: str | None = None, lang: str | None = None, leagues: str | None
             id=ids.INDICATOR_LEAGUES, multi=True, value=chosen, placeholder=t("select_leagues", lang),
             options=[{"label": r.name(lang), "value": r.code} for r in cat.regions.leagues()])),
         c.labelled(t("select_year", lang) + " (" + t("map", lang) + ")", ids.INDICATOR_YEAR, dcc.Dropdown(
-            id=ids.INDICATOR_YEAR, options=c.year_options(lang), value=c.as_int(year, years[-1], years), clearable=False)),
+            id=ids.INDICATOR_YEAR, options=c.year_options(), value=c.as_int(year, years[-1], years), clearable=False)),
         html.Div([html.Button(t("download_csv", lang), id=ids.DOWNLOAD_BUTTON, className="primary"), " ",
                   html.Button(t("download_xlsx", lang), id=ids.DOWNLOAD_XLSX_BUTTON, className="primary"),
                   dcc.Download(id=ids.DOWNLOAD), dcc.Download(id=ids.DOWNLOAD_XLSX),
@@ -56,11 +56,11 @@ def layout(code: str | None = None, lang: str | None = None, leagues: str | None
                   f"{ind.code} {ind.name(lang)}", *body, controls=controls)
 
 
-def default_leagues(code: str, n: int = 3) -> list[str]:
+def default_leagues(code: str) -> list[str]:
     """The three leagues with the highest latest value (a starting point; the URL keeps any other choice)."""
     frame = data.values((code,), (), (), "league", "annual", None)
     latest = frame.sort_values("year").groupby("region_code").tail(1)
-    return list(latest.sort_values("value", ascending=False)["region_code"][:n])
+    return list(latest.sort_values("value", ascending=False)["region_code"][:3])
 
 
 def definition(ind, lang: str) -> html.Section:
@@ -234,3 +234,12 @@ def explain_map(click, year, pathname, lang):
 
 
 sync_url(ids.INDICATOR_LEAGUES, ids.INDICATOR_YEAR, ids.INDICATOR_TAB)
+
+
+def _first_views() -> list:
+    """What the navigation's indicator link opens: the page and its chart."""
+    code = c.nav_target("indicator")
+    return [lambda: layout(code), lambda: tab_view("chart", code, tuple(default_leagues(code)), 0, "zh")]
+
+
+warming.warm_with(first=_first_views)

@@ -10,7 +10,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, downloads, ids, inputs, numbers
+from dashboard import data, downloads, ids, inputs, numbers, warming
 from dashboard.app import sync_url
 from dashboard.figures import chapter_labels, ranking, spark_text
 from dashboard.i18n import lang_of, t
@@ -39,10 +39,10 @@ def layout(code: str | None = None, lang: str | None = None, year: str | None = 
     region = data.catalogue().regions.by_code[league]
     years = data.data_years()
     chosen = c.as_int(year, years[-1], years)
-    county_codes = [i.code for i in data.catalogue().indicators.values() if "county" in i.levels]
+    county_codes = county_indicators()
     chosen_county = county if county in county_codes else county_codes[0]
     controls = [c.labelled(t("select_year", lang), ids.LEAGUE_YEAR, dcc.Dropdown(
-        id=ids.LEAGUE_YEAR, options=c.year_options(lang), value=chosen, clearable=False))]
+        id=ids.LEAGUE_YEAR, options=c.year_options(), value=chosen, clearable=False))]
     body = [
         league_links(league, lang),
         html.Div(id=ids.LEAGUE_PDF, children=downloads.pdf_control("league", lang, league)),
@@ -62,6 +62,11 @@ def layout(code: str | None = None, lang: str | None = None, year: str | None = 
                   f"{t('league', lang)} · {region.name(lang)}", *body, controls=controls)
 
 
+def county_indicators() -> list[str]:
+    """The indicators reported by counties (the first is the county chart's default)."""
+    return [i.code for i in data.catalogue().indicators.values() if "county" in i.levels]
+
+
 def league_links(current: str | None, lang: str) -> html.Nav:
     links = [dcc.Link(r.name(lang), href=c.href(f"/league/{r.code}", lang), className="chip" +
                       (" active" if r.code == current else "")) for r in data.catalogue().regions.leagues()]
@@ -78,32 +83,38 @@ def profile(league: str, year: int, lang: str) -> pd.DataFrame:
     region = data.values((), (data.root(),), (), "region", "annual", (0, year))
     mine = leagues[leagues["region_code"] == league].sort_values("year")
     latest = mine.groupby("indicator_code").tail(1).set_index("indicator_code")
-    previous = mine.set_index(["indicator_code", "year"])["value"]
-    context = _context(league, latest, leagues, region)
-    progress = data.progress(year, (league,))
-    progress = progress.set_index("indicator_code") if len(progress) else pd.DataFrame()
+    previous = dict(zip(zip(mine["indicator_code"], mine["year"], strict=True), mine["value"], strict=True))
+    context = _context(league, latest, leagues, region).to_dict("index")
+    progress = data.progress(year, (), (), "league")  # every league's, read once per year for all 12 profiles
+    progress = progress[progress["region_code"] == league] if len(progress) else progress
+    progress = progress.set_index("indicator_code").to_dict("index") if len(progress) else {}
     span = list(range(int(leagues["year"].min()), year + 1)) if len(leagues) else []
     trends = mine.pivot_table(index="indicator_code", columns="year", values="value", aggfunc="first").reindex(
         columns=span) if len(mine) else pd.DataFrame()
+    trends = dict(zip(trends.index, trends.to_numpy(dtype=float).tolist(), strict=True))
+    latest = latest.to_dict("index")  # rows by indicator: a dict lookup per indicator, not a pandas one
+    shown = [ind for ind in cat.indicators.values() if "league" in ind.levels and ind.code in latest]
+    yoy = dict(zip((ind.code for ind in shown), numbers.changes(
+        [latest[ind.code]["value"] for ind in shown],
+        [previous.get((ind.code, int(latest[ind.code]["year"]) - 1)) for ind in shown],
+        [ind.unit for ind in shown], lang), strict=True))
     rows = []
     for ind in cat.indicators.values():
         if "league" not in ind.levels:
             continue
         row = {"indicator_code": ind.code, "chapter": ind.chapter, "indicator_name": ind.name(lang), "unit": ind.unit,
-               "trend": spark_text([float(v) for v in trends.loc[ind.code]] if ind.code in trends.index else
-                                   [math.nan] * len(span))}
-        if ind.code in latest.index:
-            fact, ctx = latest.loc[ind.code], context.loc[ind.code]
-            before = previous.get((ind.code, int(fact["year"]) - 1))
+               "trend": spark_text(trends.get(ind.code, [math.nan] * len(span)))}
+        if ind.code in latest:
+            fact, ctx = latest[ind.code], context[ind.code]
             row.update({"value": numbers.value(fact["value"], ind.decimals), "year": int(fact["year"]),
-                        "period": str(fact["period"]), "yoy": numbers.change(fact["value"], before, ind.unit, lang),
+                        "period": str(fact["period"]), "yoy": yoy[ind.code],
                         "region_value": numbers.value(ctx["region_value"], ind.decimals),
                         "league_average": numbers.value(ctx["average"], ind.decimals),
                         "rank": t("rank_of", lang).format(rank=numbers.rank(ctx["rank"], ctx["tied"]), n=int(ctx["n"])),
                         "kind": t(fact["status"], lang) + (" · " + t("synthetic_mark", lang) if fact["synthetic"]
                                                            else "")})
-        if ind.code in progress.index:
-            row.update(_target(progress.loc[ind.code], ind.decimals, lang))
+        if ind.code in progress:
+            row.update(_target(progress[ind.code], ind.decimals, lang))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -126,12 +137,13 @@ def _context(league: str, latest: pd.DataFrame, leagues: pd.DataFrame, region: p
     return stats.assign(region_value=own.reindex(stats.index))
 
 
-def _target(p: pd.Series, decimals: int, lang: str) -> dict:
+def _target(p: dict, decimals: int, lang: str) -> dict:
+    """The target and progress status of a row of data.progress (as a dict)."""
     target = "—"
-    if p["target_value"] is not None and not (isinstance(p["target_value"], float) and math.isnan(p["target_value"])):
+    if numbers.finite(p["target_value"]):
         kind = t("official_target" if p["target_provenance"] == "official" else "illustrative_target", lang)
         target = f"{p['target_comparison']} {numbers.value(p['target_value'], decimals)} ({int(p['target_year'])}, {kind})"
-    return {"target": target, "status": c.status_text(p.to_dict(), lang)}
+    return {"target": target, "status": c.status_text(p, lang)}
 
 
 COLUMNS = ("indicator_name", "value", "unit", "year", "yoy", "kind", "region_value", "league_average", "rank",
@@ -173,7 +185,12 @@ def view(league: str, year: int, lang: str) -> list:
                State("league-code", "data"), State(ids.LANG, "data"))
 def update_counties(code, year, league, lang):
     lang, league = inputs.lang(lang), inputs.league(league)
-    code, year = inputs.indicator(code, "county"), inputs.year(year)
+    return county_view(league, inputs.indicator(code, "county"), inputs.year(year), lang)
+
+
+@data.memo
+def county_view(league: str, code: str, year: int, lang: str):
+    """The league's counties ranked on one indicator in one year; counties without a value listed as 未报送."""
     ind = data.catalogue().indicator(code)
     counties = tuple(r.code for r in data.catalogue().regions.counties(league))
     frame = data.values((code,), counties, (), "county", "annual", (year, year))
@@ -202,5 +219,15 @@ def explain_cell(cells, league, lang):
 
 sync_url(ids.LEAGUE_YEAR, ids.LEAGUE_COUNTY)
 downloads.register("league", ids.LEAGUE_YEAR)
-data.warm_with(lambda: [lambda r=r.code, y=y: view(r, y, "zh") for y in reversed(data.data_years())
-                        for r in data.catalogue().regions.leagues()])
+
+
+def _first_views() -> list:
+    """What the navigation's league link opens: its profile and its counties' chart, in the latest year."""
+    league, year = c.nav_target("league"), data.default_year()
+    return [lambda: layout(league), lambda: view(league, year, "zh"),
+            lambda: county_view(league, county_indicators()[0], year, "zh")]
+
+
+warming.warm_with(first=_first_views, rest=lambda: [lambda r=r.code, y=y: view(r, y, "zh")
+                                                    for y in reversed(data.data_years())
+                                                    for r in data.catalogue().regions.leagues()])

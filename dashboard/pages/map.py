@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids, inputs
+from dashboard import data, ids, inputs, warming
 from dashboard.app import geo_url, sync_url
 from dashboard.figures import choropleth
 from dashboard.i18n import lang_of, t
@@ -108,5 +108,6 @@ def explain_click(click, code, year, lang):
 
 
 sync_url(ids.MAP_INDICATOR, ids.MAP_LEVEL, ids.MAP_YEAR)
-data.warm_with(lambda: [lambda y=y, level=level: view(DEFAULT_INDICATOR, level, y, "zh")
-                        for y in data.data_years() for level in levels_of(DEFAULT_INDICATOR)])
+warming.warm_with(first=lambda: [layout, lambda: view(DEFAULT_INDICATOR, "league", data.default_year(), "zh")],
+                  rest=lambda: [lambda y=y, level=level: view(DEFAULT_INDICATOR, level, y, "zh")
+                                for y in reversed(data.data_years()) for level in levels_of(DEFAULT_INDICATOR)])

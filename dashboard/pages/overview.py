@@ -7,7 +7,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 
 from dashboard import components as c
-from dashboard import data, downloads, ids, inputs, numbers
+from dashboard import data, downloads, ids, inputs, numbers, warming
 from dashboard.app import geo_url, sync_url
 from dashboard.figures import chapter_labels, choropleth, index_bars
 from dashboard.i18n import lang_of, t
@@ -22,7 +22,7 @@ def layout(lang: str | None = None, year: str | None = None, **_query) -> html.D
     years = data.data_years() if data.available() else []
     chosen = c.as_int(year, data.default_year() if years else 0, years or None)
     controls = [c.labelled(t("select_year", lang), ids.OVERVIEW_YEAR,
-                           dcc.Dropdown(id=ids.OVERVIEW_YEAR, options=c.year_options(lang), value=chosen, clearable=False))]
+                           dcc.Dropdown(id=ids.OVERVIEW_YEAR, options=c.year_options(), value=chosen, clearable=False))]
     body = [
         downloads.pdf_control("overview", lang, data.catalogue().regions.root.code),
         html.Section([html.H2(t("key_indicators", lang)), c.status_legend(lang),
@@ -119,5 +119,6 @@ def view(year: int, lang: str):
 
 sync_url(ids.OVERVIEW_YEAR)
 downloads.register("overview", ids.OVERVIEW_YEAR)
-data.warm_with(lambda: [lambda y=y, lang=lang: (view(y, lang), cards(y, lang)) for y in data.data_years()
-                        for lang in ("zh", "en")])
+warming.warm_with(first=lambda: [layout, lambda: view(data.default_year(), "zh")],  # the landing page
+                  rest=lambda: [lambda y=y, lang=lang: view(y, lang) for lang in ("zh", "en")
+                                for y in reversed(data.data_years())])

@@ -9,7 +9,7 @@ import pandas as pd
 from dash import Input, Output, State, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids, inputs, numbers
+from dashboard import data, ids, inputs, numbers, warming
 from dashboard.figures import submission_matrix
 from dashboard.i18n import lang_of, t
 
@@ -22,7 +22,13 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     lang = lang_of(lang)
     if not data.available():
         return c.page("quality", lang, "/quality", {"lang": lang}, t("quality", lang))
-    body = [
+    return c.page("quality", lang, "/quality", {"lang": lang}, t("quality", lang), *body(lang))
+
+
+@data.memo
+def body(lang: str) -> list:
+    """The matrix and the tables, memoised per warehouse (the page has no controls: one view per language)."""
+    return [
         html.Section(className="panel", children=[
             html.H2(t("matrix", lang)), state_legend(lang),
             c.graph(ids.QUALITY_MATRIX, matrix_figure(lang), label=t("matrix", lang))]),
@@ -35,7 +41,6 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                                                       reconciliation_table(lang)])]),
         html.Section(className="panel", children=[html.H2(t("freshness", lang)), freshness_table(lang)]),
     ]
-    return c.page("quality", lang, "/quality", {"lang": lang}, t("quality", lang), *body)
 
 
 def state_legend(lang: str) -> html.Div:
@@ -54,7 +59,6 @@ def names(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
-@data.memo
 def matrix_figure(lang: str):
     matrix = data.quality("submission_matrix", lang)
     return submission_matrix(matrix, lang, height=max(420, 26 * matrix["region_name"].nunique() + 160)
@@ -132,3 +136,6 @@ def show_batch(cell, lang):
     return c.table("quality-problems-table", frame, {
         "line": "line", "column": "column", "value": t("value", lang), "rule": "rule", "severity": "severity",
         "message": t("message", lang)}, page_size=15)
+
+
+warming.warm_with(first=lambda: [layout], rest=lambda: [lambda: layout("en")])

@@ -58,7 +58,6 @@ class ReportSpec:
 class ChapterSection:
     number: int
     heading: str  # as in the regulation; Chapter 3 keeps its "heading missing" label
-    short_label: str
     articles: list[tuple[str, str]]  # (第十一条, excerpt or 原文缺失)
     codes: list[str]  # indicators of the chapter
     key_code: str | None  # charted indicator
@@ -212,8 +211,8 @@ def _chapter(cat: Catalogue, report: Report, number: int) -> ChapterSection:
     chapter = cat.regulation.chapters[number]
     inds = cat.by_chapter(number)
     key = key_indicator(inds)
-    section = ChapterSection(number, chapter.label_zh, report.chapter_labels[number], _articles(cat, number, inds),
-                             [i.code for i in inds], key.code if key else None, _compared(inds, key))
+    section = ChapterSection(number, chapter.label_zh, _articles(cat, number, inds), [i.code for i in inds],
+                             key.code if key else None, _compared(inds, key))
     section.notes = _missing_notes(report, section)
     return section
 

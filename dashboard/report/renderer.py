@@ -112,7 +112,6 @@ class ChartRenderer:
         self._opened: Future | None = None  # → the kaleido browser
         self._cache: OrderedDict[str, Future] = OrderedDict()  # shared picture key → its future
         self._lock = threading.Lock()
-        self.rendered = 0  # images actually rendered (the benchmark reports it)
 
     def __enter__(self) -> ChartRenderer:
         self.start()
@@ -165,9 +164,7 @@ class ChartRenderer:
     async def _render(self, fig: go.Figure, width: int) -> bytes:
         k = await asyncio.wrap_future(self._opened)
         opts = {"format": "png", "width": width, "height": int(fig.layout.height or 400), "scale": SCALE}
-        png = await k.calc_fig(fig, opts=opts)
-        self.rendered += 1
-        return png
+        return await k.calc_fig(fig, opts=opts)
 
     def render(self, charts: Mapping[str, Chart], width: int = WIDTH_PX) -> dict[str, bytes]:
         """All charts at once (waits for every one)."""

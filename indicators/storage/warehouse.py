@@ -136,45 +136,80 @@ def reader(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-class ReaderCache:
-    """One read-only connection per published file, reopened when a writer publishes a new file.
+def file_identity(path: Path) -> tuple[int, int]:
+    """(inode, mtime_ns) of the published file: a new file renamed into place is a new identity."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        require(path)  # the bilingual "warehouse not found"
+        raise
+    return st.st_ino, st.st_mtime_ns
 
-    Opening costs tens of milliseconds, so a long-running reader (the dashboard) keeps the connection while the
-    file's inode stays the same; each call gets its own cursor, which is safe to use from one thread.
-    Holding it never blocks the ETL: writers rename a new file into place and never open this one.
-    """
+
+SNAPSHOT_ALIAS = "warehouse"
+
+
+class Snapshot:
+    """One published file, read-only, as it was when opened — for a long-running reader (the dashboard), which
+    keeps reading it while a writer renames a new file into place (a file renamed over stays readable while it is
+    open) and opens the new one when it chooses. Readers hold it (acquire/release) while they read; retire() closes
+    it once the last one has released it, never under a running query. Holding it never blocks the ETL.
+
+    DuckDB quirk: duckdb.connect(path) hands back the database the process already has open under that (real)
+    path, so a second connection to a republished file would read the old one; a snapshot is therefore an
+    in-memory database with the file ATTACHed read-only, and each cursor starts with USE."""
 
     def __init__(self, path: Path):
-        self.path = path
+        while True:  # the identity must be the file's that was attached, even if a publish lands meanwhile
+            before = file_identity(path)
+            con = duckdb.connect(":memory:")
+            try:
+                con.execute(f"ATTACH ? AS {SNAPSHOT_ALIAS} (READ_ONLY)", [str(path)])
+            except BaseException:
+                con.close()
+                raise
+            if file_identity(path) == before:
+                break
+            con.close()
+        self.identity = before
+        self._con: duckdb.DuckDBPyConnection | None = con
         self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._identity: tuple[int, int] | None = None
+        self._users = 0
+        self._retired = False
 
-    def identity(self) -> tuple[int, int]:
-        require(self.path)
-        st = self.path.stat()
-        return (st.st_ino, st.st_mtime_ns)
+    def acquire(self) -> None:
+        with self._lock:
+            self._users += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._users -= 1
+            self._close_if_done()
+
+    def retire(self) -> None:
+        """No new readers will be given this snapshot: close it as soon as nobody reads it."""
+        with self._lock:
+            self._retired = True
+            self._close_if_done()
+
+    def _close_if_done(self) -> None:
+        if self._retired and self._users == 0 and self._con is not None:
+            self._con.close()
+            self._con = None
 
     @contextlib.contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the file, safe to use from one thread (hold the snapshot meanwhile when others may retire
+        it)."""
         with self._lock:
-            ident = self.identity()
-            if self._con is None or ident != self._identity:
-                if self._con is not None:
-                    self._con.close()
-                    self._con = None  # (not kept if the new file cannot be opened: the next call tries again)
-                self._con, self._identity = connect_readonly(self.path), ident
+            if self._con is None:
+                raise duckdb.ConnectionException("snapshot closed")
             cur = self._con.cursor()
         try:
+            cur.execute(f"USE {SNAPSHOT_ALIAS}")
             yield cur
         finally:
             cur.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._con is not None:
-                self._con.close()
-            self._con = None
 
 
 # ── the writer ───────────────────────────────────────────────────────────────────────────────────────

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     if db is None:
         db = demo_warehouse.build(Path(tempfile.mkdtemp()) / "demo.duckdb")
     cat, settings = default_catalogue(), load_settings()
-    cache = warehouse.ReaderCache(db)
+    cache = warehouse.Snapshot(db)
     with cache.cursor() as con:
         n_obs = con.execute("SELECT count(*) FROM current_observations").fetchall()[0][0]
         n_facts = con.execute("SELECT count(*) FROM facts").fetchall()[0][0]
