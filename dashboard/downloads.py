@@ -3,7 +3,8 @@
 at a time across all workers, the queue position shown while a job waits, one file per identical request.
 
 Background jobs run through a DiskcacheManager: the job runs in its own process (so a 5–10 s render never holds a
-gunicorn worker) and its result travels through a disk cache shared by all workers. The job cache and the render
+gunicorn worker) and its result travels through a disk cache shared by all workers. The render itself runs in a
+spawned interpreter (see build()). The job cache and the render
 queue's directory sit side by side in the temporary directory, one pair per warehouse path.
 """
 
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import dash
@@ -38,10 +41,15 @@ def manager() -> DiskcacheManager:
 
 
 def build(request: RenderRequest, out: Path) -> None:
-    """The real render: the bulletin of a region or league for a year, charts drawn by Chromium (kaleido)."""
+    """The real render: the bulletin of a region or league for a year, charts drawn by Chromium (kaleido), in a
+    fresh interpreter. Not in the job process itself: that is a fork of the threaded server, and a fork inherits
+    the locks and DuckDB's open databases in whatever state the other threads (requests, the warmer) held them at
+    that instant — a render reading the warehouse there could wait forever. A spawned process starts clean."""
     from dashboard.report.build import build_report
 
-    build_report(data.settings(), request.year, region=request.region, out=out)
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as process:
+        process.submit(build_report, data.settings(), request.year, region=request.region, out=out).result()
 
 
 def render_queue(render: Render = build) -> RenderQueue:

@@ -26,12 +26,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_until_serving(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
     """Poll the server until it answers (startup time varies); fail with its output if it died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"dem serve exited with {process.returncode}: {process.stdout.read()}")
+            raise RuntimeError(f"dem serve exited with {process.returncode}: {log.read_text()}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -61,13 +61,15 @@ def app_url(served_warehouse, dem_env) -> str:
     dem = Path(sys.executable).with_name("dem")
     scratch = served_warehouse.parent / "tmp"  # the job cache and rendered PDFs: removed with the test's folder
     scratch.mkdir(exist_ok=True)
+    log_path = served_warehouse.parent / "serve.log"  # a file, not a pipe nobody reads (it would fill up and block)
+    log = log_path.open("w")
     process = subprocess.Popen([str(dem), "serve", "--db", str(served_warehouse), "--host", "127.0.0.1",
                                 "--port", str(port), "--workers", "1"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               stdout=log, stderr=subprocess.STDOUT, text=True,
                                env={**dem_env, "TMPDIR": str(scratch)})
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(url + "/", process)
+        wait_until_serving(url + "/", process, log_path)
         yield url
     finally:
         process.terminate()
@@ -75,6 +77,7 @@ def app_url(served_warehouse, dem_env) -> str:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 @pytest.fixture(scope="module")
