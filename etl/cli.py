@@ -97,6 +97,12 @@ def etl_run(inbox: Path | None, archive: Path | None, quarantine: Path | None, s
         click.echo(skipped.line())
     for line in summary.notes + summary.storage_errors:
         click.echo(f"! {line}")
+    for outcome in summary.submissions:
+        click.echo(outcome.line())
+    if summary.submissions:
+        n, bad = len(summary.submissions), len(summary.submissions_rejected)
+        click.echo(f"在线报送 {n} 份，入库 {n - bad} 份，退回或失败 {bad} 份 | "
+                   f"{n} queued submission(s): {n - bad} loaded, {bad} rejected or failed")
     log = summary.log_path or "（日志无法写入 the log could not be written）"
     click.echo(f"处理 {len(summary.results)} 个文件，退回 {len(summary.rejected)} 个，跳过 {len(summary.skipped)} 个；日志 {log}\n"
                f"processed {len(summary.results)} file(s), {len(summary.rejected)} rejected, "
@@ -134,3 +140,24 @@ def demo_build(seed: int, out: Path | None, settings: Settings) -> None:
     for line in report.lines():
         click.echo(line)
     sys.exit(1 if report.rejected else 0)
+
+
+@click.command()
+@click.option("--region", required=True, help="The unit: 6-digit code, name or alias (150200, 包头市, 锡盟).")
+@click.option("--period", required=True, help="The period: 2024, 2024Q1, 2024年第一季度, 2024-03, 2024年3月 …")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default=None,
+              help="Default: from the --out suffix, else xlsx.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file. Default: 报送模板_<code>_<name>_<period>.<format> in the exports folder.")
+@settings_options
+def template(region: str, period: str, fmt: str | None, out: Path | None, settings: Settings) -> None:
+    """The submission template of a unit for a period (XLSX or CSV): every indicator it reports at its level and
+    the period's frequency, names and units filled in, the value column empty; a filled template loads as it is.
+    Exit 0 written · 2 unknown region or malformed period · 74 the file could not be written."""
+    from etl.template import build_template, default_name, write_template
+
+    cat = load_catalogue()
+    fmt = fmt or ("csv" if out is not None and out.suffix.lower() == ".csv" else "xlsx")
+    path = out or settings.paths.exports / default_name(cat, region, period, fmt)
+    write_template(path, build_template(cat, region, period, fmt))
+    click.echo(f"已写出报送模板 → {path} | wrote the submission template to {path}")

@@ -35,6 +35,8 @@ def _params(rule: str, row: pd.Series, cat: Catalogue, limits: Thresholds, raw: 
         return {"detail": "、".join(inputs), "detail_en": ", ".join(inputs)}
     if rule == "ambiguous_region":
         return {"detail": row["region_candidates"], "detail_en": row["region_candidates"].replace("、", ", ")}
+    if rule == "out_of_scope":
+        return _scope_params(row["region_code"], cat, limits)
     if rule == "level_not_reported":
         levels = cat.indicator(code).levels
         return {"indicator": code, "level": row["region_level"], "level_zh": LEVEL_ZH.get(row["region_level"], ""),
@@ -74,6 +76,20 @@ def _params(rule: str, row: pd.Series, cat: Catalogue, limits: Thresholds, raw: 
                 "change": f"{row[gap]:+.1%}" if rule == "yoy_change" else f"{row[gap]:+.2%}",
                 "threshold": f"±{limit:.0%}"}
     return {}
+
+
+def _scope_params(region: str, cat: Catalogue, limits: Thresholds) -> dict:
+    """The region's name and the submitter's scope in words: 150200 → 包头市及所辖旗县区 | Baotou and its counties."""
+    unit = cat.regions.by_code[region]
+    user = limits.submitter.username if limits.submitter else ""
+    scope = cat.regions.by_code.get(limits.submitter.scope or "") if limits.submitter else None
+    if scope is None:
+        zh, en = "未指定地区", "no region assigned"
+    elif scope.level == "county":
+        zh, en = scope.name_zh, scope.name_en
+    else:
+        zh, en = f"{scope.name_zh}及所辖地区", f"{scope.name_en} and the units below it"
+    return {"region": unit.name_zh, "region_en": unit.name_en, "user": user, "scope": zh, "scope_en": en}
 
 
 def to_problems(failed: pd.DataFrame, d: pd.DataFrame, table: LongTable, file: str, cat: Catalogue,

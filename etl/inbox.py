@@ -10,6 +10,7 @@ into a staging copy and publish it, (3) only then file the bytes that were read 
 archive/<yyyy>/<mm>/, rejected ones to quarantine/ after their <name>.errors.csv and <name>.report.json — and
 remove each inbox original if it is still the file that was read. If the process dies before (3), the files are
 still in the inbox and a rerun finds them "already loaded"; if it dies during (3), the rerun files them again.
+Then, under the same lock, the submissions queued by the portal and the API are loaded (etl.submissions).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from etl import filing
+from etl import filing, submissions
 from etl import problems as P
 from etl.pipeline import FAILED, REJECTED, FileResult, check_files, load_guarded, log_internal_error, writing
 from etl.problems import FileRejected
@@ -64,6 +65,11 @@ class RunSummary:
     storage_errors: list[str] = field(default_factory=list)  # could not archive or quarantine (exit 74)
     error: str | None = None  # what ended the run early, if anything
     log_path: Path | None = None
+    submissions: list[submissions.Outcome] = field(default_factory=list)  # queued by the portal and the API
+
+    @property
+    def submissions_rejected(self) -> list[submissions.Outcome]:
+        return [o for o in self.submissions if o.status != "loaded"]
 
     @property
     def rejected(self) -> list[FileResult]:
@@ -74,18 +80,22 @@ class RunSummary:
         return [s for s in self.skipped if s.kind == "refused"]
 
     def exit_code(self) -> int:
-        """70 an internal error on a file · 74 an original could not be filed · 1 a file rejected or refused · 0."""
-        if any(r.status == FAILED for r in self.results):
+        """70 an internal error on a file · 74 an original could not be filed · 1 a file (or a queued submission)
+        rejected or refused · 0."""
+        if any(r.status == FAILED for r in self.results) or any(o.status == "failed" for o in self.submissions):
             return EXIT_INTERNAL
         if self.storage_errors:
             return EXIT_IO
-        return 1 if self.rejected or self.refused else 0
+        return 1 if self.rejected or self.refused or self.submissions_rejected else 0
 
     def as_dict(self) -> dict:
         return {"started_at": self.started_at.isoformat(), "finished_at": self.finished_at and self.finished_at.isoformat(),
                 "files": [{**r.summary(), "moved_to": self.moved.get(str(r.path))} for r in self.results],
                 "skipped": [vars(s) for s in self.skipped], "notes": self.notes,
-                "storage_errors": self.storage_errors, "error": self.error}
+                "storage_errors": self.storage_errors, "error": self.error,
+                "submissions": [{"submission_id": o.submission_id, "filename": o.filename, "username": o.username,
+                                 "status": o.status, "batch_id": o.batch_id, "n_errors": o.report.get("n_errors"),
+                                 "n_warnings": o.report.get("n_warnings")} for o in self.submissions]}
 
 
 # ── what is in the inbox ─────────────────────────────────────────────────────────────────────────────
@@ -174,6 +184,7 @@ def run_inbox(cat: Catalogue, settings: Settings, inbox: Path, archive: Path, qu
         try:
             _repair(cat, settings, archive, quarantine, summary)
             _process(cat, settings, inbox, archive, quarantine, summary)
+            summary.submissions = submissions.load_queued(cat, settings, locked=True)
         except DemError as exc:
             summary.error = f"{exc.message_zh} | {exc.message_en}"
             raise
@@ -302,10 +313,12 @@ def _write_log(logs: Path, summary: RunSummary) -> Path | None:
         counts = {s: sum(1 for r in summary.results if r.status == s)
                   for s in ("loaded", "partial", "duplicate", REJECTED, FAILED)}
         skipped = {k: sum(1 for s in summary.skipped if s.kind == k) for k in ("waiting", "ignored", "refused")}
+        queued = {f"submissions_{k}": sum(1 for o in summary.submissions if o.status == k)
+                  for k in ("loaded", "rejected", "failed")}
         fd = os.open(logs / "etl-runs.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, filing.FILE_MODE)
         with os.fdopen(fd, "a", encoding="utf-8") as f:
             f.write(f"{summary.started_at.isoformat()}Z files={len(summary.results)} "
-                    + " ".join(f"{k}={v}" for k, v in {**counts, **skipped}.items())
+                    + " ".join(f"{k}={v}" for k, v in {**counts, **skipped, **queued}.items())
                     + (f" error={summary.error!r}" if summary.error else "") + f" log={path.name}\n")
     except OSError:
         return None

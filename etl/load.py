@@ -41,6 +41,7 @@ class BatchInfo:
     submitter_region: str | None
     synthetic: bool
     message: str
+    submitter: str | None = None  # the account that handed the file in; None for the inbox and the command line
 
 
 def loaded_batch(con: duckdb.DuckDBPyConnection, sha256: str) -> int | None:
@@ -67,12 +68,12 @@ def _insert_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, counts: dict[
     con.execute(
         """INSERT INTO batches (batch_id, file_name, file_path, sha256, size_bytes, received_at, loaded_at, status,
                file_format, encoding, layout, rows_total, rows_new, rows_revised, rows_unchanged, rows_not_reported,
-               rows_rejected, n_errors, n_warnings, submitter_region, synthetic, message)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               rows_rejected, n_errors, n_warnings, submitter_region, synthetic, message, submitter)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [batch_id, info.file_name, info.file_path, info.sha256, info.size_bytes, info.received_at, utc_now(),
          info.status, info.file_format, info.encoding, info.layout, info.rows_total, counts.get("new", 0),
          counts.get("revised", 0), counts.get("unchanged", 0), info.rows_not_reported, info.rows_rejected,
-         info.n_errors, info.n_warnings, info.submitter_region, info.synthetic, info.message])
+         info.n_errors, info.n_warnings, info.submitter_region, info.synthetic, info.message, info.submitter])
     return batch_id
 
 

@@ -30,6 +30,7 @@ from etl.normalize import normalise
 from etl.problems import FileRejected
 from etl.read import read_sheet
 from etl.source import SourceFile
+from etl.submitter import Submitter
 from etl.validate import Thresholds, validate
 from indicators.base.catalogue import Catalogue
 from indicators.base.errors import DemError
@@ -54,6 +55,7 @@ class FileResult:
     file_format: str | None = None
     layout: str | None = None
     submitter_region: str | None = None
+    submitter: str | None = None  # the account that handed the file in (portal, API); None for the inbox
     synthetic: bool = False
     spans: list[tuple[int, int]] = field(default_factory=list)  # cells with line breaks: (line, lines spanned)
 
@@ -123,7 +125,7 @@ class FileResult:
         return {"file": str(self.path), "status": self.status, "batch_id": self.batch_id, "sha256": self.sha256,
                 "reading_zh": reading and reading[0], "reading_en": reading and reading[1],
                 "encoding": self.encoding, "file_format": self.file_format, "layout": self.layout,
-                "submitter_region": self.submitter_region, "synthetic": self.synthetic, "counts": self.counts,
+                "submitter_region": self.submitter_region, "submitter": self.submitter, "synthetic": self.synthetic, "counts": self.counts,
                 "errors": self.n_errors, "warnings": self.n_warnings, "rule_counts": self.rule_counts,
                 "message_zh": zh, "message_en": en}
 
@@ -165,10 +167,12 @@ def _submitter(cat: Catalogue, regions: pd.Series) -> str | None:
 
 def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.DuckDBPyConnection | None,
                   source: SourceFile,
-                  before_rules: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None) -> Validated:
+                  before_rules: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None,
+                  submitter: Submitter | None = None) -> Validated:
     """before_rules(frame, current) runs once the rows are interpreted and the warehouse values they meet are
-    read, before the rules run (and before the frame gains the rules' columns): the loader starts writing there."""
-    result = FileResult(path, CHECKED, sha256=source.sha256)
+    read, before the rules run (and before the frame gains the rules' columns): the loader starts writing there.
+    `submitter`: who hands the file in — every row must lie within its scope (out_of_scope); None: no check."""
+    result = FileResult(path, CHECKED, sha256=source.sha256, submitter=submitter and submitter.username)
     try:
         sheet = read_sheet(source, settings.limits)
         result.encoding, result.file_format = sheet.encoding, sheet.file_format
@@ -180,7 +184,8 @@ def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.Du
         return Validated(result, source)
     result.layout = table.layout
     frame = normalise(table, cat)
-    limits = Thresholds(settings.today, settings.etl.yoy_warning_ratio, settings.etl.reconciliation_tolerance)
+    limits = Thresholds(settings.today, settings.etl.yoy_warning_ratio, settings.etl.reconciliation_tolerance,
+                        submitter)
     current = _current(con, frame)
     if before_rules is not None:
         before_rules(frame, current)
@@ -194,12 +199,15 @@ def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.Du
     return Validated(result, source, prepared, bad_rows, table, overlaps_warehouse=not current.empty)
 
 
-def _league_keys(cat: Catalogue, frame: pd.DataFrame | None) -> pd.DataFrame | None:
+def _league_keys(cat: Catalogue, frame: pd.DataFrame | None, submitter: Submitter | None = None) -> pd.DataFrame | None:
     """(indicator_code, league_code, period) of every row whose three parts were understood: what a rejected file
-    meant to submit, by league (county rows count for their league; rows of the region itself for none)."""
+    meant to submit, by league (county rows count for their league; rows of the region itself for none). Rows
+    outside the submitter's scope are not the other league's rejection: left out."""
     if frame is None:
         return None
     rows = frame[["indicator_code", "region_code", "period"]].dropna().astype("str").drop_duplicates()
+    if submitter is not None and submitter.scope is not None:
+        rows = rows[rows["region_code"].isin(cat.regions.within(submitter.scope))]
     leagues = {r.code: cat.regions.league_of(r.code) for r in cat.regions.regions}
     rows = rows.assign(league_code=rows["region_code"].map(leagues)).dropna(subset=["league_code"])
     return rows[["indicator_code", "league_code", "period"]].drop_duplicates()
@@ -213,8 +221,10 @@ def open_source(path: Path, settings: Settings) -> SourceFile | FileResult:
         return FileResult(path, REJECTED, problems=exc.problems, counts={"rows": 0})
 
 
-def check_files(paths: list[Path], cat: Catalogue, settings: Settings) -> list[FileResult]:
-    """Validate only. Cross-row rules compare with the published warehouse when there is one."""
+def check_files(paths: list[Path], cat: Catalogue, settings: Settings,
+                submitter: Submitter | None = None) -> list[FileResult]:
+    """Validate only. Cross-row rules compare with the published warehouse when there is one; with a submitter,
+    every row must lie within its scope."""
     db = settings.paths.warehouse
 
     def check(path: Path) -> FileResult:
@@ -222,7 +232,7 @@ def check_files(paths: list[Path], cat: Catalogue, settings: Settings) -> list[F
         if isinstance(source, FileResult):
             source.status = CHECKED
             return source
-        return validate_file(path, cat, settings, con, source).result
+        return validate_file(path, cat, settings, con, source, submitter=submitter).result
 
     with warehouse.reader(db) if db.exists() else contextlib.nullcontext() as con:
         return [guarded(path, settings, lambda p=path: check(p)) for path in paths]
@@ -265,19 +275,22 @@ def _batch_info(v: Validated, status: str, message: str) -> BatchInfo:
         size_bytes=v.source.size, received_at=v.source.modified, status=status, file_format=r.file_format,
         encoding=r.encoding, layout=r.layout, rows_total=c.get("rows", 0), rows_not_reported=c.get("not_reported", 0),
         rows_rejected=c.get("rejected", 0) if status != REJECTED else c.get("rows", 0), n_errors=r.n_errors,
-        n_warnings=r.n_warnings, submitter_region=r.submitter_region, synthetic=r.synthetic, message=message)
+        n_warnings=r.n_warnings, submitter_region=r.submitter_region, synthetic=r.synthetic, message=message,
+        submitter=r.submitter)
 
 
 def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Settings, partial: bool,
-             source: SourceFile | None = None) -> FileResult:
+             source: SourceFile | None = None, submitter: Submitter | None = None) -> FileResult:
     """Validate against the staging warehouse and load all or nothing (or, with partial, the valid rows).
-    `source`: the bytes already read (the inbox reads them itself, without following links)."""
+    `source`: the bytes already read (the inbox reads them itself, without following links); `submitter`: who
+    hands the file in (scope checked, name recorded with the batch)."""
     if source is None:
         source = open_source(path, settings)
         if isinstance(source, FileResult):
             return source
     if (batch := loaded_batch(stage.con, source.sha256)) is not None:
-        return FileResult(path, DUPLICATE, batch_id=batch, sha256=source.sha256)
+        return FileResult(path, DUPLICATE, batch_id=batch, sha256=source.sha256,
+                          submitter=submitter and submitter.username)
     first_try = rejected_before(stage.con, source.sha256) is None
     inserting: list[InsertWhileValidating] = []
 
@@ -289,7 +302,7 @@ def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Set
             inserting.append(InsertWhileValidating(stage.con, rows, reserve_batch_id(stage.con)))
 
     try:
-        v = validate_file(path, cat, settings, stage.con, source, before_rules=start_writing)
+        v = validate_file(path, cat, settings, stage.con, source, before_rules=start_writing, submitter=submitter)
     except BaseException:
         for e in inserting:
             e.abandon()
@@ -302,7 +315,7 @@ def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Set
             e.abandon()
         if first_try:
             r.batch_id = record_rejection(stage.con, _batch_info(v, REJECTED, r.headline()[1]), r.problems, reserved,
-                                          keys=_league_keys(cat, v.frame))
+                                          keys=_league_keys(cat, v.frame, submitter))
             stage.changed = True
         return r
     # a repeated identical line (_same_as) is loaded once; lines with errors only under --partial, left out
@@ -325,10 +338,10 @@ def load_one(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Set
 
 
 def load_guarded(stage: warehouse.Staging, path: Path, cat: Catalogue, settings: Settings, partial: bool,
-                 source: SourceFile | None = None) -> FileResult:
+                 source: SourceFile | None = None, submitter: Submitter | None = None) -> FileResult:
     """load_one, with an unexpected error turned into that file's FAILED verdict. Whatever it left open is
     rolled back, so the next file starts on the staging warehouse as the previous file left it."""
-    result = guarded(path, settings, lambda: load_one(stage, path, cat, settings, partial, source))
+    result = guarded(path, settings, lambda: load_one(stage, path, cat, settings, partial, source, submitter))
     if result.status == FAILED:
         with contextlib.suppress(duckdb.Error):
             stage.con.execute("ROLLBACK")
@@ -336,10 +349,10 @@ def load_guarded(stage: warehouse.Staging, path: Path, cat: Catalogue, settings:
 
 
 def load_files(paths: list[Path], cat: Catalogue, settings: Settings, partial: bool = False,
-               locked: bool = False) -> list[FileResult]:
+               locked: bool = False, submitter: Submitter | None = None) -> list[FileResult]:
     """Each file loads completely or not at all; the warehouse is published once, after the last file."""
     with writing(settings, cat, locked=locked) as stage:
-        return [load_guarded(stage, p, cat, settings, partial) for p in paths]
+        return [load_guarded(stage, p, cat, settings, partial, submitter=submitter) for p in paths]
 
 
 @contextlib.contextmanager

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from etl.submitter import Submitter
+
 ERROR, WARNING = "error", "warning"
 
 
@@ -104,6 +106,11 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("ambiguous_region", ERROR, "region",
          "地区“{value}”有多个匹配（{detail}），请填写6位地区代码",
          "region {value!r} matches several ({detail_en}); use the 6-digit code"),
+    # before level_not_reported: a region the account may not submit at all is the first thing to fix
+    Rule("out_of_scope", ERROR, "region",
+         "地区“{value}”（{region}）不在报送账号{user}的报送范围（{scope}）内，不能由该账号报送",
+         "region {value!r} ({region_en}) is outside the scope of the account {user} ({scope_en}); it cannot be "
+         "submitted from this account"),
     Rule("level_not_reported", ERROR, "region",
          "指标{indicator}不在{level_zh}层级报送（报送层级：{detail}）",
          "indicator {indicator} is not reported at {level} level (levels: {detail_en})"),
@@ -154,6 +161,10 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
          "盟市数值{value_text}与所辖旗县合计{detail}相差{change}，超过容差{threshold}",
          "league value {value_text_en} differs from the sum of its counties {detail} by {change}, "
          "beyond {threshold}"),
+    Rule("account_disabled", ERROR, None,
+         "报送账号{detail}已停用或不存在，本次报送未载入；请使用有效账号重新报送",
+         "the account {detail} that submitted this file is disabled or no longer exists; nothing was loaded — "
+         "submit it again from an active account"),
     Rule("internal_error", ERROR, None,
          "处理本文件时发生内部错误（{detail}），文件已隔离；请联系系统管理员（日志 {log}）",
          "an internal error occurred while processing this file ({detail_en}); it is quarantined — "
@@ -163,9 +174,11 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
 
 @dataclass(frozen=True)
 class Thresholds:
-    """What the rules compare with: the day periods must have ended by (future_period), and the limits of the
-    two warnings (yoy_change: ±50 %, reconciliation: ±1 % by default; settings.toml [etl])."""
+    """What the rules compare with: the day periods must have ended by (future_period), the limits of the
+    two warnings (yoy_change: ±50 %, reconciliation: ±1 % by default; settings.toml [etl]) and who submits the
+    file (out_of_scope; None: a file of the inbox, no scope check)."""
 
     today: date
     yoy_warning_ratio: float = 0.5
     reconciliation_tolerance: float = 0.01
+    submitter: Submitter | None = None

@@ -57,6 +57,14 @@ def _level_ok(d: pd.DataFrame) -> pd.Series:
     return ok
 
 
+def _in_scope(d: pd.DataFrame, scope: list[str] | None) -> pd.Series:
+    """The row's region is one the submitter may submit (scope None: any); an unknown region is reported as
+    such, not as out of scope."""
+    if scope is None:
+        return pd.Series(True, index=d.index)
+    return d["region_code"].isna() | d["region_code"].isin(scope)
+
+
 def _check(test, rule: str) -> pa.Check:
     """A pandera check named by its rule id. ignore_na=False: every row has a line number, so pandera's
     pass-through for rows whose cells are all missing never applies, and it costs a whole-frame isna() per check."""
@@ -66,6 +74,8 @@ def _check(test, rule: str) -> pa.Check:
 def build_schemas(cat: Catalogue, limits: Thresholds) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
     """(errors, warnings). Each check is named by its rule id and returns True for rows that pass."""
     today = pd.Timestamp(limits.today)
+    scope = None if limits.submitter is None or limits.submitter.scope is None else \
+        sorted(cat.regions.within(limits.submitter.scope))
 
     def known_indicator(d):
         return d["indicator_code"].notna()
@@ -83,6 +93,7 @@ def build_schemas(cat: Catalogue, limits: Thresholds) -> tuple[pa.DataFrameSchem
             _check(lambda d: ~(known_indicator(d) & d["_derived"].eq(True)), "derived_indicator"),
             _check(lambda d: d["region_state"].ne("unknown"), "unknown_region"),
             _check(lambda d: d["region_state"].ne("ambiguous"), "ambiguous_region"),
+            _check(lambda d: _in_scope(d, scope), "out_of_scope"),
             _check(lambda d: ~(known_indicator(d) & d["region_code"].notna()) | _level_ok(d), "level_not_reported"),
             _check(lambda d: d["period"].notna(), "bad_period"),
             _check(lambda d: ~(known_indicator(d) & d["period"].notna()) | d["frequency"].eq(d["_frequency"]),

@@ -52,7 +52,9 @@ def settings_for(db: Path, today: str = TODAY) -> Settings:
     base = db.parent
     return load_settings().with_overrides(paths_warehouse=db, paths_inbox=base / "inbox", paths_archive=base / "archive",
                                           paths_quarantine=base / "quarantine", paths_logs=base / "logs",
-                                          paths_exports=base / "exports").at(date.fromisoformat(today))
+                                          paths_exports=base / "exports", paths_app_db=base / "app" / "dem-app.sqlite",
+                                          paths_submissions=base / "submissions",
+                                          paths_secret_key=base / "app" / "secret_key").at(date.fromisoformat(today))
 
 
 def load(db: Path, files: Iterable[Path], partial: bool = False, today: str = TODAY) -> list[FileResult]:
@@ -154,3 +156,31 @@ def export_bytes(db: Path, history: bool = True) -> bytes:
 def batches(db: Path) -> list[tuple]:
     with warehouse.reader(db) as con:
         return con.execute("SELECT batch_id, file_name, status FROM batches ORDER BY batch_id").fetchall()
+
+
+def browser_like(client):
+    """A Flask test client that behaves like the dashboard's browser page: it has loaded a page (which sets the
+    `_csrf_token` cookie) and sends that token as X-CSRFToken with every request, as Dash's renderer does."""
+    client.get("/")
+    client.environ_base["HTTP_X_CSRFTOKEN"] = client.get_cookie("_csrf_token").value
+    return client
+
+
+def add_user(app_db: Path, username: str, role: str = "analyst", region: str | None = None,
+             password: str = "correct horse battery") -> None:
+    """An account in the application database at `app_db` (through dashboard.auth.accounts, as `dem users add`)."""
+    from dashboard.auth import accounts
+    from indicators.storage import appdb
+
+    with appdb.opened(app_db) as con:
+        accounts.add_user(con, default_catalogue().regions, username, role, region, password, 12)
+
+
+def log_in(client, username: str, password: str = "correct horse battery", next_: str = "/"):
+    """POST the login form as a browser does (with the form's CSRF token); returns the response."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post("/login", data={"username": username, "password": password, "next": next_,
+                                       "csrf_token": token})

@@ -64,6 +64,24 @@ def test_a_version_1_file_is_migrated_to_the_current_schema_by_the_next_load_and
     assert [b[0] for b in batches(db)] == [1, 2]  # the sequence went on from where version 1 left it
 
 
+def test_a_version_2_file_gains_the_batch_submitter_and_its_earlier_batches_have_none(tmp_path):
+    db = version_1(tmp_path / "warehouse" / "dem.duckdb", with_rejected_keys=True)
+    con = duckdb.connect(str(db))
+    number, _, step = warehouse.MIGRATIONS[1]
+    step(con)  # exactly what version 2 wrote
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(number)])
+    con.close()
+
+    [result] = load(db, [SUBMISSIONS / "warn" / "yoy-change.csv"])
+
+    assert result.status == "loaded"
+    with warehouse.reader(db) as con:
+        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION == 3
+        assert con.execute("SELECT batch_id, submitter FROM batches ORDER BY batch_id").fetchall() == [(1, None),
+                                                                                                      (2, None)]
+        assert con.execute("SELECT value FROM observations WHERE period = '2022'").fetchall() == [(3500,)]
+
+
 def test_every_migration_step_leads_to_the_next_version_up_to_the_current_one():
     versions = sorted(warehouse.MIGRATIONS)
     assert versions == list(range(1, warehouse.SCHEMA_VERSION))
@@ -85,13 +103,13 @@ def test_a_file_written_by_newer_software_is_refused_and_left_as_it_is(tmp_path)
 
 
 def test_the_quality_page_reads_a_version_1_file_without_probing_for_tables(tmp_path, catalogue):
-    from indicators.engine import quality
+    from indicators.engine import obligations
 
     db = version_1(tmp_path / "v1.duckdb", with_rejected_keys=False)
     with warehouse.reader(db) as con:
         assert warehouse.schema_version(con) == 1
-        held, unread = quality._rejections(con, catalogue)
-    assert held == set() and unread.empty
+        held, unread = obligations.rejections(con, catalogue)
+    assert held.empty and unread.empty
 
 
 def test_a_failed_migration_rolls_back_and_publishes_nothing(tmp_path):

@@ -71,6 +71,16 @@ class RegionTree:
     def at_level(self, level: str) -> list[Region]:
         return [r for r in self.regions if r.level == level]
 
+    def within(self, code: str) -> set[str]:
+        """The unit and every unit below it: a league and its counties, a county alone, the region and all 116.
+        '150200' (包头市) → {'150200', '150202', …, '150223'}."""
+        inside, frontier = {code}, [code]
+        while frontier:
+            below = [r.code for parent in frontier for r in self.children(parent)]
+            inside.update(below)
+            frontier = below
+        return inside
+
     def league_of(self, code: str) -> str | None:
         r = self.by_code[code]
         return r.code if r.level == "league" else (r.parent_code if r.level == "county" else None)

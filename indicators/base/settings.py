@@ -41,6 +41,9 @@ class Paths:
     quarantine: Path
     exports: Path
     logs: Path
+    app_db: Path  # application state: users, tokens, submissions, login audit (SQLite, written at any time)
+    submissions: Path  # originals submitted through the portal or the API, byte-identical, until loaded
+    secret_key: Path  # the key signing session cookies and CSRF tokens, made on first use (mode 0600)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,26 @@ class Limits:
 class Inbox:
     settle_seconds: float = 60.0  # a file is taken only when it has not changed for this long
     owner: str = ""  # user who must own inbox files; empty: the user running the job
+
+
+@dataclass(frozen=True)
+class Auth:
+    """Accounts and sessions (dashboard/auth)."""
+
+    min_password_length: int = 12
+    session_idle_minutes: int = 30  # a session unused this long needs a new login
+    cookie_secure: bool = False  # send the session cookie over HTTPS only (set when served behind TLS)
+    login_limit: str = "5 per 15 minutes"  # failed logins per user and per address before a lockout
+    trusted_header: str = ""  # single sign-on: the user name in this request header (e.g. X-Remote-User) ...
+    trusted_proxies: str = ""  # ... honoured only from these comma-separated addresses (the reverse proxy)
+
+
+@dataclass(frozen=True)
+class Portal:
+    """Submissions through the web portal and the API (dashboard/portal)."""
+
+    max_upload_bytes: int = 20 * 2**20  # larger uploads are refused with 413
+    load_at_once: bool = False  # load a submission at once in a background job (else the scheduled dem etl run)
 
 
 @dataclass(frozen=True)
@@ -117,6 +140,8 @@ class Settings:
     quality: Quality
     progress: Progress
     index: Index
+    auth: Auth
+    portal: Portal
     # the clock for 'period in the future' and 'year in progress', read once when the settings are loaded
     # (DEM_TODAY=YYYY-MM-DD pins it) and passed down with them: no module reads the environment or the clock itself
     today: date = dataclasses.field(default_factory=date.today)
@@ -158,7 +183,7 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
         raise ConfigError(f"{where}: {value!r} is not a valid {kind.__name__}") from exc
 
 
-SECTIONS = ("paths", "server", "etl", "limits", "inbox", "quality", "progress", "index")
+SECTIONS = ("paths", "server", "etl", "limits", "inbox", "quality", "progress", "index", "auth", "portal")
 
 
 def _build(sections: dict[str, dict[str, Any]], today: date | None = None) -> Settings:

@@ -25,7 +25,7 @@ import duckdb
 
 from indicators.base.errors import BusyError, ConfigError, DataError, StorageError
 
-SCHEMA_VERSION = 2  # the numbered migrations below bring every earlier file to it (see MIGRATIONS)
+SCHEMA_VERSION = 3  # the numbered migrations below bring every earlier file to it (see MIGRATIONS)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS batches (
     n_warnings INTEGER,
     submitter_region VARCHAR,         -- the lowest region containing every row of the file
     synthetic BOOLEAN,                -- any row flagged synthetic (示例数据)
-    message VARCHAR
+    message VARCHAR,
+    submitter VARCHAR                 -- the account that handed the file in (portal, API); NULL for the inbox
 );
 CREATE TABLE IF NOT EXISTS observations (OBSERVATION_COLUMNS);
 CREATE TABLE IF NOT EXISTS problems (
@@ -296,10 +297,17 @@ def _v2_finite_values_and_rejected_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(REJECTED_KEYS)
 
 
+def _v3_batch_submitter(con: duckdb.DuckDBPyConnection) -> None:
+    """batches.submitter: the account a file came from (the submission portal); earlier batches came from the inbox
+    or the command line and have none."""
+    con.execute("ALTER TABLE batches ADD COLUMN submitter VARCHAR")
+
+
 # version n → (n + 1, what the step does, the step). A new schema change is a new entry here and SCHEMA_VERSION + 1;
 # SCHEMA itself always describes the latest version (tests build every earlier version and migrate it).
 MIGRATIONS = {
     1: (2, "observations.value must be finite (CHECK); rejected_keys", _v2_finite_values_and_rejected_keys),
+    2: (3, "batches.submitter: the account a file came from", _v3_batch_submitter),
 }
 
 

@@ -1,0 +1,121 @@
+"""The application database (indicators/storage/appdb.py): a real SQLite file in WAL mode, created and migrated
+when opened, written in short transactions by several connections at once."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from indicators.base.errors import DataError, StorageError
+from indicators.storage import appdb
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = appdb.connect(tmp_path / "app" / "dem-app.sqlite")
+    yield connection
+    connection.close()
+
+
+def test_a_new_file_is_created_at_the_current_schema_version_in_wal_mode(tmp_path):
+    path = tmp_path / "new" / "app.sqlite"
+    with appdb.opened(path) as con:
+        assert appdb.version(con) == appdb.SCHEMA_VERSION
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with appdb.opened(path) as con:  # opening again migrates nothing
+        assert con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+
+
+def test_a_file_of_a_newer_version_is_refused_in_both_languages(tmp_path):
+    path = tmp_path / "app.sqlite"
+    with appdb.opened(path) as con:
+        con.execute("UPDATE schema_version SET version = ?", [appdb.SCHEMA_VERSION + 1])
+    with pytest.raises(StorageError) as error:
+        appdb.connect(path)
+    assert "比本软件" in error.value.message_zh and "newer than this software" in error.value.message_en
+
+
+def test_something_that_is_not_a_database_is_refused(tmp_path):
+    path = tmp_path / "app.sqlite"
+    path.write_bytes(b"not a database" * 100)
+    with pytest.raises(StorageError, match="cannot open the application database"):
+        appdb.connect(path)
+
+
+def test_users_roles_and_scopes(con):
+    officer = appdb.add_user(con, "baotou", "officer", "150200", "hash")
+    assert (officer.role, officer.region, officer.disabled, officer.generation) == ("officer", "150200", False, 0)
+    with pytest.raises(DataError, match="already exists"):
+        appdb.add_user(con, "baotou", "analyst", None, "hash")
+    with pytest.raises(DataError, match="unknown role"):
+        appdb.add_user(con, "x", "root", None, "hash")
+    with pytest.raises(DataError, match="needs a region scope"):
+        appdb.add_user(con, "y", "officer", None, "hash")
+    with pytest.raises(DataError, match="only an officer"):
+        appdb.add_user(con, "z", "analyst", "150200", "hash")
+    appdb.set_password_hash(con, "baotou", "new")
+    appdb.disable_user(con, "baotou")
+    after = appdb.user(con, "baotou")
+    assert after.disabled and after.generation == 2 and appdb.password_hash(con, "baotou") == "new"
+    appdb.set_password_hash(con, "baotou", "rehashed", rotate=False)
+    assert appdb.user(con, "baotou").generation == 2
+
+
+def test_a_token_works_only_while_its_user_is_enabled(con):
+    appdb.add_user(con, "api", "analyst", None, None)
+    appdb.add_token(con, "api", "sha-of-token")
+    assert appdb.user_by_token(con, "sha-of-token").username == "api"
+    assert appdb.user_by_token(con, "other") is None
+    appdb.disable_user(con, "api")
+    assert appdb.user_by_token(con, "sha-of-token") is None
+
+
+def test_a_failed_transaction_leaves_nothing_behind(con):
+    with pytest.raises(RuntimeError), appdb.transaction(con):
+        con.execute("INSERT INTO events (at, actor, address, action) VALUES ('t', 'a', 'b', 'login')")
+        raise RuntimeError("boom")
+    assert appdb.events(con) == []
+
+
+def test_submissions_move_from_queued_to_an_outcome(con):
+    user = appdb.add_user(con, "hohhot", "officer", "150100", "hash")
+    first = appdb.add_submission(con, user, "150100", "2024", "a.csv", "1-a.csv", "ab" * 32, 10, "portal",
+                                 {"n_errors": 0, "n_warnings": 2})
+    second = appdb.add_submission(con, user, "150100", None, "b.csv", "2-b.csv", "cd" * 32, 11, "api")
+    assert (first.status, first.n_warnings, second.report) == ("queued", 2, None)
+    claimed = appdb.claim_queued(con)
+    assert (claimed.id, claimed.status) == (first.id, "loading")
+    appdb.finish_submission(con, claimed.id, "loaded", 7, {"n_errors": 0, "n_warnings": 1})
+    done = appdb.submission(con, first.id)
+    assert (done.status, done.batch_id, done.n_warnings) == ("loaded", 7, 1)
+    assert appdb.claim_queued(con).id == second.id
+    assert appdb.requeue_stale(con) == 1  # the run that took it died: queued again
+    assert [s.id for s in appdb.submissions(con, username="hohhot", status="queued")] == [second.id]
+    appdb.explain(con, second.id, 12, "yoy_change", "新建数据中心投产")
+    appdb.explain(con, second.id, 12, "yoy_change", "新建数据中心投产（更正）")
+    assert appdb.explanations(con, second.id) == [{"line": 12, "rule": "yoy_change", "text": "新建数据中心投产（更正）"}]
+    with pytest.raises(sqlite3.IntegrityError):  # a status the schema does not know
+        con.execute("UPDATE submissions SET status = 'lost' WHERE id = ?", [second.id])
+
+
+def test_two_runs_never_claim_the_same_submission(tmp_path):
+    path = tmp_path / "app.sqlite"
+    with appdb.opened(path) as con:
+        user = appdb.add_user(con, "u", "analyst", None, "hash")
+        for i in range(40):
+            appdb.add_submission(con, user, "150000", None, f"{i}.csv", f"{i}.csv", "00", 1, "api")
+    claimed: list[int] = []
+
+    def run() -> None:
+        with appdb.opened(path) as mine:
+            while (taken := appdb.claim_queued(mine)) is not None:
+                claimed.append(taken.id)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(claimed) == list(range(1, 41))
