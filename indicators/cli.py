@@ -200,10 +200,13 @@ def data_batches(limit: int, fmt: str, settings: Settings) -> None:
     from indicators.storage import warehouse
 
     with warehouse.reader(settings.paths.warehouse) as con:
+        # the account that submitted through the portal or the API (schema 3; a file no writer of this version
+        # has touched yet has none)
+        who = "submitter" if (warehouse.schema_version(con) or 0) >= 3 else "NULL AS submitter"
         rows = con.execute(
-            """SELECT batch_id, file_name, status, loaded_at, rows_total, rows_new, rows_revised, rows_unchanged,
-                      rows_not_reported, rows_rejected, n_errors, n_warnings, submitter_region, synthetic
-               FROM batches ORDER BY batch_id DESC LIMIT ?""", [limit]).df().to_dict("records")
+            f"""SELECT batch_id, file_name, status, loaded_at, rows_total, rows_new, rows_revised, rows_unchanged,
+                       rows_not_reported, rows_rejected, n_errors, n_warnings, submitter_region, {who}, synthetic
+                FROM batches ORDER BY batch_id DESC LIMIT ?""", [limit]).df().to_dict("records")
     click.echo(console.render(rows, fmt))
 
 
@@ -336,3 +339,68 @@ def _log_traceback(exc: BaseException) -> str:
         except OSError:
             continue
     return "(no writable log)"
+
+
+@click.group()
+def calendar() -> None:
+    """The reporting calendar: what each unit owes for each period, and what is overdue."""
+
+
+def _calendar_options(func):
+    """The options `dem calendar` commands share: the unit, the clock and how many periods back."""
+    for option in reversed([
+        click.option("--region", "region", default=None,
+                     help="Only this unit and the units below it (code or name, e.g. 锡盟); default: every unit."),
+        click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                     help="Judge deadlines on this day (YYYY-MM-DD) instead of today ($DEM_TODAY)."),
+        click.option("--periods", "periods_back", type=click.IntRange(0, 120), default=3, show_default=True,
+                     help="Periods before the latest ended one (of each frequency) to include."),
+        format_option, settings_options]):
+        func = option(func)
+    return func
+
+
+def _obligations(settings: Settings, region: str | None, as_of, periods_back: int):
+    """The obligations in the unit's scope on the chosen day, with names (zh), and the catalogue."""
+    from indicators.engine import obligations
+    from indicators.storage import warehouse
+
+    cat = load_catalogue()
+    settings = settings.at(as_of.date()) if as_of else settings
+    scope = cat.regions.within(cat.regions.resolve(region).code) if region else None
+    with warehouse.reader(settings.paths.warehouse) as con:
+        frame = obligations.obligations(con, cat, settings, periods_back)
+    return obligations.labelled(obligations.in_scope(frame, scope), cat)
+
+
+CALENDAR_COLUMNS = ["region_code", "region_name", "indicator_code", "indicator_name", "period", "due", "status"]
+
+
+@calendar.command("overdue")
+@_calendar_options
+def calendar_overdue(region: str | None, as_of, periods_back: int, fmt: str, settings: Settings) -> None:
+    """What is still owed after its deadline (overdue, or rejected with nothing in), most overdue first:
+    unit, indicator, period, due date, days overdue, status."""
+    from indicators.engine import obligations
+
+    frame = obligations.overdue(_obligations(settings, region, as_of, periods_back))
+    click.echo(console.render(frame.to_dict("records"), fmt, CALENDAR_COLUMNS[:-1] + ["days_overdue", "status"]))
+
+
+@calendar.command("show")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(["received", "late", "rejected", "overdue",
+                                                                        "due"]), help="Only this status; repeatable.")
+@_calendar_options
+def calendar_show(statuses: tuple[str, ...], region: str | None, as_of, periods_back: int, fmt: str,
+                  settings: Settings) -> None:
+    """Every obligation of the recent periods (unit, indicator, period, due date, status, when it arrived), and
+    the count per status on the table's last line."""
+    from indicators.engine import obligations
+
+    frame = _obligations(settings, region, as_of, periods_back)
+    if statuses:
+        frame = frame[frame["status"].isin(statuses)]
+    frame = frame.assign(received_at=frame["received_at"].astype(str).str[:19].replace({"NaT": ""}))
+    click.echo(console.render(frame.to_dict("records"), fmt, CALENDAR_COLUMNS + ["received_at"]))
+    if fmt == "table":
+        click.echo(" · ".join(f"{s} {n}" for s, n in obligations.counts(frame).items()))

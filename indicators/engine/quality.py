@@ -2,17 +2,16 @@
 open warnings (outliers, reconciliation differences), freshness of each indicator, and what the last load changed.
 
 Pure SELECTs on the published warehouse (facts, observations, batches, problems), like indicators.query.
-Submission states of a league × indicator cell for the indicator's latest period:
-received (a current value, handed in by the deadline) · late (handed in after it) · rejected (no value, and a
-rejected file of the league or one of its counties held this indicator and period — or, for a file that could not
-be read that far, any file of the league rejected after the period ended) · missing (nothing).
+Submission states of a league × indicator cell for the indicator's latest period are the league's obligations
+(indicators.engine.obligations: one definition of what is owed, by when, and its state): received · late ·
+rejected · missing (nothing in: the calendar's overdue or, before the deadline, due).
 Deadline = end of the period + settings [quality] deadline_days_<frequency>: 2023Q2 ends 2023-06-30, due 2023-08-14.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import duckdb
 import pandas as pd
@@ -20,9 +19,12 @@ import pandas as pd
 from indicators.base import periods
 from indicators.base.catalogue import Catalogue
 from indicators.base.settings import Quality, Settings
-from indicators.storage.warehouse import schema_version
+from indicators.engine import obligations
+from indicators.engine.obligations import deadline  # the one definition, also used by the report's annex
 
 STATES = ("received", "late", "rejected", "missing")
+MATRIX_STATE = {"received": "received", "late": "late", "rejected": "rejected", "overdue": "missing",
+                "due": "missing"}
 NEEDS_SETTINGS = {"submission_matrix", "freshness"}  # the queries that need deadlines or the clock
 
 
@@ -30,9 +32,6 @@ def deadline_days(q: Quality) -> dict[str, int]:
     """{'annual': 90, 'quarterly': 45, 'monthly': 20} as configured (settings [quality])."""
     return {f: q.deadline_days(f) for f in ("annual", "quarterly", "monthly")}
 
-
-def deadline(year: int, sub: int, frequency: str, q: Quality) -> date:
-    return periods.end(year, sub, frequency) + timedelta(days=q.deadline_days(frequency))
 
 
 def _latest_native(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -45,71 +44,23 @@ def _latest_native(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         year=lambda d: d["yearsub"] // 100, sub=lambda d: d["yearsub"] % 100).drop(columns="yearsub")
 
 
-def _received(con: duckdb.DuckDBPyConnection, latest: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
-    """When each league's figure for the latest period arrived: its own or its counties' latest batch."""
-    obs = con.execute("""
-        SELECT o.indicator_code, o.region_code, o.period, max(b.received_at) AS received_at, max(o.batch_id) AS batch_id
-        FROM current_observations o JOIN batches b USING (batch_id)
-        WHERE list_contains($keys, o.indicator_code || '|' || o.period)
-        GROUP BY ALL""", {"keys": list(latest["indicator_code"] + "|" + latest["period"])}).df()
-    obs["league"] = obs["region_code"].map(lambda c: cat.regions.league_of(c) if c in cat.regions.by_code else None)
-    return obs.dropna(subset=["league"]).groupby(["indicator_code", "league"], as_index=False).agg(
-        received_at=("received_at", "max"), batch_id=("batch_id", "max"))
-
-
-def _rejections(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> tuple[set[tuple[str, str, str]], pd.DataFrame]:
-    """({(indicator, league, period)} held by rejected files, rejected files of a league whose rows could not be
-    read at all (batch, league, received_at))."""
-    if (schema_version(con) or 0) < 2:
-        held, known = [], "FALSE"  # a warehouse not yet migrated: rejected files' keys may not have been kept
-    else:
-        held = con.execute("SELECT DISTINCT indicator_code, league_code, period FROM rejected_keys").fetchall()
-        known = "EXISTS (SELECT 1 FROM rejected_keys k WHERE k.batch_id = b.batch_id)"
-    unread = con.execute(f"""SELECT batch_id, submitter_region, received_at FROM batches b
-                             WHERE status = 'rejected' AND submitter_region IS NOT NULL AND NOT {known}""").df()
-    unread["league"] = unread["submitter_region"].map(
-        lambda c: cat.regions.league_of(c) if c in cat.regions.by_code else None)
-    return set(held), unread.dropna(subset=["league"])
-
-
 def submission_matrix(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
                       lang: str = "zh") -> pd.DataFrame:
-    """One row per league × submitted indicator: period, state (STATES), received_at, batch_id."""
+    """One row per league × submitted indicator for the indicator's latest period: period, state (STATES),
+    received_at, batch_id — the leagues' obligations (indicators.obligations), with nothing in read as missing
+    whether its deadline has passed or not."""
     latest = _latest_native(con)
-    if latest.empty:
+    owed = obligations.obligations(con, cat, settings, keys=latest) if len(latest) else pd.DataFrame()
+    if owed.empty:
         return pd.DataFrame(columns=["region_code", "region_name", "indicator_code", "period", "state",
                                      "received_at", "batch_id"])
-    have = con.execute("""
-        SELECT f.indicator_code, f.region_code FROM facts f
-        WHERE f.region_level = 'league' AND f.value IS NOT NULL AND f.basis = 'native'
-          AND list_contains($keys, f.indicator_code || '|' || f.period)""",
-                       {"keys": list(latest["indicator_code"] + "|" + latest["period"])}).df()
-    have_keys = set(zip(have["indicator_code"], have["region_code"], strict=True))
-    received = _received(con, latest, cat).set_index(["indicator_code", "league"])
-    held, unread = _rejections(con, cat)
-    rows = []
-    for item in latest.itertuples():
-        ind = cat.indicators.get(item.indicator_code)
-        if ind is None or ind.is_derived or not ({"league", "county"} & set(ind.levels)):
-            continue
-        due = deadline(item.year, item.sub, item.frequency, settings.quality)
-        end = periods.end(item.year, item.sub, item.frequency)
-        for league in cat.regions.leagues():
-            got = received.loc[(item.indicator_code, league.code)] if (item.indicator_code, league.code) in \
-                received.index else None
-            if (item.indicator_code, league.code) in have_keys:
-                late = got is not None and pd.notna(got["received_at"]) and got["received_at"].date() > due
-                state = "late" if late else "received"
-            else:
-                unreadable = unread[(unread["league"] == league.code)
-                                    & (unread["received_at"] >= datetime.combine(end, datetime.min.time()))]
-                tried = (item.indicator_code, league.code, item.period) in held
-                state = "rejected" if tried or len(unreadable) else "missing"
-            rows.append({"region_code": league.code, "region_name": league.name(lang),
-                         "indicator_code": item.indicator_code, "period": item.period, "state": state,
-                         "received_at": None if got is None else got["received_at"],
-                         "batch_id": None if got is None else got["batch_id"]})
-    return pd.DataFrame(rows)
+    leagues = owed[owed["region_level"] == "league"]
+    return pd.DataFrame({
+        "region_code": leagues["region_code"],
+        "region_name": leagues["region_code"].map({r.code: r.name(lang) for r in cat.regions.leagues()}),
+        "indicator_code": leagues["indicator_code"], "period": leagues["period"],
+        "state": leagues["status"].map(MATRIX_STATE), "received_at": leagues["received_at"],
+        "batch_id": leagues["batch_id"]}).reset_index(drop=True)
 
 
 def recent_batches(con: duckdb.DuckDBPyConnection, cat: Catalogue, limit: int = 20) -> pd.DataFrame:
