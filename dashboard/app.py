@@ -12,16 +12,19 @@ import importlib
 from pathlib import Path
 
 import dash
-from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
+from dash import ALL, Input, Output, State, ctx, html, no_update
 from flask import abort, g, send_file
 
-from dashboard import components, data, downloads, errors, ids, inputs
+from dashboard import auth, components, data, downloads, errors, ids, inputs, portal
+from dashboard.auth import access
 from dashboard.figures import GEO
 from dashboard.i18n import t
 from indicators.base.settings import Settings, project_root
 
 HERE = Path(__file__).resolve().parent
-PAGE_MODULES = ("overview", "map", "league", "indicator", "chapter", "index", "quality", "catalogue", "not_found_404")
+PAGE_MODULES = ("overview", "map", "league", "indicator", "chapter", "index", "quality", "catalogue", "calendar",
+                "not_found_404")
+PORTAL_PAGE_MODULES = ("dashboard.portal.submit", "dashboard.portal.submissions")  # the officers' pages
 
 
 def create_app(settings: Settings | None = None, db: Path | None = None, warm: bool = False) -> dash.Dash:
@@ -32,15 +35,18 @@ def create_app(settings: Settings | None = None, db: Path | None = None, warm: b
                     background_callback_manager=downloads.manager(), on_error=errors.on_callback_error,
                     serve_locally=True, suppress_callback_exceptions=True, title=t("app_title"), update_title=None,
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
-    for name in PAGE_MODULES:
-        module = importlib.import_module(f"dashboard.pages.{name}")
+    for name in [f"dashboard.pages.{n}" for n in PAGE_MODULES] + list(PORTAL_PAGE_MODULES):
+        module = importlib.import_module(name)
         # Dash fills this in when it imports pages_folder itself; we import the modules by their package
         # names (so that tests and the app share one module object) and hand over the layout function.
         dash.page_registry[module.__name__].setdefault("layout", module.layout)
     app.layout = html.Div([dash.page_container])
     app.server.config["MAX_CONTENT_LENGTH"] = settings.server.max_request_bytes
     _count_requests(app)
+    auth.install(app)  # sessions, CSRF, throttling, headers, the login page; before any route answers
+    portal.install(app)  # uploads and /api/v1
     errors.install(app)
+    downloads.install(app)  # bulletins on demand for logged-in users only
     _geo_route(app)
     _status_route(app)
     if warm:
@@ -76,30 +82,22 @@ def _geo_route(app: dash.Dash) -> None:
 
 
 def _status_route(app: dash.Dash) -> None:
-    """A health check for nginx, systemd and the benchmark: which warehouse is served, whether it opens and
-    answers a query now (through the same reader cache as the pages), when it was published, and whether the
-    common views are already cached. 200 when available, 503 (with the reason) when not."""
+    """A health check for nginx, systemd and the benchmark: whether the warehouse opens and answers a query now
+    (through the same reader cache as the pages). 200 when available, 503 when not. Anonymous callers learn only
+    that; analysts and admins also which warehouse is served, why it is not available, when it was published and
+    whether the common views are already cached."""
 
     @app.server.route(app.config.routes_pathname_prefix + "_dem/status")
     def status():
         problem = data.check()
+        code = 200 if problem is None else 503
+        if not access.has_role(access.current_user() or access.user_from_bearer(), "admin", "analyst"):
+            return {"available": problem is None}, code
         body = {"warehouse": str(data.settings().paths.warehouse), "available": problem is None,
                 "reason": problem[0] if problem else None, "detail": problem[1] if problem else None,
                 "published_at": data.published_at() if problem is None else None,
                 "warm": problem is None and data.warm()}
-        return body, 200 if problem is None else 503
-
-
-def geo_url(level: str) -> str:
-    """The URL of a boundary file as the browser sees it (honours a reverse-proxy prefix)."""
-    return dash.get_relative_path(f"/geo/{level}.json")
-
-
-def sync_url(*control_ids) -> None:
-    """Mirror these controls' values into the address bar (see assets/dem.js); call once per page module."""
-    dash.clientside_callback(ClientsideFunction("dem", "sync_url"),
-                             Output(ids.URL_SYNC, "data", allow_duplicate=True),
-                             [Input(c, "value") for c in control_ids], prevent_initial_call=True)
+        return body, code
 
 
 # ── shell callbacks shared by every page ─────────────────────────────────────────────────────────────
@@ -113,7 +111,7 @@ def show_explanation(clicks, lang):
         return no_update
     code, region, period = inputs.explain_key(ctx.triggered_id["key"])
     lang = inputs.lang(lang)
-    return components.explanation(data.explain(code, region, period).lines(data.catalogue()), lang)
+    return components.provenance(code, region, period, lang)
 
 
 @dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True), Input(ids.PROVENANCE_CLOSE, "n_clicks"),

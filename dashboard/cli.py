@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -97,3 +98,127 @@ def report_csv(year: int, quarter: int | None, region: str | None, out: Path | N
 
     for path in build_data(settings, year, quarter, region, out, fmt):
         click.echo(f"已导出 {path} | written {path}")
+
+
+@click.group()
+def users() -> None:
+    """Accounts of the web app: admins, analysts and officers with a region scope (docs/accounts.md)."""
+
+
+password_stdin_option = click.option("--password-stdin", is_flag=True, required=True,
+                                     help="Read the password from the first line of standard input (never an "
+                                          "argument: it would show in the process list and the shell history).")
+
+
+def _password_from_stdin() -> str:
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "analyst", "officer"]), required=True,
+              help="admin: everything and the accounts; analyst: everything internal; officer: submits for a region.")
+@click.option("--region", default=None, help="An officer's scope: a league or county code (e.g. 150100, 150102).")
+@password_stdin_option
+@settings_options
+def users_add(username: str, role: str, region: str | None, password_stdin: bool, settings: Settings) -> None:
+    """Add an account (the password is read from standard input and stored as an Argon2id hash)."""
+    from dashboard.auth import accounts
+    from indicators.base.catalogue import default_catalogue
+    from indicators.storage import appdb
+
+    password = _password_from_stdin()
+    with appdb.opened(settings.paths.app_db) as con:
+        user = accounts.add_user(con, default_catalogue().regions, username, role, region, password,
+                                 settings.auth.min_password_length)
+        appdb.log_event(con, "user_added", user.username, "cli", f"role={role} region={region or ''}")
+    click.echo(f"已添加用户 {user.username}（{user.role}） | added user {user.username} ({user.role})")
+
+
+@users.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="Output format.")
+@settings_options
+def users_list(fmt: str, settings: Settings) -> None:
+    """List the accounts: name, role, region, disabled, demo, created (never a hash)."""
+    from indicators.console import render
+    from indicators.storage import appdb
+
+    with appdb.opened(settings.paths.app_db) as con:
+        rows = [{"username": u.username, "role": u.role, "region": u.region or "", "disabled": u.disabled,
+                 "demo": u.demo, "created_at": u.created_at} for u in appdb.users(con)]
+    click.echo(render(rows, fmt, ["username", "role", "region", "disabled", "demo", "created_at"]).rstrip("\n"))
+
+
+@users.command("disable")
+@click.argument("username")
+@settings_options
+def users_disable(username: str, settings: Settings) -> None:
+    """Disable an account: its sessions and API tokens stop working at their next request."""
+    from indicators.storage import appdb
+
+    with appdb.opened(settings.paths.app_db) as con:
+        appdb.disable_user(con, username)
+        appdb.log_event(con, "user_disabled", username, "cli")
+    click.echo(f"已停用用户 {username} | disabled user {username}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@password_stdin_option
+@settings_options
+def users_set_password(username: str, password_stdin: bool, settings: Settings) -> None:
+    """Set a new password (from standard input): the user's open sessions end."""
+    from dashboard.auth import accounts
+    from indicators.storage import appdb
+
+    password = _password_from_stdin()
+    with appdb.opened(settings.paths.app_db) as con:
+        accounts.set_password(con, username, password, settings.auth.min_password_length)
+        appdb.log_event(con, "password_set", username, "cli")
+    click.echo(f"已更新用户 {username} 的密码 | password of {username} changed")
+
+
+@users.command("token")
+@click.argument("username")
+@settings_options
+def users_token(username: str, settings: Settings) -> None:
+    """Make a new API token for the user and print it once (only its hash is kept): Authorization: Bearer TOKEN."""
+    from dashboard.auth import accounts
+    from indicators.storage import appdb
+
+    with appdb.opened(settings.paths.app_db) as con:
+        token = accounts.new_token(con, username)
+        appdb.log_event(con, "token_added", username, "cli")
+    click.echo(token)
+
+
+DEMO_ACCOUNTS = (("demo-analyst", "analyst", None), ("demo-baotou", "officer", "150200"),  # 包头市
+                 ("demo-donghe", "officer", "150202"))  # 东河区, a county of 包头市
+
+
+@users.command("demo")
+@settings_options
+def users_demo(settings: Settings) -> None:
+    """Demo accounts to try the portal: an analyst, the officer of a league and of one of its counties, each with
+    a random password printed once; flagged demo (`dem users list`). Never for a production server."""
+    import secrets
+
+    from dashboard.auth import accounts
+    from indicators.base.catalogue import default_catalogue
+    from indicators.storage import appdb
+
+    regions = default_catalogue().regions
+    with appdb.opened(settings.paths.app_db) as con:
+        for username, role, region in DEMO_ACCOUNTS:
+            if appdb.user(con, username) is not None:
+                click.echo(f"已存在 {username}（未改动） | {username} exists (left as it is)")
+                continue
+            password = secrets.token_urlsafe(12)
+            accounts.add_user(con, regions, username, role, region, password, settings.auth.min_password_length,
+                              demo=True)
+            appdb.log_event(con, "user_added", username, "cli", f"role={role} region={region or ''} demo")
+            where = f" {region} {regions.by_code[region].name_zh}" if region else ""
+            click.echo(f"{username}\t{password}\t{role}{where}")
+    click.echo("示例账户，仅供演示；密码只显示这一次 | demo accounts for trying the portal; passwords are shown only once")

@@ -6,17 +6,24 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
+import dash
 import pandas as pd
-from dash import dash_table, dcc, html
+from dash import ClientsideFunction, Input, Output, dash_table, dcc, html
 from dash.dash_table.Format import Format, Group, Scheme
+from flask_wtf.csrf import generate_csrf
 
 from dashboard import data, ids, numbers
+from dashboard.auth import access
 from dashboard.i18n import t
 from dashboard.style import FONT_FAMILY, MISSING_COLOUR, STATUS_ORDER, STATUS_STYLE
 from indicators.engine.progress import status_label
 
 PAGES = (("/", "overview"), ("/map", "map"), ("/league/150100", "league"), ("/indicator/DI-01", "indicator"),
          ("/chapter/2", "chapter"), ("/index", "index"), ("/quality", "quality"), ("/catalogue", "catalogue"))
+# shown to logged-in users only (Art. 9: the statistics are public, the office's workings are not)
+INTERNAL_PAGES = ("quality", "calendar", "submit", "submissions")
+NAV_TEXT = {"calendar": "calendar_nav", "submit": "submit_nav", "submissions": "submissions_nav"}
+INTERNAL_LINKS = (("/calendar", "calendar"), ("/submit", "submit"), ("/submissions", "submissions"))
 
 
 def nav_target(key: str) -> str:
@@ -42,19 +49,44 @@ def header(active: str, lang: str, path: str, query: dict) -> html.Header:
     other = "zh" if lang == "en" else "en"
     toggle_query = {k: v for k, v in query.items() if k != "lang" and v not in (None, "")}
     # dcc.Link (no full reload) has no aria props: the current page is told by a visually hidden word
-    nav = [dcc.Link([t(key, lang)] + ([html.Span(t("current_page", lang), className="sr-only")] if key == active else []),
+    internal = access.is_internal()
+    links = [(p, key) for p, key in PAGES + (INTERNAL_LINKS if internal else ()) if internal or key not in INTERNAL_PAGES]
+    nav = [dcc.Link([t(NAV_TEXT.get(key, key), lang)] + ([html.Span(t("current_page", lang), className="sr-only")]
+                                                        if key == active else []),
                     href=href(p, lang), className="nav-link" + (" active" if key == active else ""))
-           for p, key in PAGES]
+           for p, key in links]
     return html.Header(className="site-header", children=[
         html.Div(className="brand-row", children=[
             html.A(t("app_title", lang), href=href("/", lang), className="brand"),
             html.A(t("language", lang), id=ids.LANG_TOGGLE, href=href(path, other, **toggle_query),
                    className="lang-toggle", lang=other, hrefLang=other,
                    **{"aria-label": "Switch to English" if lang == "zh" else "切换为中文"}),
+            account(lang, href(path, lang, **{k: v for k, v in query.items() if k != "lang"})),
         ]),
         html.Nav(nav, id=ids.NAV, className="nav", **{"aria-label": "主导航 main navigation"}),
         synthetic_banner(lang),
     ])
+
+
+def account(lang: str, here: str) -> html.Div:
+    """A login link (back to this page afterwards), or the user's name and a logout button (a POST form carrying
+    the CSRF token: logging out is a state change, never a link a third-party page could make you follow)."""
+    user = access.current_user()
+    if user is None:
+        return html.Div(html.A(t("login", lang), href=access.login_url(here), id=ids.LOGIN_LINK, className="login-link"),
+                        className="account")
+    return html.Div(className="account", children=[
+        html.Span(user.username, id=ids.ACCOUNT_NAME, className="account-name"),
+        html.Form(action=dash.get_relative_path("/logout"), method="POST", className="logout-form", children=[
+            dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+            html.Button(t("logout", lang), type="submit", id=ids.LOGOUT, className="logout")]),
+    ])
+
+
+def provenance(code: str, region: str, period: str, lang: str) -> list:
+    """The ⓘ panel of one value: audit.explain, without batch ids and file names for anonymous visitors."""
+    lines = data.explain(code, region, period).lines(data.catalogue(), internal=access.is_internal())
+    return explanation(lines, lang)
 
 
 def synthetic_banner(lang: str) -> html.Div | None:
@@ -88,7 +120,7 @@ def warehouse_hint(lang: str) -> html.Div:
     the page's own first."""
     problem = data.health()
     key = "unreadable_warehouse" if problem and problem[0] == data.UNREADABLE else "no_warehouse"
-    path = data.settings().paths.warehouse
+    path = data.settings().paths.warehouse if access.is_internal() else "…"  # a server path is internal
     other = "zh" if lang == "en" else "en"
     return html.Div([html.P(t(key, lang).format(path=path)), html.P(t(key, other).format(path=path), lang=other)],
                     className="warning", role="alert")
@@ -238,3 +270,15 @@ def indicator_options(lang: str, indicators=None) -> list[dict]:
 
 def synthetic_tag(lang: str) -> html.Span:
     return html.Span(t("synthetic_mark", lang) + (" · synthetic" if lang == "zh" else ""), className="synthetic-tag")
+
+
+def geo_url(level: str) -> str:
+    """The URL of a boundary file as the browser sees it (honours a reverse-proxy prefix)."""
+    return dash.get_relative_path(f"/geo/{level}.json")
+
+
+def sync_url(*control_ids) -> None:
+    """Mirror these controls' values into the address bar (see assets/dem.js); call once per page module."""
+    dash.clientside_callback(ClientsideFunction("dem", "sync_url"),
+                             Output(ids.URL_SYNC, "data", allow_duplicate=True),
+                             [Input(c, "value") for c in control_ids], prevent_initial_call=True)

@@ -6,10 +6,15 @@ Background jobs run through a DiskcacheManager: the job runs in its own process 
 gunicorn worker) and its result travels through a disk cache shared by all workers. The render itself runs in a
 spawned interpreter (see build()). The job cache and the render
 queue's directory sit side by side in the temporary directory, one pair per warehouse path.
+
+Anonymous visitors get only bulletins already rendered — by a signed-in user's request, or by the scheduled
+`dem report all` into the exports folder after the warehouse was published (install(), rendered()); rendering on
+demand is for signed-in users, one job at a time per user.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import multiprocessing
@@ -18,9 +23,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import dash
+import flask
+import psutil
 from dash import DiskcacheManager, Input, Output, State, dcc, html
 
 from dashboard import data, errors, ids, inputs
+from dashboard.auth import access
 from dashboard.i18n import t
 from dashboard.renders import Render, RenderQueue, RenderRequest
 from indicators.base.errors import DemError
@@ -69,6 +77,10 @@ def bulletin(year: int, region: str, lang: str, progress=lambda text: None, rend
         progress(t("pdf_queued", lang).format(n=ahead) if ahead else t("pdf_running", lang))
 
     try:
+        ready = rendered(year, region)
+        if ready is not None:
+            with contextlib.suppress(FileNotFoundError):  # a cleanup may remove it first: then it is made again
+                return dcc.send_file(str(ready), filename=name), t("pdf_ready", lang)
         for _ in range(2):
             path = render_queue(render).produce(RenderRequest(data.identity(), region, year), name, tell)
             try:
@@ -99,6 +111,95 @@ def pdf_control(page: str, lang: str, region: str) -> html.Div:
         dcc.Download(id=download), dcc.Store(id=store, data=region)])
 
 
+# Dash's name of each page's PDF callback (its two outputs) → the id of its status line
+_CALLBACKS: dict[str, str] = {}
+
+
+def install(app: dash.Dash) -> None:
+    """Anonymous visitors get bulletins already rendered, never a render on demand (Chromium for 5–10 s is the
+    costliest thing the server does): their request for one not rendered is answered at once with a message,
+    before a job is started. A signed-in user's request goes to the render queue, unless a job this user started
+    is still running (another tab, a second click): answered at once too. The job's process id is read from
+    Dash's answer to the request that started it and kept per user beside the render queue, shared by all
+    workers; a job that ended (or whose process id was reused) frees the user."""
+    dispatch = app.config.routes_pathname_prefix + "_dash-update-component"
+
+    def pdf_request() -> tuple[dict, str] | None:
+        """(body, language) of a request starting a PDF job, else None."""
+        if flask.request.method != "POST" or flask.request.path != dispatch or "cacheKey" in flask.request.args:
+            return None
+        body = flask.request.get_json(silent=True)
+        if not isinstance(body, dict) or body.get("output") not in _CALLBACKS:
+            return None
+        try:
+            _clicks, year, region, lang = [item["value"] for item in body["inputs"] + body["state"]]
+            return {"year": inputs.year(year), "region": inputs.report_region(region), "body": body}, inputs.lang(lang)
+        except (KeyError, TypeError, ValueError, inputs.InvalidInput):
+            return None  # malformed: errors.install's check answers it
+
+    def answer(body: dict, key: str, lang: str) -> dict:
+        return {"multi": True, "response": {_CALLBACKS[body["output"]]: {"children": t(key, lang)}}}
+
+    @app.server.before_request
+    def bulletins_on_demand_for_staff_only():
+        found = pdf_request()
+        if found is None:
+            return None
+        request, lang = found
+        user = access.current_user()
+        if user is None:
+            if rendered(request["year"], request["region"]) is not None:
+                return None  # the job hands the rendered file over without rendering
+            return answer(request["body"], "pdf_not_ready", lang)
+        if _running_job(user.username) is not None:
+            return answer(request["body"], "pdf_one_at_a_time", lang)
+        return None
+
+    @app.server.after_request
+    def remember_the_job(response: flask.Response) -> flask.Response:
+        user = access.current_user() if response.status_code == 200 else None
+        if user is not None and pdf_request() is not None:
+            job = (response.get_json(silent=True) or {}).get("job")  # "<pid>~<signature>", made by Dash here
+            with contextlib.suppress(ValueError, AttributeError, psutil.Error):
+                pid = int(str(job).rpartition("~")[0])
+                _job_file(user.username).write_text(f"{pid} {psutil.Process(pid).create_time()}")
+        return response
+
+
+def _job_file(username: str) -> Path:
+    folder = render_queue().root / "users"
+    folder.mkdir(exist_ok=True)
+    return folder / hashlib.sha256(username.encode()).hexdigest()[:24]
+
+
+def _running_job(username: str) -> int | None:
+    """The process id of the PDF job this user started, while it runs."""
+    try:
+        pid, started = _job_file(username).read_text().split()
+        process = psutil.Process(int(pid))
+        if process.create_time() == float(started) and process.status() != psutil.STATUS_ZOMBIE:
+            return process.pid
+    except (OSError, ValueError, psutil.Error):
+        pass
+    return None
+
+
+def rendered(year: int, region: str) -> Path | None:
+    """The bulletin of the published warehouse already rendered: in the render cache, or written to the exports
+    folder (the scheduled `dem report all`, same file name) after the warehouse was published; else None."""
+    from dashboard.report.build import default_name
+
+    name = default_name(region, year)
+    cached = render_queue().path(RenderRequest(data.identity(), region, year), name)
+    if cached.exists():
+        return cached
+    exported = data.settings().paths.exports / name
+    with contextlib.suppress(OSError):
+        if exported.stat().st_mtime_ns >= data.identity()[1]:
+            return exported
+    return None
+
+
 def _check(values: list) -> None:
     """Before a job process is started: a click, a year with data, the region or a league."""
     clicks, year, region, _lang = values
@@ -112,6 +213,7 @@ def register(page: str, year_id: str) -> None:
     While the job runs the button is disabled and the status line shows the queue position or 'building'."""
     button, running, result, download, store = _ids(page)
     inputs.guard(f"..{download}.data...{result}.children..", _check)  # Dash's name of these two outputs
+    _CALLBACKS[f"..{download}.data...{result}.children.."] = result
 
     @dash.callback(Output(download, "data"), Output(result, "children"),
                    Input(button, "n_clicks"), State(year_id, "value"), State(store, "data"), State(ids.LANG, "data"),

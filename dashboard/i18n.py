@@ -176,6 +176,15 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+def add(texts: dict[str, tuple[str, str]]) -> None:
+    """A package's own texts (dashboard/auth, dashboard/portal, …), registered when it is imported; a key may be
+    defined once only."""
+    clash = set(texts) & set(TEXTS)
+    if clash:
+        raise ValueError(f"interface texts defined twice: {sorted(clash)}")
+    TEXTS.update(texts)
+
+
 def t(key: str, lang: str = "zh") -> str:
     zh, en = TEXTS[key]
     return en if lang == "en" else zh

@@ -11,6 +11,10 @@ PROVENANCE = "provenance"  # the panel showing audit.explain output
 PROVENANCE_CLOSE = "provenance-close"
 EXPLAIN = "explain"  # pattern-matching type: {"type": EXPLAIN, "key": "DI-01|150000|2023"}
 NAV = "nav"
+LOGIN_LINK = "login-link"  # the header's account corner (dashboard/auth)
+ACCOUNT_NAME = "account-name"
+LOGOUT = "logout"
+LOGIN_REDIRECT = "login-redirect"  # access.login_redirect's dcc.Location
 
 # ── URL-state controls ──
 # "q-<key>__<page>": the key is the query parameter, the page suffix keeps ids unique across pages (a callback

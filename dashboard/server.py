@@ -3,6 +3,10 @@
 Each gunicorn worker builds its own app after the fork (no preload), so every process has its own read-only
 connection cache; nothing is opened in the master. gunicorn refuses oversized request lines and headers itself
 (it has no body limit: Flask refuses bodies over settings.server.max_request_bytes with 413).
+
+Both of gunicorn's logs go to standard output/error ("-"), i.e. to the journal under systemd: the access log has
+one line per request (address, time, request line, status, size, referrer, user agent — never a cookie, an
+Authorization header or a form body), the error log warnings and errors. docs/accounts.md has the details.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ def options(settings: Settings, threads: int = 4) -> dict:
     s = settings.server
     return {"bind": f"{s.host}:{s.port}", "workers": max(1, s.workers), "threads": max(1, threads),
             "worker_class": "gthread" if threads > 1 else "sync", "timeout": 60, "graceful_timeout": 20,
-            "accesslog": None, "errorlog": "-", "loglevel": "warning", "preload_app": False,
+            "accesslog": "-", "errorlog": "-", "loglevel": "warning", "preload_app": False,
             "proc_name": "dem-dashboard", **REQUEST_LIMITS}
 
 

@@ -49,3 +49,30 @@ def demo_warehouse(tmp_path_factory) -> Path:
                             timeout=600, env={**os.environ, "DEM_TODAY": "2026-11-27"})
     assert result.returncode == 0, result.stdout + result.stderr
     return db
+
+
+@pytest.fixture
+def auth_app(demo_warehouse, tmp_path):
+    """The process's dashboard app serving the demo warehouse with a fresh application database (users, login
+    audit) and session key under tmp_path, login throttling counts reset. Yields (app, settings)."""
+    import os
+
+    import dash
+    from dash.exceptions import AppNotFoundError
+    from helpers import settings_for
+
+    from dashboard import data
+
+    os.environ.setdefault("DEM_TODAY", "2026-11-27")
+    settings = settings_for(tmp_path / "state" / "dem.duckdb", today="2026-11-27").with_overrides(
+        paths_warehouse=demo_warehouse)
+    try:
+        app = dash.get_app()
+    except AppNotFoundError:
+        from dashboard.app import create_app
+
+        app = create_app(settings)
+    data.configure(settings)
+    app.server.extensions["dem_login_limiter"].reset()
+    yield app, settings
+    data.configure(db=demo_warehouse)

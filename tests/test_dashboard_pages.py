@@ -11,8 +11,10 @@ import shutil
 
 import duckdb
 import pytest
+from helpers import browser_like
 
 from dashboard import data, ids
+from dashboard.auth import access
 
 PAGES = [("/", ""), ("/map", "?indicator=DI-02&level=county&year=2022"), ("/league/锡盟", ""),
          ("/indicator/DI-02", "?leagues=150100&tab=table"), ("/chapter/3", ""), ("/index", "?w2=2"),
@@ -34,7 +36,7 @@ def client(demo_warehouse):
         data.configure(db=demo_warehouse)
     except AppNotFoundError:
         app = create_app(db=demo_warehouse)
-    test_client = app.server.test_client()
+    test_client = browser_like(app.server.test_client())
     assert test_client.get("/").status_code == 200
     yield test_client
     data.configure(db=demo_warehouse)
@@ -70,7 +72,8 @@ def route(client, path: str, search: str) -> tuple[str, int]:
 
 @pytest.mark.parametrize(("path", "search"), PAGES)
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_page_layout_renders_in_both_languages(client, path, search, lang):
+def test_every_page_layout_renders_in_both_languages(client, path, search, lang, monkeypatch):
+    monkeypatch.setattr(access, "is_internal", lambda: True)  # /quality is staff only (tests/test_web_security.py)
     query = (search + ("&" if search else "?") + "lang=en") if lang == "en" else search
     text, size = route(client, path, query)
     assert ("Skip to content" in text) == (lang == "en") and ("跳到正文" in text) == (lang == "zh")

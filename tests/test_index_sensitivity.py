@@ -10,6 +10,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import browser_like
 
 from dashboard import data, ids, numbers, sensitivity
 from dashboard.report import tables
@@ -202,7 +203,7 @@ def test_the_index_page_has_no_warning_when_the_fragile_chapters_weigh_nothing(a
 
 
 def test_the_index_callback_is_answered_and_checks_its_weights(app):
-    client = app.server.test_client()
+    client = browser_like(app.server.test_client())
     sliders = [ids.weight(n) for n in sorted(data.settings().index.chapter_weights)]
 
     def post(weights):

@@ -10,7 +10,6 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard import components as c
 from dashboard import data, ids, inputs
-from dashboard.app import sync_url
 from dashboard.figures import chapter_labels
 from dashboard.i18n import lang_of, t
 from dashboard.pages.chapter import articles
@@ -103,4 +102,4 @@ def update_regulation(chapter, lang):
     return [html.H3([ch.label_en if lang == "en" else ch.label_zh, flag]), *articles(number, lang)]
 
 
-sync_url(ids.CATALOGUE_SEARCH, ids.CATALOGUE_CHAPTER)
+c.sync_url(ids.CATALOGUE_SEARCH, ids.CATALOGUE_CHAPTER)

@@ -9,7 +9,6 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as c
 from dashboard import data, ids, inputs, numbers, warming
-from dashboard.app import sync_url
 from dashboard.figures import chapter_labels
 from dashboard.i18n import lang_of, t
 from dashboard.style import status_symbol
@@ -119,10 +118,10 @@ def explain_cell(cell, year, lang):
     if found.empty:
         return no_update
     period = str(found.sort_values("year")["period"].iloc[-1])
-    return c.explanation(data.explain(code, data.root(), period).lines(data.catalogue()), inputs.lang(lang))
+    return c.provenance(code, data.root(), period, inputs.lang(lang))
 
 
-sync_url(ids.CHAPTER_YEAR)
+c.sync_url(ids.CHAPTER_YEAR)
 
 
 def _first_views() -> list:

@@ -9,7 +9,6 @@ from dash import ALL, Input, Output, State, dcc, html
 
 from dashboard import components as c
 from dashboard import data, ids, inputs, numbers, sensitivity, warming
-from dashboard.app import sync_url
 from dashboard.figures import chapter_labels, index_bars
 from dashboard.i18n import lang_of, t
 from indicators.engine import composite, methods
@@ -120,7 +119,7 @@ def method_panel(lang: str) -> html.Section:
         [html.Summary(t("index_method", lang)), *[html.P(text) for text in texts]])])
 
 
-sync_url(ids.INDEX_YEAR, ids.weight(ALL))
+c.sync_url(ids.INDEX_YEAR, ids.weight(ALL))
 
 
 def _default_weights() -> tuple:

@@ -12,7 +12,6 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as c
 from dashboard import data, ids, inputs, numbers, warming
-from dashboard.app import geo_url, sync_url
 from dashboard.figures import choropleth, trend
 from dashboard.i18n import lang_of, t
 from indicators.engine import export, query
@@ -124,7 +123,7 @@ def map_tab(code: str, year: int, lang: str):
     values = frame.set_index("region_code")["value"]
     ranks = query.ranks(values, ind.decimals, ind.polarity == "lower_is_better").dropna()
     fig = choropleth(frame, "league", ind.unit, lang, title=f"{ind.name(lang)} · {year}", ranks=ranks,
-                     geojson_url=geo_url("league"), decimals=ind.decimals)
+                     geojson_url=c.geo_url("league"), decimals=ind.decimals)
     return [html.Div(c.missing_legend(lang), className="legend"), c.graph(ids.INDICATOR_MAP, fig, label=t("map", lang))]
 
 
@@ -216,7 +215,7 @@ def explain_point(code: str, click: dict | None, year: object, lang: str):
         if region is None:
             return no_update
     region, period = inputs.region(region), inputs.period(period)
-    return c.explanation(data.explain(code, region, period).lines(data.catalogue()), inputs.lang(lang))
+    return c.provenance(code, region, period, inputs.lang(lang))
 
 
 # Two callbacks, not one with two inputs: only one of the graphs exists at a time (the active tab).
@@ -233,7 +232,7 @@ def explain_map(click, year, pathname, lang):
     return explain_point(inputs.page_code(pathname), click, year, lang)
 
 
-sync_url(ids.INDICATOR_LEAGUES, ids.INDICATOR_YEAR, ids.INDICATOR_TAB)
+c.sync_url(ids.INDICATOR_LEAGUES, ids.INDICATOR_YEAR, ids.INDICATOR_TAB)
 
 
 def _first_views() -> list:

@@ -11,7 +11,6 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import components as c
 from dashboard import data, downloads, ids, inputs, numbers, warming
-from dashboard.app import sync_url
 from dashboard.figures import chapter_labels, ranking, spark_text
 from dashboard.i18n import lang_of, t
 from indicators.engine import query
@@ -214,10 +213,10 @@ def explain_cell(cells, league, lang):
     if not period:
         return no_update
     code, period, league = inputs.indicator(code), inputs.period(period), inputs.league(league)
-    return c.explanation(data.explain(code, league, period).lines(data.catalogue()), inputs.lang(lang))
+    return c.provenance(code, league, period, inputs.lang(lang))
 
 
-sync_url(ids.LEAGUE_YEAR, ids.LEAGUE_COUNTY)
+c.sync_url(ids.LEAGUE_YEAR, ids.LEAGUE_COUNTY)
 downloads.register("league", ids.LEAGUE_YEAR)
 
 

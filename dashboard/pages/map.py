@@ -9,7 +9,6 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as c
 from dashboard import data, ids, inputs, warming
-from dashboard.app import geo_url, sync_url
 from dashboard.figures import choropleth
 from dashboard.i18n import lang_of, t
 from indicators.engine import query
@@ -91,7 +90,7 @@ def view(code: str, level: str, year: int, lang: str):
     ind = data.catalogue().indicator(code)
     frame, ranks = map_frame(code, level, year, lang)
     title = f"{ind.name(lang)} · {year} · {t('leagues' if level == 'league' else 'counties', lang)}"
-    fig = choropleth(frame, level, ind.unit, lang, title=title, height=560, ranks=ranks, geojson_url=geo_url(level),
+    fig = choropleth(frame, level, ind.unit, lang, title=title, height=560, ranks=ranks, geojson_url=c.geo_url(level),
                      decimals=ind.decimals)
     return fig, title
 
@@ -104,10 +103,10 @@ def explain_click(click, code, year, lang):
     if point is None:
         return no_update
     code, region, year = inputs.indicator(code), inputs.region(point.get("location")), inputs.year(year)
-    return c.explanation(data.explain(code, region, str(year)).lines(data.catalogue()), inputs.lang(lang))
+    return c.provenance(code, region, str(year), inputs.lang(lang))
 
 
-sync_url(ids.MAP_INDICATOR, ids.MAP_LEVEL, ids.MAP_YEAR)
+c.sync_url(ids.MAP_INDICATOR, ids.MAP_LEVEL, ids.MAP_YEAR)
 warming.warm_with(first=lambda: [layout, lambda: view(DEFAULT_INDICATOR, "league", data.default_year(), "zh")],
                   rest=lambda: [lambda y=y, level=level: view(DEFAULT_INDICATOR, level, y, "zh")
                                 for y in reversed(data.data_years()) for level in levels_of(DEFAULT_INDICATOR)])

@@ -8,7 +8,6 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard import components as c
 from dashboard import data, downloads, ids, inputs, numbers, warming
-from dashboard.app import geo_url, sync_url
 from dashboard.figures import chapter_labels, choropleth, index_bars
 from dashboard.i18n import lang_of, t
 from indicators.engine.composite import SCORE_DECIMALS
@@ -114,10 +113,10 @@ def view(year: int, lang: str):
     # titles keep a top margin, where the 示例数据 badge of synthetic figures sits
     return (cards(year, lang), index_bars(scores, labels, lang, title=f"{t('composite', lang)} · {year}"),
             choropleth(composite, "league", "0–100", lang, title=f"{t('composite', lang)} · {year}", height=380,
-                       ranks=ranks, geojson_url=geo_url("league"), zoom=3.2, decimals=SCORE_DECIMALS))
+                       ranks=ranks, geojson_url=c.geo_url("league"), zoom=3.2, decimals=SCORE_DECIMALS))
 
 
-sync_url(ids.OVERVIEW_YEAR)
+c.sync_url(ids.OVERVIEW_YEAR)
 downloads.register("overview", ids.OVERVIEW_YEAR)
 warming.warm_with(first=lambda: [layout, lambda: view(data.default_year(), "zh")],  # the landing page
                   rest=lambda: [lambda y=y, lang=lang: view(y, lang) for lang in ("zh", "en")

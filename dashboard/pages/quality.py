@@ -7,9 +7,11 @@ from __future__ import annotations
 import dash
 import pandas as pd
 from dash import Input, Output, State, html, no_update
+from dash.exceptions import PreventUpdate
 
 from dashboard import components as c
 from dashboard import data, ids, inputs, numbers, warming
+from dashboard.auth import access
 from dashboard.figures import submission_matrix
 from dashboard.i18n import lang_of, t
 
@@ -20,6 +22,8 @@ STATE_SYMBOL = {"received": "✔", "late": "…", "rejected": "✖", "missing": 
 
 def layout(lang: str | None = None, **_query) -> html.Div:
     lang = lang_of(lang)
+    if not access.is_internal():  # the matrix names files, batches and late units: staff only
+        return access.login_redirect(c.href("/quality", lang))
     if not data.available():
         return c.page("quality", lang, "/quality", {"lang": lang}, t("quality", lang))
     return c.page("quality", lang, "/quality", {"lang": lang}, t("quality", lang), *body(lang))
@@ -129,6 +133,8 @@ def show_batch(cell, lang):
     if row_id is None:
         return no_update
     lang, batch = inputs.lang(lang), inputs.batch(row_id)
+    if not access.is_internal():  # batch reports are internal: nothing for a hand-made anonymous request
+        raise PreventUpdate
     frame = data.quality("batch_problems", batch)
     if frame.empty:
         return html.P(f"{t('batch', lang)} {batch}: {t('none', lang)}")
@@ -138,4 +144,5 @@ def show_batch(cell, lang):
         "message": t("message", lang)}, page_size=15)
 
 
-warming.warm_with(first=lambda: [layout], rest=lambda: [lambda: layout("en")])
+# the views, not the layout: the warmer has no signed-in user, and the layout sends anonymous visitors to the login
+warming.warm_with(first=lambda: [lambda: body("zh")], rest=lambda: [lambda: body("en")])

@@ -49,7 +49,9 @@ class Explanation:
                     found.append(part.strip())
         return found
 
-    def lines(self, cat: Catalogue) -> list[str]:
+    def lines(self, cat: Catalogue, internal: bool = True) -> list[str]:
+        """The explanation as text lines. `internal=False` (the public dashboard, Art. 9): the same statistics,
+        rule, sources and vintages, without batch ids, file names and file lines (INTERNAL_COLUMNS)."""
         ind, region = cat.indicator(self.indicator_code), cat.regions.by_code.get(self.region_code)
         head = f"{ind.code} {ind.name_zh} · {region.name_zh if region else self.region_code} · {self.period}"
         if not self.fact:
@@ -58,7 +60,7 @@ class Explanation:
         cov = f" · 覆盖 coverage {f['coverage_n']}/{f['coverage_total']}" if pd.notna(f.get("coverage_n")) else ""
         shown = "—" if pd.isna(f["value"]) else f"{f['value']:,.{ind.decimals}f}"
         rolled = f" · 取自 from {f['rolled_up_from']}" if isinstance(f.get("rolled_up_from"), str) else ""
-        batch = f" · 批次 batch {int(f['batch_id'])}" if pd.notna(f.get("batch_id")) else ""
+        batch = f" · 批次 batch {int(f['batch_id'])}" if internal and pd.notna(f.get("batch_id")) else ""
         out = [head, f"数值 value: {shown} {ind.unit} · {f['status']} ({f['basis']}){rolled}{batch}{cov}"
                f"{' · 示例数据 synthetic' if f['synthetic'] else ' · 真实数据 real'}"
                f"{' · 已修订 revised' if f['revised'] else ''}",
@@ -71,15 +73,16 @@ class Explanation:
         if pd.notna(f.get("aggregated_value")) and f["status"] == "reported":
             out.append(f"核对 reconciliation: reported {f['reported_value']} vs aggregated {f['aggregated_value']} "
                        f"(diff {f['reconciliation_diff']}, within tolerance: {f['reconciliation_ok']})")
-        if not self.inputs.empty:
-            out.append("输入 inputs:")
-            out += ["  " + " · ".join(f"{k}={v}" for k, v in row.items()) for row in self.inputs.to_dict("records")]
-        if not self.vintages.empty:
-            out.append("版本 vintages:")
-            out += ["  " + " · ".join(f"{k}={v}" for k, v in row.items()) for row in self.vintages.to_dict("records")]
+        hidden = () if internal else INTERNAL_COLUMNS
+        for title, frame in (("输入 inputs:", self.inputs), ("版本 vintages:", self.vintages)):
+            if not frame.empty:
+                out.append(title)
+                out += ["  " + " · ".join(f"{k}={v}" for k, v in row.items() if k not in hidden)
+                        for row in frame.to_dict("records")]
         return out
 
 
+INTERNAL_COLUMNS = ("batch_id", "file_name", "line", "superseded_by")  # where a value came from inside the office
 INPUT_COLUMNS = ["indicator_code", "region_code", "period", "value", "status", "synthetic", "batch_id", "source"]
 
 

@@ -18,6 +18,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 ENV = {"DEM_TODAY": "2026-11-27"}
+STAFF, STAFF_PASSWORD = "analyst-li", "a long browser test secret"
 
 
 def free_port() -> int:
@@ -42,9 +43,38 @@ def wait_until_serving(url: str, process: subprocess.Popen, log: Path, timeout: 
 
 
 @pytest.fixture(scope="session")
-def dem_env() -> dict[str, str]:
-    """The environment of the server and of any `dem` run beside it (the demo warehouse's pinned clock)."""
-    return {**os.environ, **ENV}
+def dem_env(tmp_path_factory) -> dict[str, str]:
+    """The environment of the server and of any `dem` run beside it (the demo warehouse's pinned clock; the
+    application database and session key in a temporary folder, with one analyst: STAFF, STAFF_PASSWORD)."""
+    state = tmp_path_factory.mktemp("app-state")
+    env = {**os.environ, **ENV, "DEM_PATHS_APP_DB": str(state / "dem-app.sqlite"),
+           "DEM_PATHS_SECRET_KEY": str(state / "secret_key"), "DEM_PATHS_SUBMISSIONS": str(state / "submissions"),
+           "DEM_PATHS_LOGS": str(state / "logs"), "DEM_ARCHIVE": str(state / "archive"),
+           "DEM_QUARANTINE": str(state / "quarantine"), "DEM_EXPORTS": str(state / "exports")}
+    dem = Path(sys.executable).with_name("dem")
+    subprocess.run([str(dem), "users", "add", STAFF, "--role", "analyst", "--password-stdin"], input=STAFF_PASSWORD,
+                   env=env, check=True, capture_output=True, text=True, timeout=60)
+    return env
+
+
+@pytest.fixture(scope="session")
+def staff() -> tuple[str, str]:
+    """The analyst the server knows (made by dem_env): (user name, password)."""
+    return STAFF, STAFF_PASSWORD
+
+
+@pytest.fixture
+def log_in(app_url):
+    """log_in(page): log in as STAFF through the login form, as a person does, and land on the home page."""
+
+    def fill_in(page, next_: str = "/") -> None:
+        page.goto(f"{app_url}/login?next={next_}")
+        page.fill("#username", STAFF)
+        page.fill("#password", STAFF_PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_selector("#account-name")
+
+    return fill_in
 
 
 @pytest.fixture(scope="module")

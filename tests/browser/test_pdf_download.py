@@ -1,5 +1,5 @@
 """The 'download the report (PDF)' buttons: built in the background while the button is disabled and a status line
-says so, then downloaded — a real PDF of the region or of the league, with no request leaving the machine."""
+says so, then downloaded (for a logged-in user) — a real PDF of the region or of the league, with no request leaving the machine."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("path,region", [("/league/152500?year=2024", "152500"), ("/?year=2024", "150000")])
-def test_pdf_button_builds_the_bulletin_in_the_background_and_downloads_it(page, app_url, tmp_path, path, region):
+def test_pdf_button_builds_the_bulletin_in_the_background_and_downloads_it(page, app_url, log_in, tmp_path, path,
+                                                                          region):
+    log_in(page)  # rendering on demand is for logged-in users (anonymous visitors get cached files)
     page.goto(app_url + path)
     button = page.locator("button[id^='pdf-button__']")
     button.wait_for()
