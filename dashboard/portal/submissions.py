@@ -1,0 +1,97 @@
+"""报送记录 /submissions: one's own submissions (analysts and admins: everyone's) with their status — queued,
+loading, loaded as batch N, rejected (its report shown on a click), failed — refreshed every few seconds without
+reloading the page."""
+
+from __future__ import annotations
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, dcc, html, no_update
+
+from dashboard import components as c
+from dashboard import data, inputs
+from dashboard import ids as shell
+from dashboard.auth import access
+from dashboard.i18n import lang_of, t
+from dashboard.portal import ids as pid
+from dashboard.portal.submit import report_view
+from indicators.storage import appdb
+
+dash.register_page(__name__, path="/submissions", name="报送记录 Submissions", title="北疆数字经济监测 · 报送记录")
+
+REFRESH_MS = 5000
+SHOWN = 500
+
+
+def layout(lang: str | None = None, **_query) -> html.Div:
+    lang = lang_of(lang)
+    user = access.current_user()
+    if user is None:
+        return access.login_redirect("/submissions")
+    frame = rows(user, lang)
+    return c.page("", lang, "/submissions", {"lang": lang}, t("portal_submissions", lang),
+                  html.Section(className="panel", children=[
+                      dcc.Link(t("portal_submit", lang), href=c.href("/submit", lang)),
+                      html.P(t("portal_show_report", lang), className="hint"),
+                      c.table(pid.LIST, frame, columns(lang), page_size=25, hidden=("id",)),
+                      html.P(t("portal_none", lang), className="hint") if frame.empty else None,
+                      dcc.Interval(id=pid.TICK, interval=REFRESH_MS),
+                      html.Div(id=pid.DETAIL, role="region", **{"aria-live": "polite"})]))
+
+
+def columns(lang: str) -> dict[str, str]:
+    return {"submission_id": t("portal_id", lang), "filename": t("portal_file", lang),
+            "region": t("portal_unit", lang), "period": t("portal_period", lang),
+            "username": t("portal_submitter", lang), "submitted_at": t("portal_submitted_at", lang),
+            "status": t("portal_status", lang), "n_errors": t("portal_errors", lang),
+            "n_warnings": t("portal_warnings", lang), "via": t("portal_via", lang)}
+
+
+def visible(user: appdb.User | None) -> list[appdb.Submission]:
+    """The user's own submissions; every submission for analysts and admins."""
+    if user is None:
+        return []
+    everyone = access.has_role(user, "analyst", "admin")
+    with appdb.opened(data.settings().paths.app_db) as con:
+        return appdb.submissions(con, username=None if everyone else user.username, limit=SHOWN)
+
+
+def status_text(found: appdb.Submission, lang: str) -> str:
+    return t(f"portal_status_{found.status}", lang).format(batch=found.batch_id)
+
+
+def rows(user: appdb.User | None, lang: str) -> pd.DataFrame:
+    names = {r.code: r.name(lang) for r in data.catalogue().regions.regions}
+    records = [{"id": s.id, "submission_id": s.id, "filename": s.filename,
+                "region": f"{s.region} {names.get(s.region, '')}".strip(), "period": s.period or "",
+                "username": s.username, "submitted_at": s.submitted_at.replace("T", " ").rstrip("Z"),
+                "status": status_text(s, lang), "n_errors": s.n_errors, "n_warnings": s.n_warnings, "via": s.via}
+               for s in visible(user)]
+    return pd.DataFrame(records, columns=["id", *columns(lang)])
+
+
+@dash.callback(Output(pid.LIST, "data"), Input(pid.TICK, "n_intervals"), State(shell.LANG, "data"),
+               prevent_initial_call=True)
+def refresh(_ticks, lang):
+    """The statuses now (a load may have finished since the page opened)."""
+    frame = rows(access.current_user(), inputs.lang(lang))
+    return frame.to_dict("records")
+
+
+@dash.callback(Output(pid.DETAIL, "children"), Input(pid.LIST, "active_cell"), State(shell.LANG, "data"),
+               prevent_initial_call=True)
+def show(cell, lang):
+    """The report of the clicked submission (and the submitter's explanations of its warnings)."""
+    row_id = inputs.cell(cell)
+    if row_id is None:
+        return no_update
+    lang, submission_id = inputs.lang(lang), inputs.integer(row_id, "submission")
+    user = access.current_user()
+    found = next((s for s in visible(user) if s.id == submission_id), None)
+    if found is None or found.report is None:
+        return html.P(f"{t('portal_id', lang)} {submission_id}: {t('none', lang)}")
+    with appdb.opened(data.settings().paths.app_db) as con:
+        explained = {f"{e['line']}|{e['rule']}": e["text"] for e in appdb.explanations(con, found.id)}
+    href = dash.get_relative_path(f"/portal/submissions/{found.id}/problems.csv")
+    return html.Div([html.H2(f"{t('portal_id', lang)} {found.id} · {found.filename} · {status_text(found, lang)}"),
+                     report_view(found.report, lang, href, explained=explained)])
