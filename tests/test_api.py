@@ -86,3 +86,38 @@ def test_the_openapi_description_names_every_route_and_answer(client):
     post_ = spec["paths"]["/api/v1/submissions"]["post"]
     assert set(post_["responses"]) == {"202", "400", "401", "403", "413", "422"}
     assert "get" in spec["paths"]["/api/v1/submissions/{id}"]
+
+
+def test_with_load_at_once_a_submission_is_loaded_at_once_and_a_busy_writer_leaves_it_queued(portal, client):
+    import time
+
+    from dashboard import data
+    from dashboard.portal import intake
+    from indicators.storage import warehouse
+
+    _, settings, tokens = portal
+    at_once = settings.with_overrides(portal_load_at_once=True)
+    data.configure(at_once)
+    try:
+        content = BAOTOU_FILE.replace(b"12000", b"12100")  # a revision of the value the fixture loaded
+        answer = post(client, tokens["baotou"], content, region="150200", period="2023Q1")
+        assert answer.status_code == 202, answer.get_data(as_text=True)
+        deadline = time.monotonic() + 120
+        with appdb.opened(settings.paths.app_db) as con:
+            while (done := appdb.submission(con, answer.json["id"])).status in ("queued", "loading"):
+                assert time.monotonic() < deadline, "the background load did not finish"
+                time.sleep(0.2)
+        assert done.status == "loaded" and done.batch_id is not None
+        with warehouse.reader(settings.paths.warehouse) as con:
+            assert con.execute("SELECT submitter FROM batches WHERE batch_id = ?", [done.batch_id]).fetchone() == \
+                ("baotou",)
+
+        with warehouse.exclusive_lock(settings.paths.warehouse):  # another load is running
+            data.configure(settings)  # queue without starting a load, then start it by hand under the lock
+            queued = post(client, tokens["baotou"], BAOTOU_FILE.replace(b"12000", b"12200"), region="150200",
+                          period="2023Q1").json["id"]
+            intake.load_in_background(queued, data.catalogue(), at_once).join(120)
+        with appdb.opened(settings.paths.app_db) as con:
+            assert appdb.submission(con, queued).status == "queued"  # never lost: the next run loads it
+    finally:
+        data.configure(settings)

@@ -14,7 +14,10 @@ drive the pages in headless Chromium — warm, and as the first visitors right a
 3. Browser, warm: the same pages again once the server is warm — the first full render of each page
    (navigation until the page's data is drawn) and the callback latencies.
 Goals: replayed and warm callbacks p95 < 80 ms, first visits after a publish p95 ≤ 150 ms, first render < 2 s,
-no response over 1 MB. The served warehouse is a private copy: the file given with --db is never changed.
+no response over 1 MB. The served warehouse is a private copy: the file given with --db is never changed. The
+replay and the browser are signed in as an analyst of a private application database (the quality page needs a
+login; every POST carries the CSRF token, as the browser's does); the server's status is read with the analyst's
+API token.
 
     .venv/bin/python tests/benchmarks/dashboard_bench.py [--db PATH] [--repeat 30] [--publishes 3]
 """
@@ -22,6 +25,7 @@ no response over 1 MB. The served warehouse is a private copy: the file given wi
 from __future__ import annotations
 
 import argparse
+import http.cookiejar
 import json
 import math
 import os
@@ -33,6 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -40,7 +45,8 @@ import demo_warehouse  # noqa: E402 — this folder is on sys.path when benchmar
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-ENV = demo_warehouse.ENV
+ENV = dict(demo_warehouse.ENV)  # completed by main() with a private application database
+ANALYST, PASSWORD = "bench-analyst", "bench analyst passphrase"
 YEARS = [2019, 2020, 2021, 2022, 2023, 2024]
 GOAL_P95_MS, GOAL_FIRST_P95_MS, GOAL_RENDER_S, GOAL_BYTES = 80, 150, 2.0, 1_000_000
 READY = {"/": "#overview-cards .card .value", "/map": "#map-graph .js-plotly-plot canvas",
@@ -106,14 +112,27 @@ def callbacks() -> dict[str, list[tuple[str, object]]]:
     }
 
 
-def post(url: str, body: dict) -> tuple[float, int]:
-    data = json.dumps(body).encode()
-    request = urllib.request.Request(url + "/_dash-update-component", data=data,
-                                     headers={"Content-Type": "application/json"})
-    start = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=60) as response:
-        size = len(response.read())
-    return (time.perf_counter() - start) * 1000, size
+class Client:
+    """An HTTP client signed in as the analyst, with the CSRF cookie the pages set (sent back as X-CSRFToken)."""
+
+    def __init__(self, url: str):
+        import re
+
+        self.url, self.jar = url, http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        page = self.opener.open(url + "/login", timeout=30).read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"username": ANALYST, "password": PASSWORD, "next": "/", "csrf_token": token})
+        self.opener.open(url + "/login", data=form.encode(), timeout=30).read()
+        self.csrf = next(c.value for c in self.jar if c.name == "_csrf_token")
+
+    def post(self, body: dict) -> tuple[float, int]:
+        request = urllib.request.Request(self.url + "/_dash-update-component", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf})
+        start = time.perf_counter()
+        with self.opener.open(request, timeout=60) as response:
+            size = len(response.read())
+        return (time.perf_counter() - start) * 1000, size
 
 
 def floors(db: Path, repeat: int) -> dict[str, float]:
@@ -153,18 +172,18 @@ def floors(db: Path, repeat: int) -> dict[str, float]:
             fn()
             times.append((time.perf_counter() - start) * 1000)
         out[name] = statistics.median(times)
-    readers.close()
+    readers.retire()  # closed: nobody reads it any more
     return out
 
 
 def replay(url: str, repeat: int) -> list[dict]:
-    rows = []
+    rows, client = [], Client(url)
     for page, calls in callbacks().items():
         for label, make in calls:
-            cold, size = post(url, make(YEARS[-1]))
+            cold, size = client.post(make(YEARS[-1]))
             times, sizes = [], []
             for i in range(repeat):
-                ms, n = post(url, make(YEARS[i % len(YEARS)]))
+                ms, n = client.post(make(YEARS[i % len(YEARS)]))
                 times.append(ms)
                 sizes.append(n)
             q = statistics.quantiles(times, n=20)
@@ -188,6 +207,11 @@ class Browser:
         self._browser = self._playwright.chromium.launch(executable_path="/usr/bin/chromium", args=self.ARGS)
         self.page = self._browser.new_page(viewport={"width": 1366, "height": 768})
         self.page.on("requestfinished", self._finished)
+        self.page.goto(url + "/login")
+        self.page.fill("#username", ANALYST)
+        self.page.fill("#password", PASSWORD)
+        self.page.click("#login-submit")
+        self.page.wait_for_url(url + "/")
         self.visit("/catalogue")  # warm the browser's cache of the JS bundles, as a returning user has it
         self.calls.clear()
 
@@ -218,8 +242,10 @@ class Browser:
 
 
 def status(url: str) -> dict:
+    """The analyst's view of /_dem/status (anonymous callers see only whether the service is up)."""
+    request = urllib.request.Request(url + "/_dem/status", headers={"Authorization": f"Bearer {ENV['BENCH_TOKEN']}"})
     try:
-        with urllib.request.urlopen(url + "/_dem/status", timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as error:  # 503: not available (yet)
         return json.loads(error.read())
@@ -293,11 +319,11 @@ def serve(db: Path) -> tuple[subprocess.Popen, str]:
     start = time.perf_counter()
     for _ in range(600):
         try:
-            status = json.loads(urllib.request.urlopen(url + "/_dem/status", timeout=2).read())
+            now = status(url)
         except OSError:
             time.sleep(0.2)
             continue
-        if status["warm"]:  # the server warms its cache of the common views after start and after each publish
+        if now.get("warm"):  # the server warms its cache of the common views after start and after each publish
             print(f"server up and its common views cached after {time.perf_counter() - start:.1f} s")
             return process, url
         time.sleep(0.2)
@@ -342,6 +368,16 @@ def _seconds(values: list[float]) -> str:
     return " / ".join(f"{v:.1f}" for v in values) + " s"
 
 
+def accounts(tmp: Path) -> None:
+    """A private application database with the analyst the benchmark signs in as, and its API token."""
+    dem = str(Path(sys.executable).with_name("dem"))
+    ENV.update({"DEM_PATHS_APP_DB": str(tmp / "app" / "app.sqlite"), "DEM_PATHS_SECRET_KEY": str(tmp / "app" / "key")})
+    subprocess.run([dem, "users", "add", ANALYST, "--role", "analyst", "--password-stdin"], input=PASSWORD + "\n",
+                   env=ENV, check=True, capture_output=True, text=True)
+    ENV["BENCH_TOKEN"] = subprocess.run([dem, "users", "token", ANALYST], env=ENV, check=True, capture_output=True,
+                                        text=True).stdout.strip()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", type=Path, default=None, help="a demo warehouse (default: build one with dem demo build)")
@@ -355,6 +391,7 @@ def main(argv: list[str] | None = None) -> None:
             shutil.copyfile(demo_warehouse.build(Path(tmp) / "demo.duckdb"), served)
         else:
             shutil.copyfile(args.db, served)
+        accounts(Path(tmp))
         print(f"Dashboard benchmark on a copy of {args.db or 'the demo warehouse'} "
               f"({served.stat().st_size / 2**20:.1f} MB), {args.repeat} calls per callback")
         process, url = serve(served)
