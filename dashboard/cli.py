@@ -1,7 +1,9 @@
-"""`dem serve` and `dem report …`: thin wrappers over the dashboard app and the report builders."""
+"""`dem serve`, `dem report …` and `dem users …`: thin wrappers over the dashboard app, the report builders and the
+accounts."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -110,6 +112,16 @@ password_stdin_option = click.option("--password-stdin", is_flag=True, required=
                                           "argument: it would show in the process list and the shell history).")
 
 
+def _operator() -> str:
+    """Who ran the command, for the audit trail: the operating-system account (the CLI has no login of its own)."""
+    import getpass
+
+    try:
+        return f"os:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return f"os:uid {os.getuid()}"
+
+
 def _password_from_stdin() -> str:
     line = sys.stdin.readline()
     return line.rstrip("\r\n")
@@ -132,7 +144,7 @@ def users_add(username: str, role: str, region: str | None, password_stdin: bool
     with appdb.opened(settings.paths.app_db) as con:
         user = accounts.add_user(con, default_catalogue().regions, username, role, region, password,
                                  settings.auth.min_password_length)
-        appdb.log_event(con, "user_added", user.username, "cli", f"role={role} region={region or ''}")
+        appdb.log_event(con, "user_added", _operator(), "cli", f"role={role} region={region or ''}", target=user.username)
     click.echo(f"已添加用户 {user.username}（{user.role}） | added user {user.username} ({user.role})")
 
 
@@ -160,7 +172,7 @@ def users_disable(username: str, settings: Settings) -> None:
 
     with appdb.opened(settings.paths.app_db) as con:
         appdb.disable_user(con, username)
-        appdb.log_event(con, "user_disabled", username, "cli")
+        appdb.log_event(con, "user_disabled", _operator(), "cli", target=username)
     click.echo(f"已停用用户 {username} | disabled user {username}")
 
 
@@ -176,7 +188,7 @@ def users_set_password(username: str, password_stdin: bool, settings: Settings) 
     password = _password_from_stdin()
     with appdb.opened(settings.paths.app_db) as con:
         accounts.set_password(con, username, password, settings.auth.min_password_length)
-        appdb.log_event(con, "password_set", username, "cli")
+        appdb.log_event(con, "password_set", _operator(), "cli", target=username)
     click.echo(f"已更新用户 {username} 的密码 | password of {username} changed")
 
 
@@ -190,7 +202,7 @@ def users_token(username: str, settings: Settings) -> None:
 
     with appdb.opened(settings.paths.app_db) as con:
         token = accounts.new_token(con, username)
-        appdb.log_event(con, "token_added", username, "cli")
+        appdb.log_event(con, "token_added", _operator(), "cli", target=username)
     click.echo(token)
 
 
@@ -218,7 +230,8 @@ def users_demo(settings: Settings) -> None:
             password = secrets.token_urlsafe(12)
             accounts.add_user(con, regions, username, role, region, password, settings.auth.min_password_length,
                               demo=True)
-            appdb.log_event(con, "user_added", username, "cli", f"role={role} region={region or ''} demo")
+            appdb.log_event(con, "user_added", _operator(), "cli", f"role={role} region={region or ''} demo",
+                            target=username)
             where = f" {region} {regions.by_code[region].name_zh}" if region else ""
             click.echo(f"{username}\t{password}\t{role}{where}")
     click.echo("示例账户，仅供演示；密码只显示这一次 | demo accounts for trying the portal; passwords are shown only once")

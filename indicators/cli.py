@@ -404,3 +404,59 @@ def calendar_show(statuses: tuple[str, ...], region: str | None, as_of, periods_
     click.echo(console.render(frame.to_dict("records"), fmt, CALENDAR_COLUMNS + ["received_at"]))
     if fmt == "table":
         click.echo(" · ".join(f"{s} {n}" for s, n in obligations.counts(frame).items()))
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """审计记录 — the audit trail of the application (logins, accounts, submissions): append-only, hash-chained."""
+
+
+AUDIT_COLUMNS = ("id", "at", "actor", "address", "action", "target", "detail", "reason", "prev_hash", "hash")
+
+
+@audit_group.command("verify")
+@click.option("--head", default=None, help="A hash printed by an earlier verify or export: it must still be in the "
+                                           "trail (finds rows deleted from the end since then).")
+@settings_options
+def audit_verify(head: str | None, settings: Settings) -> None:
+    """Check that no row of the audit trail was edited or deleted (exit 0 intact, 1 with every problem listed)."""
+    from indicators.storage import appdb
+
+    with appdb.opened(settings.paths.app_db) as con:
+        problems = appdb.verify_events(con)
+        rows = con.execute("SELECT count(*), max(id) FROM events").fetchone()
+        last = con.execute("SELECT hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        if head and not con.execute("SELECT 1 FROM events WHERE hash = ?", [head]).fetchone():
+            problems.append(f"记录 {head[:16]}… 已不在审计记录中（其后的记录被删除） | the row with hash {head[:16]}… "
+                            f"is no longer in the trail (rows were deleted since)")
+    if problems:  # each problem reads "中文 | English"
+        raise DemError("审计记录被改动：\n" + "\n".join(p.split(" | ")[0] for p in problems),
+                       "the audit trail was tampered with:\n" + "\n".join(p.split(" | ")[-1] for p in problems))
+    click.echo(f"审计记录完好：{rows[0]} 条，最新 {last[0] if last else appdb.GENESIS} | the audit trail is intact: "
+               f"{rows[0]} rows, head {last[0] if last else appdb.GENESIS}")
+
+
+@audit_group.command("export")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Rows from this day on (UTC).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (default: standard output).")
+@settings_options
+def audit_export(since, fmt: str, out: Path | None, settings: Settings) -> None:
+    """The audit trail from a day on, oldest first, with each row's hashes (a copy to keep elsewhere: its last hash
+    is what `dem audit verify --head` checks later). CSV cells are formula-safe."""
+    import pandas as pd
+
+    from indicators.engine import export
+    from indicators.storage import appdb
+
+    with appdb.opened(settings.paths.app_db) as con:
+        rows = appdb.events(con, since=since.date().isoformat())
+    frame = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
+    data = export.to_csv_bytes(frame) if fmt == "csv" else console.to_json(rows).encode("utf-8") + b"\n"
+    if out is None:
+        click.echo(data.decode("utf-8-sig"), nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    click.echo(f"已写出 {len(rows)} 条 → {out} | wrote {len(rows)} rows → {out}")

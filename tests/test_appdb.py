@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from indicators.base.errors import DataError, StorageError
+from indicators.base.errors import DataError, DemError, StorageError
 from indicators.storage import appdb
 
 
@@ -119,3 +119,80 @@ def test_two_runs_never_claim_the_same_submission(tmp_path):
     for thread in threads:
         thread.join(60)
     assert sorted(claimed) == list(range(1, 41))
+
+
+# ── the audit trail ──────────────────────────────────────────────────────────────────────────────────────────
+
+def test_the_audit_trail_is_append_only_and_hash_chained(con):
+    appdb.log_event(con, "login", "baotou", "10.0.0.7")
+    appdb.log_event(con, "user_disabled", "root", "cli", target="baotou", reason="left the office")
+    rows = appdb.events(con, since="2000-01-01")
+    assert [r["id"] for r in rows] == [1, 2] and rows[0]["prev_hash"] == appdb.GENESIS
+    assert rows[1]["prev_hash"] == rows[0]["hash"] and rows[1]["reason"] == "left the office"
+    assert appdb.verify_events(con) == []
+    for statement in ("UPDATE events SET actor = 'x' WHERE id = 1", "DELETE FROM events WHERE id = 2"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            con.execute(statement)
+
+
+@pytest.mark.parametrize("tamper,found", [
+    ("UPDATE events SET reason = 'none' WHERE id = 2", ["row 2 was edited"]),
+    ("UPDATE events SET at = '2020-01-01T00:00:00Z' WHERE id = 1", ["row 1 was edited"]),
+    ("DELETE FROM events WHERE id = 2", ["rows 2–2 are missing"]),
+    ("DELETE FROM events WHERE id = 2; UPDATE events SET id = 2 WHERE id = 3",  # renumbered to hide the gap
+     ["the row before row 2 was deleted or changed", "row 2 was edited"]),
+    ("DELETE FROM events WHERE id = 3", []),  # the newest row: found only against a head noted earlier (below)
+    ("DELETE FROM events WHERE id = 1", ["rows 1–1 are missing"]),
+])
+def test_verify_finds_an_edited_or_deleted_row_even_without_the_triggers(con, tamper, found):
+    for i in range(3):
+        appdb.log_event(con, "login", f"user{i}", "10.0.0.1", reason="r")
+    con.execute("DROP TRIGGER events_append_only_update")  # what someone with the file could do
+    con.execute("DROP TRIGGER events_append_only_delete")
+    con.executescript(tamper)
+    problems = appdb.verify_events(con)
+    assert [p for p in problems if any(f in p for f in found)] == problems and len(problems) == len(found)
+
+
+def test_login_events_of_version_1_are_chained_by_the_migration(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    old = sqlite3.connect(path)
+    for statement in appdb._V1.split(";"):
+        if statement.strip():
+            old.execute(statement)
+    old.execute("INSERT INTO schema_version VALUES (1)")
+    old.execute("INSERT INTO events (at, actor, address, action) VALUES ('2026-11-01T08:00:00Z', 'a', '1.1.1.1', "
+                "'login')")
+    old.commit()
+    old.close()
+    with appdb.opened(path) as con:
+        assert appdb.version(con) == appdb.SCHEMA_VERSION and appdb.verify_events(con) == []
+        appdb.log_event(con, "logout", "a", "1.1.1.1")
+        assert appdb.verify_events(con) == [] and len(appdb.events(con)) == 2
+
+
+def test_dem_audit_verify_and_export(tmp_path):
+    from helpers import invoke_dem
+
+    path = tmp_path / "app" / "dem-app.sqlite"
+    env = {"DEM_PATHS_APP_DB": str(path)}
+    with appdb.opened(path) as con:
+        for i in range(3):
+            appdb.log_event(con, "login_failed", f'=HYPERLINK("x"){i}', "10.0.0.9")
+    ok = invoke_dem("audit", "verify", db=tmp_path / "dem.duckdb", **env)
+    head = ok.output.rsplit("head ", 1)[1].strip()
+    assert ok.exit_code == 0 and "intact: 3 rows" in ok.output and len(head) == 64
+    exported = invoke_dem("audit", "export", "--since", "2000-01-01", "--out", str(tmp_path / "trail.csv"),
+                          db=tmp_path / "dem.duckdb", **env)
+    text = (tmp_path / "trail.csv").read_text(encoding="utf-8-sig")
+    assert exported.exit_code == 0 and text.splitlines()[0] == ",".join(
+        ["id", "at", "actor", "address", "action", "target", "detail", "reason", "prev_hash", "hash"])
+    assert "'=HYPERLINK" in text and head in text  # a name typed at the login is never a formula in Excel
+    with appdb.opened(path) as con:
+        con.execute("DROP TRIGGER events_append_only_delete")
+        con.execute("DELETE FROM events WHERE id = 3")  # the newest row: the chain alone cannot tell
+    assert invoke_dem("audit", "verify", db=tmp_path / "dem.duckdb", **env).exit_code == 0
+    with pytest.raises(DemError) as found:  # the CLI prints both messages and exits 1
+        invoke_dem("audit", "verify", "--head", head, db=tmp_path / "dem.duckdb", **env)
+    assert found.value.exit_code == 1 and "is no longer in the trail" in found.value.message_en
+    assert "已不在审计记录中" in found.value.message_zh and "|" not in found.value.message_zh

@@ -18,6 +18,7 @@ ETL's (etl/submissions.py), which also writes the submission's outcome.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from indicators.base.errors import DataError, StorageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_SECONDS = 10.0  # how long a writer waits for another before it gives up (sqlite3.OperationalError)
 ROLES = ("admin", "analyst", "officer")
 STATUSES = ("queued", "loading", "loaded", "rejected", "failed")
@@ -100,7 +101,25 @@ CREATE TABLE schema_version (version INTEGER NOT NULL);
 """
 
 # version n → the statements bringing a file from n to n + 1. A schema change is a new entry and SCHEMA_VERSION + 1.
-MIGRATIONS: dict[int, str] = {0: _V1}
+# Version 2: the events are the audit trail — who, when, from where, what (action, target, detail) and why (reason),
+# append-only (triggers refuse UPDATE and DELETE) and hash-chained: each row holds the sha256 of its own content and
+# of its predecessor's hash (GENESIS for the first), so `dem audit verify` finds an edited or deleted row even when
+# someone with the file dropped the triggers. Rows of version 1 are chained in order by the migration.
+CHAIN = "-- the rows of version 1 are chained here (_chain)"
+_V2 = (
+    "ALTER TABLE events ADD COLUMN target TEXT",
+    "ALTER TABLE events ADD COLUMN reason TEXT",
+    "ALTER TABLE events ADD COLUMN prev_hash TEXT",
+    "ALTER TABLE events ADD COLUMN hash TEXT",
+    CHAIN,
+    "CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+    "CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+)
+MIGRATIONS: dict[int, tuple[str, ...]] = {0: tuple(_V1.split(";")), 1: _V2}  # (no ';' inside a statement of _V1)
+GENESIS = "0" * 64
+AUDIT_FIELDS = ("id", "at", "actor", "address", "action", "target", "detail", "reason", "prev_hash")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -153,8 +172,10 @@ def _migrate(con: sqlite3.Connection) -> None:
                                f"the application database's schema version {current} is newer than this "
                                f"software's ({SCHEMA_VERSION}); upgrade the software")
         for step in range(current, SCHEMA_VERSION):
-            for statement in MIGRATIONS[step].split(";"):  # no ';' inside a statement or a comment
-                if statement.strip():
+            for statement in MIGRATIONS[step]:
+                if statement == CHAIN:
+                    _chain(con)
+                elif statement.strip():
                     con.execute(statement)
             con.execute("DELETE FROM schema_version")
             con.execute("INSERT INTO schema_version VALUES (?)", [step + 1])
@@ -241,6 +262,15 @@ def disable_user(con: sqlite3.Connection, username: str) -> None:
                     [utc_now(), username])
 
 
+def end_sessions(con: sqlite3.Connection, username: str) -> None:
+    """Every session of the user ends at its next request (a logout). A session is a signed cookie the server
+    keeps no copy of: without this, a copy of the cookie taken before the logout would stay valid."""
+    _existing(con, username)
+    with transaction(con):
+        con.execute("UPDATE users SET generation = generation + 1, updated_at = ? WHERE username = ?",
+                    [utc_now(), username])
+
+
 def add_token(con: sqlite3.Connection, username: str, token_hash: str) -> None:
     found = _existing(con, username)
     with transaction(con):
@@ -257,15 +287,61 @@ def user_by_token(con: sqlite3.Connection, token_hash: str) -> User | None:
 
 # ── the login audit ──────────────────────────────────────────────────────────────────────────────────────────
 
+def event_hash(row: dict) -> str:
+    """The sha256 of an audit row's content and its predecessor's hash (canonical JSON of AUDIT_FIELDS)."""
+    content = json.dumps([row.get(k) for k in AUDIT_FIELDS], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _append(con: sqlite3.Connection, row: dict) -> None:
+    """Inside a write transaction: the row numbered and chained to the last one."""
+    last = con.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    row = {**row, "id": (last[0] + 1) if last else 1, "prev_hash": last[1] if last else GENESIS}
+    con.execute(f"INSERT INTO events ({', '.join(AUDIT_FIELDS)}, hash) VALUES ({', '.join('?' * len(AUDIT_FIELDS))}, ?)",
+                [row[k] for k in AUDIT_FIELDS] + [event_hash(row)])
+
+
+def _chain(con: sqlite3.Connection) -> None:
+    """Migration to version 2: chain the rows written before the trail was chained, in their order."""
+    previous = GENESIS
+    for found in con.execute("SELECT * FROM events ORDER BY id").fetchall():
+        row = {**dict(found), "prev_hash": previous}
+        previous = event_hash(row)
+        con.execute("UPDATE events SET prev_hash = ?, hash = ? WHERE id = ?", [row["prev_hash"], previous, row["id"]])
+
+
 def log_event(con: sqlite3.Connection, action: str, actor: str | None, address: str | None,
-              detail: str | None = None) -> None:
+              detail: str | None = None, target: str | None = None, reason: str | None = None) -> None:
+    """Append to the audit trail: who (actor) from where (address) did what (action, to target, detail) and why."""
     with transaction(con):
-        con.execute("INSERT INTO events (at, actor, address, action, detail) VALUES (?, ?, ?, ?, ?)",
-                    [utc_now(), actor, address, action, detail])
+        _append(con, {"at": utc_now(), "actor": actor, "address": address, "action": action, "target": target,
+                      "detail": detail, "reason": reason})
 
 
-def events(con: sqlite3.Connection, limit: int = 1000) -> list[dict]:
+def events(con: sqlite3.Connection, limit: int = 1000, since: str | None = None) -> list[dict]:
+    """The newest `limit` rows (with `since`, a day YYYY-MM-DD: every row from that day on, oldest first)."""
+    if since is not None:
+        return [dict(r) for r in con.execute("SELECT * FROM events WHERE at >= ? ORDER BY id", [since])]
     return [dict(r) for r in con.execute("SELECT * FROM events ORDER BY id DESC LIMIT ?", [limit])]
+
+
+def verify_events(con: sqlite3.Connection) -> list[str]:
+    """What is wrong with the audit trail (empty: intact), in both languages: a row whose content no longer matches
+    its hash (edited), a row whose predecessor's hash is not the one it holds or a gap in the numbers (a row
+    deleted), in the order met."""
+    problems, previous, expected = [], GENESIS, 1
+    for found in con.execute("SELECT * FROM events ORDER BY id"):
+        row = dict(found)
+        if row["id"] != expected:
+            problems.append(f"第 {expected}–{row['id'] - 1} 条记录缺失（已被删除） | rows {expected}–{row['id'] - 1} "
+                            f"are missing (deleted)")
+        elif row["prev_hash"] != previous:
+            problems.append(f"第 {row['id']} 条记录之前的记录被删除或改动 | the row before row {row['id']} was deleted "
+                            f"or changed")
+        if event_hash(row) != row["hash"]:
+            problems.append(f"第 {row['id']} 条记录的内容被改动 | row {row['id']} was edited")
+        previous, expected = row["hash"], row["id"] + 1
+    return problems
 
 
 # ── submissions ──────────────────────────────────────────────────────────────────────────────────────────────
