@@ -20,6 +20,7 @@ from flask_limiter.util import get_remote_address
 from dashboard import data
 from dashboard.auth import accounts, sessions
 from dashboard.i18n import t
+from indicators.storage import appdb
 
 PAGE = """<!DOCTYPE html>
 <html lang="{{ 'en' if lang == 'en' else 'zh-CN' }}">
@@ -138,5 +139,8 @@ def install(app: dash.Dash) -> None:
         user = current_user()
         sessions.end()
         if user is not None:
+            # the cookie is only signed, not remembered: a copy taken before the logout (a shared computer, a
+            # stolen cookie) would stay valid, so the logout ends every session of the account (its generation)
+            appdb.end_sessions(accounts.db(), user.username)
             sessions.audit("logout", user.username)
         return flask.redirect(dash.get_relative_path("/"), 303)

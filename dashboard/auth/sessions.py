@@ -117,7 +117,7 @@ def _load_session_user(session_id: str) -> SessionUser | None:
         for key in LOGIN_KEYS:
             flask.session.pop(key, None)
         if found is not None:
-            audit("session_ended", found.username, "disabled" if found.disabled else "password changed")
+            audit("session_ended", found.username, "disabled" if found.disabled else "password changed or logged out")
         return None
     return SessionUser(found)
 

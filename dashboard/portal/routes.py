@@ -12,6 +12,8 @@ limit is raised, for these routes only, to settings.portal.max_upload_bytes (plu
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import flask
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -126,9 +128,14 @@ def visible_submission(user: appdb.User | None, submission_id: int) -> appdb.Sub
 
 
 def csv_response(report: dict, filename: str):
+    # The client's name, reduced to letters, digits, - and _, cannot close the quotes or break the header line.
+    # A header is Latin-1 on the wire: a Chinese name ("报送.csv") in filename="…" makes the server fail the
+    # response, so the plain name keeps ASCII letters only and the full one goes in RFC 6266's filename*.
     stem = "".join(c for c in filename.rsplit(".", 1)[0] if c.isalnum() or c in "-_")[:60] or "upload"
+    plain = "".join(c for c in stem if c.isascii()) or "upload"
     return flask.Response(checks.problems_csv(report), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=\"{stem}.problems.csv\"",
+        "Content-Disposition": f"attachment; filename=\"{plain}.problems.csv\"; "
+                               f"filename*=UTF-8''{quote(stem + '.problems.csv')}",
         "X-Content-Type-Options": "nosniff"})
 
 
