@@ -46,7 +46,9 @@ def portal_app(folder: Path):
 
 
 def login(client, username: str) -> str:
-    """Sign in through the login page; returns the CSRF token the pages' requests carry."""
+    """Sign in through the login page; returns the CSRF token the pages' requests carry. The login throttle's
+    counts (kept per process, all tests coming from one address) start from zero, whatever tests ran before."""
+    dash.get_app().server.extensions["dem_login_limiter"].reset()
     client.get("/login")
     token = client.get_cookie("_csrf_token").value
     response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token,

@@ -49,13 +49,13 @@ def authorise(user: appdb.User | None, region: str | None, period: str | None, c
     if not may_submit(user):
         raise Refused("该账号不能报送数据", "this account may not submit data")
     if region is not None and region not in cat.regions.by_code:
-        raise Refused(f"“{region}”不是地区代码", f"{region!r} is not a region code", status=400)
+        raise Refused(f"“{region[:40]}”不是地区代码", f"{region[:40]!r} is not a region code", status=400)
     if region is not None and not access.in_scope(user, region):
         raise Refused(f"地区 {region} 不在账号 {user.username} 的报送范围内",
                       f"region {region} is outside the scope of the account {user.username}")
     if period and not PERIOD.fullmatch(period):
-        raise Refused(f"“{period}”不是统计期（示例：2023、2023Q1、2023M03）",
-                      f"{period!r} is not a period (e.g. 2023, 2023Q1, 2023M03)", status=400)
+        raise Refused(f"“{period[:40]}”不是统计期（示例：2023、2023Q1、2023M03）",  # echoed shortened
+                      f"{period[:40]!r} is not a period (e.g. 2023, 2023Q1, 2023M03)", status=400)
 
 
 def receive(user: appdb.User, upload: BinaryIO | bytes, filename: str, region: str | None, period: str | None,

@@ -76,7 +76,7 @@ def _ranking(report: Report, cat: Catalogue, code: str) -> go.Figure:
     frame = pd.DataFrame({"region_code": [r.code for r in report.leagues],
                           "region_name": [r.name_zh for r in report.leagues]})
     frame["value"] = frame["region_code"].map(have["value"])
-    frame["synthetic"] = frame["region_code"].map(have["synthetic"]).fillna(False).astype(bool)
+    frame["synthetic"] = frame["region_code"].map(have["synthetic"]).eq(True)  # no value: not synthetic
     average = frame["value"].mean() if frame["value"].notna().any() else None
     fig = figures.ranking(frame, ind.unit, title=f"{ind.name_zh}：{report.spec.annual_year}年盟市比较（{ind.unit}）",
                           average=average, lower_is_better=ind.polarity == "lower_is_better", height=380,
