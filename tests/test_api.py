@@ -38,6 +38,10 @@ def test_a_clean_file_is_queued_with_202_and_its_status_can_be_read_by_its_owner
         queued = appdb.submission(con, number)
     assert (queued.via, queued.region, queued.sha256) == ("api", "150200", hashlib.sha256(BAOTOU_FILE).hexdigest())
     assert (settings.paths.submissions / queued.stored_name).read_bytes() == BAOTOU_FILE
+    with appdb.opened(settings.paths.app_db) as con:
+        event = next(e for e in appdb.events(con) if e["target"] == f"submission {number}")
+        assert (event["action"], event["actor"]) == ("submit", "baotou") and queued.sha256 in event["detail"]
+        assert appdb.verify_events(con) == []
     for who in ("baotou", "analyst"):
         status = client.get(f"/api/v1/submissions/{number}", headers={"Authorization": f"Bearer {tokens[who]}"})
         assert status.status_code == 200 and status.json["status"] == "queued"

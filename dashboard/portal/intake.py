@@ -92,9 +92,21 @@ def submit(user: appdb.User, stored: store.Stored, note: dict, via: str, setting
         for (line, rule), text in (explanations or {}).items():
             if text.strip():
                 appdb.explain(con, queued.id, line, rule, text.strip()[:MAX_EXPLANATION])
+        appdb.log_event(con, "submit", user.username, _address(), target=f"submission {queued.id}",
+                        detail=f"via={via} region={note['region']} period={note.get('period') or ''} "
+                               f"sha256={stored.sha256} explanations={len(explanations or {})}")
     if settings.portal.load_at_once:
         load_in_background(queued.id, cat, settings)
     return queued
+
+
+def _address() -> str | None:
+    """Where the request came from (the audit trail's 'from where'); None outside a request."""
+    import flask
+
+    from dashboard.auth.sessions import client_address
+
+    return client_address() if flask.has_request_context() else None
 
 
 def load_in_background(submission_id: int, cat: Catalogue, settings: Settings) -> threading.Thread:
