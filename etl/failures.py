@@ -15,6 +15,7 @@ from etl.rules import RULES, Thresholds
 from indicators.base.catalogue import Catalogue
 
 LEVEL_ZH = {"region": "自治区", "league": "盟市", "county": "旗县"}
+LEVEL_EN = {"region": "regions", "league": "leagues", "county": "counties"}  # plural: “the 12 leagues”
 FREQ_ZH = {"annual": "年度", "quarterly": "季度", "monthly": "月度"}
 PRECEDENCE = {rule: position for position, rule in enumerate(RULES)}
 FIELD = {rule.id: rule.field for rule in RULES.values()}
@@ -64,18 +65,29 @@ def _params(rule: str, row: pd.Series, cat: Catalogue, limits: Thresholds, raw: 
         return {"detail": f"{year}年{before}月", "detail_en": f"{year}-{before:02d}", "later": f"{year}年{after}月",
                 "later_en": f"{year}-{after:02d}", "from_value": _fmt(from_value), "to_value": _fmt(to_value)}
     if rule in ("yoy_change", "reconciliation"):
-        # compared in the catalogue unit: say so when the file used another one (487619 万元 = 48.76 亿元)
-        unit, submitted = row["catalogue_unit"], row["unit_submitted"]
-        shown = _fmt(row["value"])
-        same = not submitted or submitted == unit
-        value_text = f"{shown} {unit}" if same else f"{raw} {submitted}（= {shown} {unit}）"
-        value_text_en = f"{shown} {unit}" if same else f"{raw} {submitted} (= {shown} {unit})"
+        unit = row["catalogue_unit"]
         other, gap, limit = (("_prev_value", "_yoy_change", limits.yoy_warning_ratio) if rule == "yoy_change"
                              else ("_recon_sum", "_recon_gap", limits.reconciliation_tolerance))
-        return {"value_text": value_text, "value_text_en": value_text_en, "detail": f"{_fmt(row[other])} {unit}",
+        return {**_value_text(row, raw), "detail": f"{_fmt(row[other])} {unit}",
                 "change": f"{row[gap]:+.1%}" if rule == "yoy_change" else f"{row[gap]:+.2%}",
                 "threshold": f"±{limit:.0%}"}
+    if rule == "peer_outlier":
+        level = row["region_level"]
+        return {**_value_text(row, raw), "period": row["period"], "detail": f"{_fmt(row['_peer_median'])} "
+                f"{row['catalogue_unit']}", "units": int(row["_peer_units"]), "level_zh": LEVEL_ZH.get(level, ""),
+                "level_en": LEVEL_EN.get(level, level), "z": f"{row['_peer_z']:+.1f}",
+                "threshold": f"±{limits.peer_z_threshold:g}"}
     return {}
+
+
+def _value_text(row: pd.Series, raw: str) -> dict:
+    """The value as compared, in the catalogue unit — saying so when the file used another one
+    (487619 万元 → “487619 万元（= 48.7619 亿元）”)."""
+    unit, submitted = row["catalogue_unit"], row["unit_submitted"]
+    shown = _fmt(row["value"])
+    if not submitted or submitted == unit:
+        return {"value_text": f"{shown} {unit}", "value_text_en": f"{shown} {unit}"}
+    return {"value_text": f"{raw} {submitted}（= {shown} {unit}）", "value_text_en": f"{raw} {submitted} (= {shown} {unit})"}
 
 
 def _scope_params(region: str, cat: Catalogue, limits: Thresholds) -> dict:

@@ -185,7 +185,8 @@ def validate_file(path: Path, cat: Catalogue, settings: Settings, con: duckdb.Du
     result.layout = table.layout
     frame = normalise(table, cat)
     limits = Thresholds(settings.today, settings.etl.yoy_warning_ratio, settings.etl.reconciliation_tolerance,
-                        submitter)
+                        submitter, peer_z_threshold=settings.etl.peer_z_threshold,
+                        peer_min_units=settings.etl.peer_min_units)
     current = _current(con, frame)
     if before_rules is not None:
         before_rules(frame, current)

@@ -161,6 +161,13 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
          "盟市数值{value_text}与所辖旗县合计{detail}相差{change}，超过容差{threshold}",
          "league value {value_text_en} differs from the sum of its counties {detail} by {change}, "
          "beyond {threshold}"),
+    # last of the warnings: a unit's own history (yoy_change) or its counties (reconciliation) say more about one
+    # value than the spread of its peers, which may simply be a large unit among small ones
+    Rule("peer_outlier", WARNING, "value",
+         "{period}的数值{value_text}远离{units}个同级{level_zh}的中位数{detail}（修正z值{z}，超过阈值{threshold}），"
+         "请核实",
+         "value {value_text_en} for {period} lies far from the median {detail} of the {units} {level_en} reporting "
+         "it (modified z-score {z}, beyond the {threshold} threshold); please check"),
     Rule("account_disabled", ERROR, None,
          "报送账号{detail}已停用或不存在，本次报送未载入；请使用有效账号重新报送",
          "the account {detail} that submitted this file is disabled or no longer exists; nothing was loaded — "
@@ -175,10 +182,13 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
 @dataclass(frozen=True)
 class Thresholds:
     """What the rules compare with: the day periods must have ended by (future_period), the limits of the
-    two warnings (yoy_change: ±50 %, reconciliation: ±1 % by default; settings.toml [etl]) and who submits the
-    file (out_of_scope; None: a file of the inbox, no scope check)."""
+    warnings (yoy_change: ±50 %, reconciliation: ±1 %, peer_outlier: a modified z-score beyond ±3.5 among at least
+    5 units by default; settings.toml [etl]) and who submits the file (out_of_scope; None: a file of the inbox, no
+    scope check)."""
 
     today: date
     yoy_warning_ratio: float = 0.5
     reconciliation_tolerance: float = 0.01
     submitter: Submitter | None = None
+    peer_z_threshold: float = 3.5
+    peer_min_units: int = 5

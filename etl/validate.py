@@ -2,8 +2,9 @@
 
 The normalised frame is joined with the catalogue attributes of each row's indicator (frequency, range,
 levels, measure) and with what the warehouse already holds (etl.crossrow: last year's value, neighbouring months
-of a year-to-date series, the league's counties), so that every rule is one vectorised pandera check named by its
-rule id (etl.rules). Errors reject the file (or, with --partial, the row); warnings are recorded and shown.
+of a year-to-date series, the league's counties, the other units of its level), so that every rule is one
+vectorised pandera check named by its rule id (etl.rules). Errors reject the file (or, with --partial, the row);
+warnings are recorded and shown.
 """
 
 from __future__ import annotations
@@ -116,17 +117,18 @@ def build_schemas(cat: Catalogue, limits: Thresholds) -> tuple[pa.DataFrameSchem
         _check(lambda d: ~d["_same_as"].notna(), "duplicate_row"),
         _check(lambda d: ~(d["_yoy_change"].abs() > limits.yoy_warning_ratio).fillna(False), "yoy_change"),
         _check(lambda d: ~(d["_recon_gap"].abs() > limits.reconciliation_tolerance).fillna(False), "reconciliation"),
+        _check(lambda d: ~(d["_peer_z"].abs() > limits.peer_z_threshold).fillna(False), "peer_outlier"),
     ])
     return errors, warnings
 
 
-def prepare(frame: pd.DataFrame, cat: Catalogue, current: pd.DataFrame) -> pd.DataFrame:
+def prepare(frame: pd.DataFrame, cat: Catalogue, current: pd.DataFrame, limits: Thresholds) -> pd.DataFrame:
     """The caller's frame with the catalogue attributes and the cross-row columns the checks read (added in
     place: no million-row copy)."""
     d = frame
     for name, column in _attributes(frame, cat).items():
         d[name] = column
-    add_context(d, cat, current)  # reads the attributes: _frequency, _league_sum_of_counties
+    add_context(d, cat, current, limits.peer_min_units)  # reads the attributes: _frequency, _league_sum_of_counties
     return d
 
 
@@ -147,7 +149,7 @@ def _failed(schema: pa.DataFrameSchema, d: pd.DataFrame) -> pd.DataFrame:
 def validate(table: LongTable, frame: pd.DataFrame, cat: Catalogue, current: pd.DataFrame, limits: Thresholds,
              file: str, cap: int = 1000) -> tuple[pd.DataFrame, list[P.Problem], pd.Series, dict[str, int]]:
     """Returns (prepared frame, problems, per-row error mask, counts of every rule before capping)."""
-    d = prepare(frame, cat, current)
+    d = prepare(frame, cat, current, limits)
     error_schema, warning_schema = build_schemas(cat, limits)
     errors = _failed(error_schema, d)
     # A cell marked not reported carries nothing to check: an empty 2025 column of a yearbook table is not a

@@ -74,6 +74,7 @@ ACCEPTED_WITH_WARNING = {
     "duplicate-identical-row.csv": ("duplicate_row", 3, "value", "4000"),
     "yoy-change.csv": ("yoy_change", 2, "value", "7000"),
     "reconciliation.csv": ("reconciliation", 2, "value", "700"),
+    "peer-outlier.csv": ("peer_outlier", 3, "value", "60000"),
 }
 # The exact words a data officer reads, pinned (zh | en).
 MESSAGES = {

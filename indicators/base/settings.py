@@ -60,6 +60,8 @@ class Etl:
     yoy_warning_ratio: float = 0.5
     reconciliation_tolerance: float = 0.01
     max_errors_reported: int = 1000
+    peer_z_threshold: float = 3.5  # warn when a value's modified z-score among the same level's units exceeds this
+    peer_min_units: int = 5  # … computed only when at least this many units of that level report the period
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,18 @@ class Portal:
 
 
 @dataclass(frozen=True)
+class Review:
+    """Who reviews a loaded submission before it can be released: the steps, in order (docs/review.md)."""
+
+    county_steps: str = "league,bureau"  # a county's: an officer of its league approves, then the bureau accepts
+    league_steps: str = "bureau"  # a league's own (and the region's): the bureau accepts
+
+    def steps(self, level: str) -> tuple[str, ...]:
+        text = self.county_steps if level == "county" else self.league_steps
+        return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
+@dataclass(frozen=True)
 class Quality:
     deadline_days_annual: int = 90
     deadline_days_quarterly: int = 45
@@ -142,6 +156,7 @@ class Settings:
     index: Index
     auth: Auth
     portal: Portal
+    review: Review
     # the clock for 'period in the future' and 'year in progress', read once when the settings are loaded
     # (DEM_TODAY=YYYY-MM-DD pins it) and passed down with them: no module reads the environment or the clock itself
     today: date = dataclasses.field(default_factory=date.today)
@@ -183,7 +198,7 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
         raise ConfigError(f"{where}: {value!r} is not a valid {kind.__name__}") from exc
 
 
-SECTIONS = ("paths", "server", "etl", "limits", "inbox", "quality", "progress", "index", "auth", "portal")
+SECTIONS = ("paths", "server", "etl", "limits", "inbox", "quality", "progress", "index", "auth", "portal", "review")
 
 
 def _build(sections: dict[str, dict[str, Any]], today: date | None = None) -> Settings:
