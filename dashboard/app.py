@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 PAGE_MODULES = ("overview", "map", "league", "indicator", "chapter", "index", "quality", "catalogue", "calendar",
                 "not_found_404")
 PORTAL_PAGE_MODULES = ("dashboard.portal.submit", "dashboard.portal.submissions")  # the officers' pages
+REVIEW_PAGE_MODULES = ("dashboard.review.page",)  # the reviewers' page (docs/review.md)
 
 
 def create_app(settings: Settings | None = None, db: Path | None = None, warm: bool = False) -> dash.Dash:
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, db: Path | None = None, warm: b
                     background_callback_manager=downloads.manager(), on_error=errors.on_callback_error,
                     serve_locally=True, suppress_callback_exceptions=True, title=t("app_title"), update_title=None,
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
-    for name in [f"dashboard.pages.{n}" for n in PAGE_MODULES] + list(PORTAL_PAGE_MODULES):
+    for name in [f"dashboard.pages.{n}" for n in PAGE_MODULES] + list(PORTAL_PAGE_MODULES) + list(REVIEW_PAGE_MODULES):
         module = importlib.import_module(name)
         # Dash fills this in when it imports pages_folder itself; we import the modules by their package
         # names (so that tests and the app share one module object) and hand over the layout function.

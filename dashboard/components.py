@@ -15,15 +15,19 @@ from flask_wtf.csrf import generate_csrf
 from dashboard import data, ids, numbers
 from dashboard.auth import access
 from dashboard.i18n import t
+from dashboard.review import texts as _review_texts  # noqa: F401 — "review_title" for the navigation
 from dashboard.style import FONT_FAMILY, MISSING_COLOUR, STATUS_ORDER, STATUS_STYLE
 from indicators.engine.progress import status_label
 
 PAGES = (("/", "overview"), ("/map", "map"), ("/league/150100", "league"), ("/indicator/DI-01", "indicator"),
          ("/chapter/2", "chapter"), ("/index", "index"), ("/quality", "quality"), ("/catalogue", "catalogue"))
 # shown to logged-in users only (Art. 9: the statistics are public, the office's workings are not)
-INTERNAL_PAGES = ("quality", "calendar", "submit", "submissions")
-NAV_TEXT = {"calendar": "calendar_nav", "submit": "submit_nav", "submissions": "submissions_nav"}
-INTERNAL_LINKS = (("/calendar", "calendar"), ("/submit", "submit"), ("/submissions", "submissions"))
+INTERNAL_PAGES = ("quality", "calendar", "submit", "submissions", "review")
+# the review's texts name its link; importing them registers them (dashboard/review/texts.py imports only i18n)
+NAV_TEXT = {"calendar": "calendar_nav", "submit": "submit_nav", "submissions": "submissions_nav",
+            "review": "review_title"}
+INTERNAL_LINKS = (("/calendar", "calendar"), ("/submit", "submit"), ("/submissions", "submissions"),
+                  ("/review", "review"))
 
 
 def nav_target(key: str) -> str:

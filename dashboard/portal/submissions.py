@@ -15,6 +15,7 @@ from dashboard.auth import access
 from dashboard.i18n import lang_of, t
 from dashboard.portal import ids as pid
 from dashboard.portal.submit import report_view
+from dashboard.review import page as review_page
 from indicators.storage import appdb
 
 dash.register_page(__name__, path="/submissions", name="报送记录 Submissions", title="北疆数字经济监测 · 报送记录")
@@ -29,7 +30,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     if user is None:
         return access.login_redirect("/submissions")
     frame = rows(user, lang)
-    return c.page("", lang, "/submissions", {"lang": lang}, t("portal_submissions", lang),
+    return c.page("submissions", lang, "/submissions", {"lang": lang}, t("portal_submissions", lang),
                   html.Section(className="panel", children=[
                       dcc.Link(t("portal_submit", lang), href=c.href("/submit", lang)),
                       html.P(t("portal_show_report", lang), className="hint"),
@@ -44,7 +45,7 @@ def columns(lang: str) -> dict[str, str]:
             "region": t("portal_unit", lang), "period": t("portal_period", lang),
             "username": t("portal_submitter", lang), "submitted_at": t("portal_submitted_at", lang),
             "status": t("portal_status", lang), "n_errors": t("portal_errors", lang),
-            "n_warnings": t("portal_warnings", lang), "via": t("portal_via", lang)}
+            "n_warnings": t("portal_warnings", lang), "via": t("portal_via", lang), "review": t("review_state", lang)}
 
 
 def visible(user: appdb.User | None) -> list[appdb.Submission]:
@@ -62,11 +63,12 @@ def status_text(found: appdb.Submission, lang: str) -> str:
 
 def rows(user: appdb.User | None, lang: str) -> pd.DataFrame:
     names = {r.code: r.name(lang) for r in data.catalogue().regions.regions}
+    reviewed = review_page.states_by_batch()  # the review state and return reason of each loaded batch
     records = [{"id": s.id, "submission_id": s.id, "filename": s.filename,
                 "region": f"{s.region} {names.get(s.region, '')}".strip(), "period": s.period or "",
                 "username": s.username, "submitted_at": s.submitted_at.replace("T", " ").rstrip("Z"),
-                "status": status_text(s, lang), "n_errors": s.n_errors, "n_warnings": s.n_warnings, "via": s.via}
-               for s in visible(user)]
+                "status": status_text(s, lang), "n_errors": s.n_errors, "n_warnings": s.n_warnings, "via": s.via,
+                "review": review_page.review_text(reviewed, s.batch_id, lang)} for s in visible(user)]
     return pd.DataFrame(records, columns=["id", *columns(lang)])
 
 

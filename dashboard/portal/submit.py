@@ -31,7 +31,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     if user is None:
         return access.login_redirect("/submit")
     if not intake.may_submit(user):
-        return c.page("", lang, "/submit", {"lang": lang}, t("portal_submit", lang),
+        return c.page("submit", lang, "/submit", {"lang": lang}, t("portal_submit", lang),
                       html.P(t("portal_not_allowed", lang), className="warning", role="alert"))
     cat, settings = data.catalogue(), data.settings()
     units = intake.units(user, cat)
@@ -48,7 +48,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                   html.A(t("portal_template_xlsx", lang), id=pid.TEMPLATE_XLSX, href=""), " · ",
                   html.A(t("portal_template_csv", lang), id=pid.TEMPLATE_CSV, href="")], className="control"),
     ]
-    return c.page("", lang, "/submit", {"lang": lang}, t("portal_submit", lang), html.Section(className="panel", children=[
+    return c.page("submit", lang, "/submit", {"lang": lang}, t("portal_submit", lang), html.Section(className="panel", children=[
         dcc.Upload(id=pid.UPLOAD, accept=".csv,.tsv,.txt,.xlsx", multiple=False, className="upload",
                    children=html.Div(t("portal_drop", lang)),
                    style={"border": "2px dashed #8a94a6", "padding": "2rem", "textAlign": "center",

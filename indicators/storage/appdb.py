@@ -28,10 +28,12 @@ from pathlib import Path
 
 from indicators.base.errors import DataError, StorageError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_SECONDS = 10.0  # how long a writer waits for another before it gives up (sqlite3.OperationalError)
 ROLES = ("admin", "analyst", "officer")
 STATUSES = ("queued", "loading", "loaded", "rejected", "failed")
+DECISIONS = ("approve", "return", "accept")  # a review step's decision (docs/review.md)
+REVIEW_STATES = ("submitted", "approved", "accepted", "returned", "superseded")
 
 
 def utc_now() -> str:
@@ -117,7 +119,25 @@ _V2 = (
     "CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events "
     "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
 )
-MIGRATIONS: dict[int, tuple[str, ...]] = {0: tuple(_V1.split(";")), 1: _V2}  # (no ';' inside a statement of _V1)
+# Version 3: the review of loaded batches (docs/review.md). One row per decision, never changed: a batch's state is
+# read from its decisions in order (review_state). batch_id names a warehouse batch (no foreign key: another database).
+_V3 = (
+    "CREATE TABLE reviews ("
+    " id INTEGER PRIMARY KEY,"
+    " batch_id INTEGER NOT NULL,"                # the warehouse batch reviewed
+    " step INTEGER NOT NULL,"                    # the step's index in settings.review.steps(level), from 0
+    " step_name TEXT NOT NULL,"                  # league | bureau
+    " decision TEXT NOT NULL CHECK (decision IN ('approve', 'return', 'accept')),"
+    " actor TEXT NOT NULL,"
+    " at TEXT NOT NULL,"
+    " reason TEXT)",                             # a return's reason; an approval's or acceptance's comment
+    "CREATE INDEX reviews_by_batch ON reviews (batch_id, id)",
+    "CREATE TRIGGER reviews_append_only_update BEFORE UPDATE ON reviews "
+    "BEGIN SELECT RAISE(ABORT, 'review decisions are never changed'); END",
+    "CREATE TRIGGER reviews_append_only_delete BEFORE DELETE ON reviews "
+    "BEGIN SELECT RAISE(ABORT, 'review decisions are never changed'); END",
+)
+MIGRATIONS: dict[int, tuple[str, ...]] = {0: tuple(_V1.split(";")), 1: _V2, 2: _V3}  # (no ';' inside a statement of _V1)
 GENESIS = "0" * 64
 AUDIT_FIELDS = ("id", "at", "actor", "address", "action", "target", "detail", "reason", "prev_hash")
 
@@ -451,3 +471,92 @@ def explain(con: sqlite3.Connection, submission_id: int, line: int, rule: str, t
 def explanations(con: sqlite3.Connection, submission_id: int) -> list[dict]:
     return [dict(r) for r in con.execute("SELECT line, rule, text FROM explanations WHERE submission_id = ? "
                                          "ORDER BY line, rule", [submission_id])]
+
+
+# ── the review of loaded batches (docs/review.md) ────────────────────────────────────────────────────────────
+
+@dataclass(frozen=True)
+class Review:
+    """One decision of a review step on a warehouse batch."""
+
+    id: int
+    batch_id: int
+    step: int
+    step_name: str
+    decision: str
+    actor: str
+    at: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """Where a batch's review stands. status: submitted (no decision yet) | approved (steps before `step` approved,
+    `step` next) | accepted (every step done) | returned (with `reason`; waits for a corrected file) | superseded
+    (returned, and a later batch of the same unit corrected it: `superseded_by`)."""
+
+    batch_id: int
+    status: str
+    step: int  # the next step to decide (== len(steps) when accepted)
+    reason: str | None = None
+    superseded_by: int | None = None
+    decisions: tuple[Review, ...] = ()
+
+    @property
+    def open(self) -> bool:
+        """Still waiting for a decision."""
+        return self.status in ("submitted", "approved")
+
+
+def reviews(con: sqlite3.Connection, batch_ids: list[int] | None = None) -> dict[int, list[Review]]:
+    """The decisions on these batches (all batches: None), oldest first, by batch."""
+    rows = con.execute("SELECT id, batch_id, step, step_name, decision, actor, at, reason FROM reviews ORDER BY id")
+    wanted = None if batch_ids is None else set(batch_ids)
+    found: dict[int, list[Review]] = {}
+    for row in rows:
+        if wanted is None or row["batch_id"] in wanted:
+            found.setdefault(row["batch_id"], []).append(Review(*row))
+    return found
+
+
+def review_state(batch_id: int, decisions: list[Review], n_steps: int, superseded_by: int | None = None) -> ReviewState:
+    """The state the decisions lead to: [] → submitted; approve at step 0 of 2 → approved, step 1 next; accept at
+    the last step → accepted; return → returned with its reason (superseded once `superseded_by` names the batch
+    that corrected it)."""
+    step, decided = 0, tuple(decisions)
+    for review in decisions:
+        if review.decision == "return":
+            if superseded_by is not None:
+                return ReviewState(batch_id, "superseded", step, review.reason, superseded_by, decided)
+            return ReviewState(batch_id, "returned", step, review.reason, None, decided)
+        step = review.step + 1
+    if step >= n_steps:
+        return ReviewState(batch_id, "accepted", n_steps, decisions=decided)
+    return ReviewState(batch_id, "approved" if step else "submitted", step, decisions=decided)
+
+
+def record_review(con: sqlite3.Connection, batch_id: int, step: int, step_name: str, decision: str, actor: str,
+                  address: str | None, reason: str | None = None, expected: int | None = None) -> Review:
+    """Record a decision and append it to the audit trail, in one transaction (action review_approve,
+    review_return or review_accept; target "batch N"). `expected`: the number of decisions the caller saw — when
+    another reviewer decided in the meantime nothing is written (DataError), so two clicks never both count."""
+    if decision not in DECISIONS:
+        raise ValueError(decision)
+    now = utc_now()
+    with transaction(con):
+        seen = con.execute("SELECT count(*) FROM reviews WHERE batch_id = ?", [batch_id]).fetchone()[0]
+        if expected is not None and seen != expected:
+            raise DataError(f"批次 {batch_id} 已由他人审核，请刷新后再看", f"batch {batch_id} was reviewed by someone "
+                            "else in the meantime; reload and look again")
+        cursor = con.execute("INSERT INTO reviews (batch_id, step, step_name, decision, actor, at, reason) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", [batch_id, step, step_name, decision, actor, now, reason])
+        _append(con, {"at": now, "actor": actor, "address": address, "action": f"review_{decision}",
+                      "target": f"batch {batch_id}", "detail": f"step {step + 1} {step_name}", "reason": reason})
+        new_id = cursor.lastrowid
+    return next(r for r in reviews(con, [batch_id])[batch_id] if r.id == new_id)
+
+
+def submission_of_batch(con: sqlite3.Connection, batch_id: int) -> Submission | None:
+    """The portal or API submission a batch loaded (the latest, when a resubmitted duplicate names it too)."""
+    row = con.execute("SELECT * FROM submissions WHERE batch_id = ? ORDER BY id DESC LIMIT 1", [batch_id]).fetchone()
+    return Submission.of(row) if row else None

@@ -1,0 +1,173 @@
+"""数据审核 /review: the batches waiting for the signed-in reviewer (a league officer: its counties' batches at the
+league step; analysts and admins: the bureau step), oldest first; a click shows what a batch changed (old → new)
+and its warnings with the submitter's explanations; approve, accept or return it with a comment (a return needs a
+reason). Every decision goes through the policy (dashboard/review/policy.py) and lands in the audit trail."""
+
+from __future__ import annotations
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from dashboard import components as c
+from dashboard import data, inputs
+from dashboard import ids as shell
+from dashboard.auth import access, sessions
+from dashboard.i18n import lang_of, t
+from dashboard.review import ids as rid
+from dashboard.review import policy, queue
+from dashboard.review.texts import TEXTS
+from indicators.storage.appdb import ReviewState
+
+dash.register_page(__name__, path="/review", name="数据审核 Review", title="北疆数字经济监测 · 数据审核")
+
+DECISIONS = {rid.APPROVE: "approve", rid.ACCEPT: "accept", rid.RETURN: "return"}
+
+
+def may_review(user) -> bool:
+    """League officers (a league's scope), analysts and admins; a county's officer has nothing to review."""
+    if access.has_role(user, "analyst", "admin"):
+        return True
+    region = data.catalogue().regions.by_code.get(user.region or "") if user else None
+    return access.has_role(user, "officer") and region is not None and region.level == "league"
+
+
+def layout(lang: str | None = None, **_query) -> html.Div:
+    lang = lang_of(lang)
+    user = access.current_user()
+    if user is None:
+        return access.login_redirect("/review")
+    if not may_review(user):
+        return c.page("review", lang, "/review", {"lang": lang}, t("review_title", lang),
+                      html.P(t("review_not_allowed", lang), className="warning", role="alert"))
+    frame = rows(user, lang)
+    return c.page("review", lang, "/review", {"lang": lang}, t("review_title", lang), html.Section(className="panel", children=[
+        html.H2(t("review_queue", lang)),
+        html.P(t("review_pick", lang), className="hint"),
+        c.table(rid.QUEUE, frame, columns(lang), page_size=25, hidden=("id",)),
+        html.P(t("review_none", lang), className="hint") if frame.empty else None,
+        dcc.Store(id=rid.SELECTED),
+        html.Div(id=rid.DETAIL, role="region", **{"aria-live": "polite"}),
+        c.labelled(t("review_comment", lang), rid.COMMENT,
+                   dcc.Textarea(id=rid.COMMENT, value="", maxLength=policy.MAX_REASON, style={"width": "100%"})),
+        html.Div([html.Button(t("review_approve", lang), id=rid.APPROVE, className="button"), " ",
+                  html.Button(t("review_accept", lang), id=rid.ACCEPT, className="button"), " ",
+                  html.Button(t("review_return", lang), id=rid.RETURN, className="button")]),
+        html.Div(id=rid.RESULT, role="status")]))
+
+
+def columns(lang: str) -> dict[str, str]:
+    return {"batch_id": t("review_batch", lang), "file_name": t("review_file", lang), "unit": t("review_unit", lang),
+            "submitter": t("review_submitter", lang), "loaded_at": t("review_loaded_at", lang),
+            "step": t("review_step", lang), "rows_new": t("review_new", lang),
+            "rows_revised": t("review_revised", lang), "rows_unchanged": t("review_unchanged", lang),
+            "n_warnings": t("review_warnings", lang), "unexplained": t("review_unexplained", lang)}
+
+
+def step_label(name: str, lang: str) -> str:
+    """'league' → 盟市审核 | league review; a step the texts do not know by its name."""
+    return t(f"review_step_{name}", lang) if f"review_step_{name}" in TEXTS else name
+
+
+def state_text(state: ReviewState, steps: tuple[str, ...], lang: str) -> str:
+    """审核状态 as shown: 待审核 · 已通过第 1 步，待自治区局接收 · 已接收 · 已退回：原因 · 已退回，已由批次 N 更正."""
+    following = step_label(steps[state.step], lang) if state.step < len(steps) else ""
+    return t(f"review_state_{state.status}", lang).format(step=state.step, next=following, reason=state.reason or "",
+                                                         batch=state.superseded_by)
+
+
+def states_by_batch() -> dict[int, tuple[ReviewState, tuple[str, ...]]]:
+    """For /submissions: each loaded batch's review state and steps (read once per listing)."""
+    return {i.batch.batch_id: (i.state, i.batch.steps) for i in queue.listed()}
+
+
+def review_text(reviewed: dict, batch_id: int | None, lang: str) -> str:
+    """The review state of a submission's batch as the submitter reads it ('' before it is loaded)."""
+    found = reviewed.get(batch_id) if batch_id is not None else None
+    return state_text(found[0], found[1], lang) if found else ""
+
+
+def rows(user, lang: str) -> pd.DataFrame:
+    names = {r.code: r.name(lang) for r in data.catalogue().regions.regions}
+    records = [{"id": i.batch.batch_id, "batch_id": i.batch.batch_id, "file_name": i.row["file_name"],
+                "unit": f"{i.batch.region or ''} {names.get(i.batch.region or '', '')}".strip(),
+                "submitter": i.batch.submitter or "", "loaded_at": str(i.row["loaded_at"])[:19],
+                "step": f"{i.state.step + 1} {step_label(i.batch.steps[i.state.step], lang)}",
+                "rows_new": i.row["rows_new"], "rows_revised": i.row["rows_revised"],
+                "rows_unchanged": i.row["rows_unchanged"], "n_warnings": len(i.batch.flags),
+                "unexplained": len(i.unexplained)} for i in queue.queue(user)]
+    return pd.DataFrame(records, columns=["id", *columns(lang)])
+
+
+def detail(found: queue.Item, lang: str) -> html.Div:
+    """A batch's state, counts, changes (old → new), warnings with explanations, and the decisions so far."""
+    changed = queue.changes(found.batch.batch_id)
+    changed["change"] = changed["change"].map(lambda v: t(f"review_change_{v}", lang))
+    change_columns = {"indicator_code": t("review_indicator", lang), "region_code": t("review_region", lang),
+                      "period": t("review_period", lang), "old_value": t("review_old", lang),
+                      "new_value": t("review_value", lang), "change": t("review_change", lang)}
+    row = found.row
+    counts = (f"{t('review_new', lang)} {row['rows_new']} · {t('review_revised', lang)} {row['rows_revised']} · "
+              f"{t('review_unchanged', lang)} {row['rows_unchanged']}")
+    return html.Div([
+        html.H2(f"{t('review_batch', lang)} {found.batch.batch_id} · {row['file_name']} · "
+                f"{state_text(found.state, found.batch.steps, lang)}"),
+        html.P(counts),
+        html.H3(t("review_changes", lang)),
+        c.table(rid.CHANGES, changed, change_columns, page_size=20) if not changed.empty
+        else html.P(t("review_no_changes", lang), className="hint"),
+        html.H3(t("review_warnings", lang)),
+        warnings_list(found, lang),
+        html.H3(t("review_history", lang)),
+        html.Ul([html.Li(f"{r.at.replace('T', ' ').rstrip('Z')} · {r.actor} · {step_label(r.step_name, lang)} · "
+                         f"{r.decision}{' · ' + r.reason if r.reason else ''}") for r in found.state.decisions])
+        if found.state.decisions else html.P(t("none", lang), className="hint")])
+
+
+def warnings_list(found: queue.Item, lang: str) -> html.Component:
+    if not found.batch.flags:
+        return html.P(t("review_no_warnings", lang), className="hint")
+    items = []
+    for f in found.batch.flags:
+        text = (found.explanations.get((f.line, f.rule)) or "").strip()
+        message = f.message_en if lang == "en" else f.message_zh
+        items.append(html.Li([f"{t('review_line', lang)} {f.line} · {f.rule} · "
+                              f"{message}", html.Br(),
+                              html.Em(f"{t('review_explanation', lang)}: {text}") if text
+                              else html.Strong(t("review_no_explanation", lang), className="warning")]))
+    return html.Ol(items)
+
+
+@dash.callback(Output(rid.DETAIL, "children"), Output(rid.SELECTED, "data"), Input(rid.QUEUE, "active_cell"),
+               State(shell.LANG, "data"), prevent_initial_call=True)
+def show(cell, lang):
+    """The clicked batch (only one of the user's queue: a hand-made request for another batch shows nothing)."""
+    row_id = inputs.cell(cell)
+    if row_id is None:
+        return no_update, no_update
+    lang, batch_id = inputs.lang(lang), inputs.batch(row_id)
+    found = next((i for i in queue.queue(access.current_user()) if i.batch.batch_id == batch_id), None)
+    if found is None:
+        return html.P(f"{t('review_batch', lang)} {batch_id}: {t('none', lang)}"), None
+    return detail(found, lang), batch_id
+
+
+@dash.callback(Output(rid.RESULT, "children"), Output(rid.QUEUE, "data"), Output(rid.DETAIL, "children",
+                                                                               allow_duplicate=True),
+               Input(rid.APPROVE, "n_clicks"), Input(rid.ACCEPT, "n_clicks"), Input(rid.RETURN, "n_clicks"),
+               State(rid.SELECTED, "data"), State(rid.COMMENT, "value"), State(shell.LANG, "data"),
+               prevent_initial_call=True)
+def decide(_approve, _accept, _return, selected, comment, lang):
+    """Record the decision the policy allows; refusals are shown with their reason and change nothing."""
+    lang, user = inputs.lang(lang), access.current_user()
+    decision = DECISIONS.get(ctx.triggered_id)
+    if decision is None or selected is None:
+        return html.P(t("review_pick", lang), className="hint"), no_update, no_update
+    batch_id, reason = inputs.batch(selected), inputs.text(comment or "", policy.MAX_REASON + 1)
+    outcome = queue.decide(user, batch_id, decision, reason, sessions.client_address())
+    if isinstance(outcome, policy.Refusal):
+        return html.P(outcome.text(lang), className="warning", role="alert"), no_update, no_update
+    done = t(f"review_done_{decision}", lang).format(batch=batch_id, step=outcome.step,
+                                                     name=step_label(outcome.decisions[-1].step_name, lang),
+                                                     reason=outcome.reason or "")
+    return html.P(done), rows(user, lang).to_dict("records"), None
