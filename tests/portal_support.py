@@ -4,6 +4,7 @@ once), a real warehouse and application database under tmp, accounts made direct
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import dash
@@ -23,11 +24,12 @@ BAD_PERIOD = b"indicator_code,region_code,period,value,unit\nDI-01,150200,2023Q1
              b"DI-01,150200,2023-13,110,\xe4\xb8\xaa\n"
 
 
-def portal_app(folder: Path):
-    """The process's app configured for a fresh warehouse and app database in `folder`, with an officer of
-    包头市 (baotou), an analyst and their API tokens. Returns (app, settings, tokens)."""
+def portal_app(folder: Path, files: Iterable[Path] = ()):
+    """The process's app configured for a fresh warehouse (built from `files`) and app database in `folder`, with
+    the officers of 包头市 (baotou) and 呼和浩特市 (hohhot), an analyst and their API tokens.
+    Returns (app, settings, tokens)."""
     os.environ.setdefault("DEM_TODAY", "2025-06-01")
-    db = make_warehouse(folder)
+    db = make_warehouse(folder, files)
     settings = settings_for(db)
     from dashboard.app import create_app
 

@@ -13,9 +13,18 @@ import subprocess
 
 import dash
 import pytest
-from dash.exceptions import AppNotFoundError
-from helpers import SUBMISSIONS, make_warehouse, settings_for
-from portal_support import BAOTOU_FILE, DISPATCH, HOHHOT_ROWS, PASSWORD, callback, login, submit_key, upload
+from helpers import SUBMISSIONS
+from portal_support import (
+    BAOTOU_FILE,
+    DISPATCH,
+    HOHHOT_ROWS,
+    PASSWORD,
+    callback,
+    login,
+    portal_app,
+    submit_key,
+    upload,
+)
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from dashboard import data
@@ -47,22 +56,7 @@ def hostile_file(folder) -> object:
 def attack(tmp_path_factory):
     """The process's app on a warehouse holding the hostile file, with two officers, an analyst and tokens."""
     folder = tmp_path_factory.mktemp("attack")
-    db = make_warehouse(folder, files=[SUBMISSIONS / "good" / "long-utf8-en-formA-plain-lf.csv", hostile_file(folder)])
-    settings = settings_for(db)
-    try:
-        app = dash.get_app()
-    except AppNotFoundError:
-        from dashboard.app import create_app
-
-        app = create_app(settings=settings)
-    data.configure(settings=settings)
-    tokens = {}
-    with appdb.opened(settings.paths.app_db) as con:
-        for name, role, region in (("baotou", "officer", "150200"), ("hohhot", "officer", "150100"),
-                                   ("analyst", "analyst", None)):
-            appdb.add_user(con, name, role, region, accounts.hash_password(PASSWORD))
-            tokens[name] = accounts.new_token(con, name)
-    return app, settings, tokens
+    return portal_app(folder, [SUBMISSIONS / "good" / "long-utf8-en-formA-plain-lf.csv", hostile_file(folder)])
 
 
 @pytest.fixture
