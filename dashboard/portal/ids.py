@@ -16,3 +16,7 @@ RESULT = "portal-result"
 LIST = "portal-list"
 TICK = "portal-tick"
 DETAIL = "portal-detail"
+EXPLAIN_LATER = "portal-explain-later"  # pattern-matching type on /submissions: {"type": …, "key": "3|yoy_change"}
+EXPLAINING = "portal-explaining"  # the submission whose warnings the boxes explain
+EXPLAIN_SAVE = "portal-explain-save"
+EXPLAIN_RESULT = "portal-explain-result"

@@ -1,21 +1,25 @@
 """报送记录 /submissions: one's own submissions (analysts and admins: everyone's) with their status — queued,
 loading, loaded as batch N, rejected (its report shown on a click), failed — refreshed every few seconds without
-reloading the page."""
+reloading the page. A click on one's own loaded submission still under review also offers a box per warning of its
+batch to add or change the explanation the reviewers need (dashboard/portal/explanations.py)."""
 
 from __future__ import annotations
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import components as c
 from dashboard import data, inputs
 from dashboard import ids as shell
-from dashboard.auth import access
+from dashboard.auth import access, sessions
 from dashboard.i18n import lang_of, t
+from dashboard.portal import explanations as late
 from dashboard.portal import ids as pid
+from dashboard.portal.intake import MAX_EXPLANATION
 from dashboard.portal.submit import report_view
 from dashboard.review import page as review_page
+from dashboard.review import policy
 from indicators.storage import appdb
 
 dash.register_page(__name__, path="/submissions", name="报送记录 Submissions", title="北疆数字经济监测 · 报送记录")
@@ -95,5 +99,54 @@ def show(cell, lang):
     with appdb.opened(data.settings().paths.app_db) as con:
         explained = {f"{e['line']}|{e['rule']}": e["text"] for e in appdb.explanations(con, found.id)}
     href = dash.get_relative_path(f"/portal/submissions/{found.id}/problems.csv")
+    open_item = late.editable(user, found.id)
     return html.Div([html.H2(f"{t('portal_id', lang)} {found.id} · {found.filename} · {status_text(found, lang)}"),
-                     report_view(found.report, lang, href, explained=explained)])
+                     report_view(found.report, lang, href, explained=explained),
+                     explain_form(found.id, open_item, lang) if open_item and late.flags(open_item) else None])
+
+
+def explain_form(submission_id: int, item, lang: str) -> html.Section:
+    """A box per warning of the batch (prefilled with its explanation, if any) and a Save button."""
+    entries = []
+    for f in late.flags(item):
+        box = {"type": pid.EXPLAIN_LATER, "key": f"{f.line}|{f.rule}"}
+        given = item.explanations.get((f.line, f.rule)) or ""
+        message = f.message_en if lang == "en" else f.message_zh
+        entries.append(html.Li([
+            html.Span(f"{t('portal_line', lang)} {f.line} · {f.rule}", className="where"), html.Br(), message,
+            html.Br(), html.Label(t("portal_explain_later", lang) if given.strip()
+                                  else f"{t('portal_explain_later', lang)}（{t('portal_explain_missing', lang)}）",
+                                  htmlFor=c.dom_id(box)),
+            dcc.Input(id=box, type="text", value=given, maxLength=MAX_EXPLANATION, style={"width": "100%"})]))
+    return html.Section([html.H3(t("portal_explain_later", lang)),
+                         html.P(t("portal_explain_later_hint", lang), className="hint"),
+                         dcc.Store(id=pid.EXPLAINING, data=submission_id),
+                         html.Ol(entries, className="warnings"),
+                         html.Button(t("portal_explain_save", lang), id=pid.EXPLAIN_SAVE, className="button"),
+                         html.Div(id=pid.EXPLAIN_RESULT, role="status")], className="explain")
+
+
+@dash.callback(Output(pid.EXPLAIN_RESULT, "children"), Input(pid.EXPLAIN_SAVE, "n_clicks"),
+               State(pid.EXPLAINING, "data"), State({"type": pid.EXPLAIN_LATER, "key": ALL}, "value"),
+               State(shell.LANG, "data"), prevent_initial_call=True)
+def save(clicks, submission_id, texts, lang):
+    """Store the explanations typed in (re-checked on the server: one's own batch, its own warnings only)."""
+    lang = inputs.lang(lang)
+    if not inputs.clicks(clicks) or submission_id is None:
+        return no_update
+    given = typed(ctx.states_list[1], texts)
+    outcome = late.save(access.current_user(), inputs.integer(submission_id, "submission"), given,
+                        sessions.client_address())
+    if isinstance(outcome, policy.Refusal):
+        return html.P(outcome.text(lang), className="warning", role="alert")
+    return html.P(t("portal_explain_saved", lang).format(n=outcome), className="success")
+
+
+def typed(states: list, texts: list) -> dict[tuple[int, str], str]:
+    """{(line, rule): text} of the boxes as the browser sent them (which of them are the batch's: late.save)."""
+    out = {}
+    for state, text in zip(states or [], texts or [], strict=False):
+        line, _, rule = str(state.get("id", {}).get("key", "") if isinstance(state, dict) else "").partition("|")
+        if line.isdigit() and rule and isinstance(text, str):
+            out[(int(line), rule)] = text[:MAX_EXPLANATION + 1]
+    return out

@@ -52,6 +52,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "portal_status_failed": ("内部错误", "failed"),
     "portal_not_allowed": ("该账号不能报送数据", "This account may not submit data"),
     "portal_explanations": ("报送人的说明", "The submitter's explanations"),
+    "portal_explain_later": ("说明警告", "Explain the warnings"),
+    "portal_explain_later_hint": ("该批次仍在审核中：每条警告须有说明，审核才能通过。可补充或修改说明后保存",
+                                  "The batch is under review: it can be approved only once every warning is "
+                                  "explained. Add or change the explanations and save"),
+    "portal_explain_save": ("保存说明", "Save the explanations"),
+    "portal_explain_saved": ("已保存 {n} 条说明", "{n} explanation(s) saved"),
+    "portal_explain_missing": ("尚未说明", "not explained yet"),
 }
 
 i18n.add(TEXTS)
