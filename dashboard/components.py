@@ -16,6 +16,7 @@ from dashboard import data, ids, numbers
 from dashboard.auth import access
 from dashboard.i18n import t
 from dashboard.review import texts as _review_texts  # noqa: F401 — "review_title" for the navigation
+from dashboard.review import trail
 from dashboard.style import FONT_FAMILY, MISSING_COLOUR, STATUS_ORDER, STATUS_STYLE
 from indicators.engine.progress import status_label
 
@@ -23,7 +24,7 @@ PAGES = (("/", "overview"), ("/map", "map"), ("/league/150100", "league"), ("/in
          ("/chapter/2", "chapter"), ("/index", "index"), ("/quality", "quality"), ("/catalogue", "catalogue"))
 # shown to logged-in users only (Art. 9: the statistics are public, the office's workings are not)
 INTERNAL_PAGES = ("quality", "calendar", "submit", "submissions", "review")
-# the review's texts name its link; importing them registers them (dashboard/review/texts.py imports only i18n)
+# the review's texts name its link; importing them registers them (dashboard/review/texts.py imports i18n and appdb)
 NAV_TEXT = {"calendar": "calendar_nav", "submit": "submit_nav", "submissions": "submissions_nav",
             "review": "review_title"}
 INTERNAL_LINKS = (("/calendar", "calendar"), ("/submit", "submit"), ("/submissions", "submissions"),
@@ -88,8 +89,12 @@ def account(lang: str, here: str) -> html.Div:
 
 
 def provenance(code: str, region: str, period: str, lang: str) -> list:
-    """The ⓘ panel of one value: audit.explain, without batch ids and file names for anonymous visitors."""
-    lines = data.explain(code, region, period).lines(data.catalogue(), internal=access.is_internal())
+    """The ⓘ panel of one value: audit.explain, without batch ids and file names for anonymous visitors; for
+    analysts and admins followed by the trail of the batches that supplied it (submitter, review decisions)."""
+    found = data.explain(code, region, period)
+    lines = found.lines(data.catalogue(), internal=access.is_internal())
+    if access.has_role(access.current_user(), "analyst", "admin"):
+        lines = lines + trail.lines(trail.supplying_batches(found))
     return explanation(lines, lang)
 
 

@@ -26,7 +26,8 @@ BAD_PERIOD = b"indicator_code,region_code,period,value,unit\nDI-01,150200,2023Q1
 
 def portal_app(folder: Path, files: Iterable[Path] = ()):
     """The process's app configured for a fresh warehouse (built from `files`) and app database in `folder`, with
-    the officers of 包头市 (baotou) and 呼和浩特市 (hohhot), an analyst and their API tokens.
+    the officers of 包头市 (baotou), 呼和浩特市 (hohhot) and two counties of 包头市 (donghe 东河区, qingshan 青山区),
+    an analyst and their API tokens.
     Returns (app, settings, tokens)."""
     os.environ.setdefault("DEM_TODAY", "2025-06-01")
     db = make_warehouse(folder, files)
@@ -41,7 +42,8 @@ def portal_app(folder: Path, files: Iterable[Path] = ()):
     tokens = {}
     with appdb.opened(settings.paths.app_db) as con:
         for name, role, region in (("baotou", "officer", "150200"), ("analyst", "analyst", None),
-                                   ("hohhot", "officer", "150100")):
+                                   ("hohhot", "officer", "150100"), ("donghe", "officer", "150202"),
+                                   ("qingshan", "officer", "150204")):
             appdb.add_user(con, name, role, region, accounts.hash_password(PASSWORD))
             tokens[name] = accounts.new_token(con, name)
     return app, settings, tokens

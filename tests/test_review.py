@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from portal_support import PASSWORD, callback, login, portal_app, submit_key, upload
+from portal_support import callback, login, portal_app, submit_key, upload
 
 from dashboard import data
 from dashboard import ids as shell
-from dashboard.auth import accounts
 from dashboard.portal import ids as pid
 from dashboard.review import ids as rid
 from dashboard.review import queue
@@ -27,8 +26,6 @@ QINGSHAN = b"indicator_code,region_code,period,value,unit\nDI-01,150204,2023Q1,5
 @pytest.fixture(scope="module")
 def review(tmp_path_factory):
     app, settings, _ = portal_app(tmp_path_factory.mktemp("review"))
-    with appdb.opened(settings.paths.app_db) as con:
-        appdb.add_user(con, "donghe", "officer", "150202", accounts.hash_password(PASSWORD))
     return app, settings
 
 

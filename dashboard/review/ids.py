@@ -11,3 +11,6 @@ ACCEPT = "review-accept"
 RETURN = "review-return"
 RESULT = "review-result"
 CHANGES = "review-changes"
+PERIOD = "review-period"  # selects every row of the queue that wrote this period
+BULK_APPROVE = "review-bulk-approve"
+BULK_RETURN = "review-bulk-return"

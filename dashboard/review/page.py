@@ -1,7 +1,9 @@
 """数据审核 /review: the batches waiting for the signed-in reviewer (a league officer: its counties' batches at the
 league step; analysts and admins: the bureau step), oldest first; a click shows what a batch changed (old → new)
 and its warnings with the submitter's explanations; approve, accept or return it with a comment (a return needs a
-reason). Every decision goes through the policy (dashboard/review/policy.py) and lands in the audit trail."""
+reason). Several batches at once: tick rows (or pick a period, which ticks every row that wrote it) and approve /
+accept or return them in one click. Every decision goes through the policy (dashboard/review/policy.py), batch by
+batch, and lands in the audit trail."""
 
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ from dashboard.auth import access, sessions
 from dashboard.i18n import lang_of, t
 from dashboard.review import ids as rid
 from dashboard.review import policy, queue
-from dashboard.review.texts import TEXTS
+from dashboard.review.texts import state_text, step_label
 from indicators.storage.appdb import ReviewState
 
 dash.register_page(__name__, path="/review", name="数据审核 Review", title="北疆数字经济监测 · 数据审核")
 
 DECISIONS = {rid.APPROVE: "approve", rid.ACCEPT: "accept", rid.RETURN: "return"}
+BULK = {rid.BULK_APPROVE: "approve", rid.BULK_RETURN: "return"}  # approve: each batch's step's approve or accept
 
 
 def may_review(user) -> bool:
@@ -44,7 +47,11 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     return c.page("review", lang, "/review", {"lang": lang}, t("review_title", lang), html.Section(className="panel", children=[
         html.H2(t("review_queue", lang)),
         html.P(t("review_pick", lang), className="hint"),
-        c.table(rid.QUEUE, frame, columns(lang), page_size=25, hidden=("id",)),
+        html.P(t("review_bulk_hint", lang), className="hint"),
+        c.labelled(t("review_select_period", lang), rid.PERIOD,
+                   dcc.Dropdown(id=rid.PERIOD, options=period_options(frame), value=None, clearable=True)),
+        c.table(rid.QUEUE, frame, columns(lang), page_size=25, hidden=("id",), row_selectable="multi",
+                selected_rows=[]),
         html.P(t("review_none", lang), className="hint") if frame.empty else None,
         dcc.Store(id=rid.SELECTED),
         html.Div(id=rid.DETAIL, role="region", **{"aria-live": "polite"}),
@@ -53,27 +60,17 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         html.Div([html.Button(t("review_approve", lang), id=rid.APPROVE, className="button"), " ",
                   html.Button(t("review_accept", lang), id=rid.ACCEPT, className="button"), " ",
                   html.Button(t("review_return", lang), id=rid.RETURN, className="button")]),
+        html.Div([html.Button(t("review_bulk_approve", lang), id=rid.BULK_APPROVE, className="button"), " ",
+                  html.Button(t("review_bulk_return", lang), id=rid.BULK_RETURN, className="button")]),
         html.Div(id=rid.RESULT, role="status")]))
 
 
 def columns(lang: str) -> dict[str, str]:
     return {"batch_id": t("review_batch", lang), "file_name": t("review_file", lang), "unit": t("review_unit", lang),
             "submitter": t("review_submitter", lang), "loaded_at": t("review_loaded_at", lang),
-            "step": t("review_step", lang), "rows_new": t("review_new", lang),
+            "periods": t("review_periods", lang), "step": t("review_step", lang), "rows_new": t("review_new", lang),
             "rows_revised": t("review_revised", lang), "rows_unchanged": t("review_unchanged", lang),
             "n_warnings": t("review_warnings", lang), "unexplained": t("review_unexplained", lang)}
-
-
-def step_label(name: str, lang: str) -> str:
-    """'league' → 盟市审核 | league review; a step the texts do not know by its name."""
-    return t(f"review_step_{name}", lang) if f"review_step_{name}" in TEXTS else name
-
-
-def state_text(state: ReviewState, steps: tuple[str, ...], lang: str) -> str:
-    """审核状态 as shown: 待审核 · 已通过第 1 步，待自治区局接收 · 已接收 · 已退回：原因 · 已退回，已由批次 N 更正."""
-    following = step_label(steps[state.step], lang) if state.step < len(steps) else ""
-    return t(f"review_state_{state.status}", lang).format(step=state.step, next=following, reason=state.reason or "",
-                                                         batch=state.superseded_by)
 
 
 def states_by_batch() -> dict[int, tuple[ReviewState, tuple[str, ...]]]:
@@ -92,11 +89,18 @@ def rows(user, lang: str) -> pd.DataFrame:
     records = [{"id": i.batch.batch_id, "batch_id": i.batch.batch_id, "file_name": i.row["file_name"],
                 "unit": f"{i.batch.region or ''} {names.get(i.batch.region or '', '')}".strip(),
                 "submitter": i.batch.submitter or "", "loaded_at": str(i.row["loaded_at"])[:19],
+                "periods": ", ".join(i.periods),
                 "step": f"{i.state.step + 1} {step_label(i.batch.steps[i.state.step], lang)}",
                 "rows_new": i.row["rows_new"], "rows_revised": i.row["rows_revised"],
                 "rows_unchanged": i.row["rows_unchanged"], "n_warnings": len(i.batch.flags),
                 "unexplained": len(i.unexplained)} for i in queue.queue(user)]
     return pd.DataFrame(records, columns=["id", *columns(lang)])
+
+
+def period_options(frame: pd.DataFrame) -> list[dict]:
+    """The periods the queue's batches wrote, newest first."""
+    found = {p for text in frame["periods"] for p in str(text).split(", ") if p}
+    return [{"label": p, "value": p} for p in sorted(found, reverse=True)]
 
 
 def detail(found: queue.Item, lang: str) -> html.Div:
@@ -171,3 +175,54 @@ def decide(_approve, _accept, _return, selected, comment, lang):
                                                      name=step_label(outcome.decisions[-1].step_name, lang),
                                                      reason=outcome.reason or "")
     return html.P(done), rows(user, lang).to_dict("records"), None
+
+
+@dash.callback(Output(rid.QUEUE, "selected_rows"), Input(rid.PERIOD, "value"), State(rid.QUEUE, "data"),
+               prevent_initial_call=True)
+def tick_period(period, shown):
+    """Picking a period ticks every row of the queue that wrote it (clearing it unticks them all); what is then
+    decided is checked again on the server, batch by batch."""
+    if period is None:
+        return []
+    period = inputs.period(period)
+    rows_ = shown if isinstance(shown, list) else []
+    return [n for n, r in enumerate(rows_) if isinstance(r, dict) and period in str(r.get("periods", "")).split(", ")]
+
+
+@dash.callback(Output(rid.QUEUE, "selected_rows", allow_duplicate=True), Input(rid.QUEUE, "data"),
+               prevent_initial_call=True)
+def untick(_shown):
+    """A decision changed the queue: its ticks would now point at other rows (they are row positions), so none
+    stays ticked."""
+    return []
+
+
+@dash.callback(Output(rid.RESULT, "children", allow_duplicate=True), Output(rid.QUEUE, "data", allow_duplicate=True),
+               Output(rid.QUEUE, "selected_rows", allow_duplicate=True),
+               Output(rid.DETAIL, "children", allow_duplicate=True),
+               Input(rid.BULK_APPROVE, "n_clicks"), Input(rid.BULK_RETURN, "n_clicks"),
+               State(rid.QUEUE, "selected_row_ids"), State(rid.COMMENT, "value"), State(shell.LANG, "data"),
+               prevent_initial_call=True)
+def decide_ticked(_approve, _return, ticked, comment, lang):
+    """One click for every ticked batch: each goes through the policy on its own; the refused ones are listed
+    with their reasons, the others recorded (one reviews row and one audit row each)."""
+    lang, user = inputs.lang(lang), access.current_user()
+    decision = BULK.get(ctx.triggered_id)
+    batch_ids = [inputs.batch(b) for b in ticked] if isinstance(ticked, list) else []
+    if decision is None or not batch_ids:
+        return html.P(t("review_bulk_none", lang), className="hint"), no_update, no_update, no_update
+    reason = inputs.text(comment or "", policy.MAX_REASON + 1)
+    outcomes = queue.decide_many(user, batch_ids, decision, reason, sessions.client_address())
+    return bulk_result(outcomes, lang), rows(user, lang).to_dict("records"), [], None
+
+
+def bulk_result(outcomes: list[queue.Outcome], lang: str) -> html.Div:
+    """N decisions recorded (which), and the refused batches each with its reason."""
+    done = [o for o in outcomes if o.refusal is None]
+    refused = [o for o in outcomes if o.refusal is not None]
+    return html.Div([
+        html.P(t("review_bulk_done", lang).format(n=len(done)) + (": " + ", ".join(
+            f"{t('review_batch', lang)} {o.batch_id} {t(f'review_{o.decision}', lang)}" for o in done) if done else "")),
+        html.Div([html.P(t("review_bulk_refused", lang).format(n=len(refused)), className="warning", role="alert"),
+                  html.Ul([html.Li(f"{t('review_batch', lang)} {o.batch_id}: {o.refusal.text(lang)}")
+                           for o in refused])]) if refused else None])

@@ -1,6 +1,7 @@
 """The reviewer's queue: the warehouse's loaded batches (read-only, through indicators.engine.review) joined with
 their review state, submission and explanations in the application database; and the one write of the review,
-recording a decision that the policy allows.
+recording a decision that the policy allows — one batch, or several in one go (decide_many: each batch still
+through the policy, each decision its own transaction and audit row).
 
 A returned batch is superseded by the first later batch of the same unit (submitter_region) that writes one of its
 keys (indicator, region, period) again: the corrected file (indicators.engine.review.corrections)."""
@@ -30,6 +31,7 @@ class Item:
     row: dict  # the warehouse's batches row: file_name, loaded_at, rows_new, rows_revised, rows_unchanged, …
     submission: appdb.Submission | None = None
     explanations: dict[tuple[int, str], str] = field(default_factory=dict)
+    periods: tuple[str, ...] = ()  # the periods the batch wrote
 
     @property
     def unexplained(self) -> list[policy.Flag]:
@@ -48,18 +50,23 @@ def facts(row: dict, flags: tuple[policy.Flag, ...], cat: Catalogue, settings: S
                         settings.review.steps(policy.level_steps(level)), flags, has_submission)
 
 
-def items(cat: Catalogue | None = None, settings: Settings | None = None) -> list[Item]:
-    """Every loaded batch, oldest first, with its review state."""
+def items(cat: Catalogue | None = None, settings: Settings | None = None,
+          batch_ids: list[int] | None = None) -> list[Item]:
+    """Every loaded batch (or those of `batch_ids`), oldest first, with its review state."""
     cat, settings = cat or data.catalogue(), settings or data.settings()
     with warehouse.reader(settings.paths.warehouse) as con:
         batches = wh_review.loaded_batches(con)
-        warnings = wh_review.batch_warnings(con, batches["batch_id"].tolist())
+        if batch_ids is not None:
+            batches = batches[batches["batch_id"].isin([int(b) for b in batch_ids])]
+        ids = batches["batch_id"].tolist()
+        warnings = wh_review.batch_warnings(con, ids)
+        periods = wh_review.batch_periods(con, ids)
         with appdb.opened(settings.paths.app_db) as app:
-            decided = appdb.reviews(app, batches["batch_id"].tolist())
+            decided = appdb.reviews(app, ids)
             returned = [b for b, rows in decided.items() if any(r.decision == "return" for r in rows)]
             corrected = wh_review.corrections(con, returned)
-            return [_item(row, warnings, decided.get(int(row["batch_id"]), []), corrected, app, cat, settings)
-                    for row in _records(batches)]
+            return [_item(row, warnings, decided.get(int(row["batch_id"]), []), corrected, app, cat, settings,
+                          periods.get(int(row["batch_id"]), ())) for row in _records(batches)]
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -67,7 +74,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _item(row: dict, warnings: pd.DataFrame, decided: list, corrected: dict[int, int], app, cat: Catalogue,
-          settings: Settings) -> Item:
+          settings: Settings, periods: tuple[str, ...] = ()) -> Item:
     batch_id = int(row["batch_id"])
     mine = warnings[warnings["batch_id"] == batch_id]
     flags = tuple(policy.Flag(None if pd.isna(w.line) else int(w.line), w.rule, w.message_zh or "", w.message_en or "")
@@ -77,7 +84,7 @@ def _item(row: dict, warnings: pd.DataFrame, decided: list, corrected: dict[int,
         if submission else {}
     batch = facts(row, flags, cat, settings, submission is not None)
     state = appdb.review_state(batch_id, decided, len(batch.steps), corrected.get(batch_id))
-    return Item(batch, state, row, submission, explained)
+    return Item(batch, state, row, submission, explained, periods)
 
 
 def queue(user: User | None, cat: Catalogue | None = None, settings: Settings | None = None) -> list[Item]:
@@ -86,7 +93,7 @@ def queue(user: User | None, cat: Catalogue | None = None, settings: Settings | 
 
 
 def item(batch_id: int, cat: Catalogue | None = None, settings: Settings | None = None) -> Item | None:
-    return next((i for i in items(cat, settings) if i.batch.batch_id == batch_id), None)
+    return next(iter(items(cat, settings, [batch_id])), None)
 
 
 def changes(batch_id: int, settings: Settings | None = None) -> pd.DataFrame:
@@ -102,18 +109,59 @@ def decide(user: User | None, batch_id: int, decision: str, reason: str | None, 
     settings = settings or data.settings()
     found = item(batch_id, cat, settings)
     if found is None:
-        return policy.Refusal(f"批次 {batch_id} 不存在或没有写入数据", f"batch {batch_id} does not exist or wrote nothing")
+        return _missing(batch_id)
+    with appdb.opened(settings.paths.app_db) as app:
+        refused = _record(app, user, found, decision, reason, address)
+    return refused if refused is not None else item(batch_id, cat, settings).state
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One batch of a bulk action: the decision tried on it, and why it was refused (None: recorded)."""
+
+    batch_id: int
+    decision: str
+    refusal: policy.Refusal | None = None
+
+
+def decide_many(user: User | None, batch_ids: list[int], decision: str, reason: str | None, address: str | None,
+                cat: Catalogue | None = None, settings: Settings | None = None) -> list[Outcome]:
+    """One decision on each of these batches, in order, each through the policy on its own: 'approve' is each
+    batch's positive decision at its step (approve, or accept at the last step), 'return' returns each with the
+    reason. A refused batch changes nothing and does not stop the others; each recorded decision is its own
+    transaction with its own audit row, as when decided one by one."""
+    settings = settings or data.settings()
+    wanted = list(dict.fromkeys(int(b) for b in batch_ids))
+    found = {i.batch.batch_id: i for i in items(cat, settings, wanted)}
+    outcomes = []
+    with appdb.opened(settings.paths.app_db) as app:
+        for batch_id in wanted:
+            current = found.get(batch_id)
+            if current is None:
+                outcomes.append(Outcome(batch_id, decision, _missing(batch_id)))
+                continue
+            chosen = policy.decision_at(current.batch, current.state.step) if decision == "approve" else decision
+            outcomes.append(Outcome(batch_id, chosen, _record(app, user, current, chosen, reason, address)))
+    return outcomes
+
+
+def _missing(batch_id: int) -> policy.Refusal:
+    return policy.Refusal(f"批次 {batch_id} 不存在或没有写入数据", f"batch {batch_id} does not exist or wrote nothing")
+
+
+def _record(app, user: User | None, found: Item, decision: str, reason: str | None,
+            address: str | None) -> policy.Refusal | None:
+    """Write one decision the policy allows (reviews row and audit row, one transaction); else why not."""
     refused = policy.refusal(user, decision, found.batch, found.state, found.explanations, reason)
     if refused is not None:
         return refused
     step = found.state.step
-    with appdb.opened(settings.paths.app_db) as app:
-        try:
-            appdb.record_review(app, batch_id, step, found.batch.steps[step], decision, user.username, address,
-                                (reason or "").strip() or None, expected=len(found.state.decisions))
-        except DataError as exc:
-            return policy.Refusal(exc.message_zh, exc.message_en)
-    return item(batch_id, cat, settings).state
+    try:
+        appdb.record_review(app, found.batch.batch_id, step, found.batch.steps[step], decision, user.username, address,
+                            (reason or "").strip() or None, expected=len(found.state.decisions))
+    except DataError as exc:
+        return policy.Refusal(exc.message_zh, exc.message_en)
+    return None
 
 
 def listed(cat: Catalogue | None = None, settings: Settings | None = None) -> list[Item]:

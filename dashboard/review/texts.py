@@ -1,8 +1,10 @@
-"""The review's interface texts and messages (Chinese, English), registered with dashboard.i18n when imported."""
+"""The review's interface texts and messages (Chinese, English), registered with dashboard.i18n when imported, and
+the wording of a step and of a review state (shared by /review, /submissions and the provenance panel's trail)."""
 
 from __future__ import annotations
 
 from dashboard import i18n
+from indicators.storage.appdb import ReviewState
 
 TEXTS: dict[str, tuple[str, str]] = {
     "review_title": ("数据审核", "Review"),
@@ -51,5 +53,27 @@ TEXTS: dict[str, tuple[str, str]] = {
     "review_state_accepted": ("已接收", "accepted"),
     "review_state_returned": ("已退回：{reason}", "returned: {reason}"),
     "review_state_superseded": ("已退回，已由批次 {batch} 更正", "returned, corrected by batch {batch}"),
+    "review_periods": ("统计期", "Periods"),
+    "review_select_period": ("勾选某一统计期的全部批次", "Tick every batch of a period"),
+    "review_bulk_hint": ("勾选表格左侧的方框（或选择统计期），再一次审核所勾选的批次；每个批次仍逐一检查",
+                         "Tick the boxes left of the rows (or pick a period), then decide on every ticked batch at "
+                         "once; each batch is still checked on its own"),
+    "review_bulk_approve": ("通过/接收所勾选的批次", "Approve / accept the ticked batches"),
+    "review_bulk_return": ("退回所勾选的批次", "Return the ticked batches"),
+    "review_bulk_none": ("请先勾选批次，或选择一个统计期", "Tick some batches first, or pick a period"),
+    "review_bulk_done": ("已记录 {n} 个批次的决定", "{n} decision(s) recorded"),
+    "review_bulk_refused": ("{n} 个批次未记录（没有任何改动）：", "{n} batch(es) not recorded (nothing changed):"),
 }
 i18n.add(TEXTS)
+
+
+def step_label(name: str, lang: str) -> str:
+    """'league' → 盟市审核 | league review; a step the texts do not know by its name."""
+    return i18n.t(f"review_step_{name}", lang) if f"review_step_{name}" in TEXTS else name
+
+
+def state_text(state: ReviewState, steps: tuple[str, ...], lang: str) -> str:
+    """审核状态 as shown: 待审核 · 已通过第 1 步，待自治区局接收 · 已接收 · 已退回：原因 · 已退回，已由批次 N 更正."""
+    following = step_label(steps[state.step], lang) if state.step < len(steps) else ""
+    return i18n.t(f"review_state_{state.status}", lang).format(step=state.step, next=following,
+                                                              reason=state.reason or "", batch=state.superseded_by)

@@ -58,3 +58,15 @@ def corrections(con: duckdb.DuckDBPyConnection, batch_ids: Sequence[int]) -> dic
             WHERE a.batch_id = r.batch_id AND b.batch_id = n.batch_id)
         GROUP BY r.batch_id""", {"batches": [int(b) for b in batch_ids], "reviewed": list(REVIEWED)}).fetchall()
     return {int(b): int(n) for b, n in rows}
+
+
+def batch_periods(con: duckdb.DuckDBPyConnection, batch_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """The periods each of these batches wrote, in order — what /review selects "every batch of a period" by:
+    batch_periods(con, [12]) → {12: ('2022Q1', '2023Q1')}."""
+    if not batch_ids:
+        return {}
+    rows = con.execute("""
+        SELECT batch_id, list(DISTINCT period ORDER BY period) FROM observations
+        WHERE list_contains($batches, batch_id) GROUP BY batch_id""",
+                       {"batches": [int(b) for b in batch_ids]}).fetchall()
+    return {int(b): tuple(periods) for b, periods in rows}
