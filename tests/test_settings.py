@@ -33,3 +33,15 @@ def test_bad_values_are_configuration_errors():
         load_settings(environ={"DEM_PORT": "eighty"})
     with pytest.raises(ConfigError, match=r"unknown keys \['colour'\]"):
         load_settings(environ={"DEM_SERVER_COLOUR": "red"})
+
+
+@pytest.mark.parametrize("environ,message", [
+    ({"DEM_REVIEW_COUNTY_STEPS": "leauge,bureau"}, r"\[review\]: county_steps = 'leauge,bureau': one or more of"),
+    ({"DEM_REVIEW_LEAGUE_STEPS": " "}, r"\[review\]: league_steps = ' '"),
+    ({"DEM_REVIEW_COUNTY_STEPS": "bureau,bureau"}, r"each once"),
+    ({"DEM_ETL_PEER_Z_THRESHOLD": "0"}, r"\[etl\]: peer_z_threshold \(0.0\) must be > 0"),
+    ({"DEM_ETL_PEER_MIN_UNITS": "1"}, r"peer_min_units \(1\) at least 3"),
+])
+def test_review_steps_and_peer_check_settings_are_checked_when_loaded(environ, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ=environ)

@@ -63,6 +63,11 @@ class Etl:
     peer_z_threshold: float = 3.5  # warn when a value's modified z-score among the same level's units exceeds this
     peer_min_units: int = 5  # … computed only when at least this many units of that level report the period
 
+    def __post_init__(self) -> None:
+        if not self.peer_z_threshold > 0 or self.peer_min_units < 3:  # a median and its spread need a few units
+            raise ValueError(f"peer_z_threshold ({self.peer_z_threshold}) must be > 0 and peer_min_units "
+                             f"({self.peer_min_units}) at least 3")
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -104,12 +109,24 @@ class Portal:
     load_at_once: bool = False  # load a submission at once in a background job (else the scheduled dem etl run)
 
 
+REVIEW_STEPS = {"league", "bureau"}  # an officer of the batch's league; an analyst or administrator
+
+
 @dataclass(frozen=True)
 class Review:
     """Who reviews a loaded submission before it can be released: the steps, in order (docs/review.md)."""
 
     county_steps: str = "league,bureau"  # a county's: an officer of its league approves, then the bureau accepts
     league_steps: str = "bureau"  # a league's own (and the region's): the bureau accepts
+
+    def __post_init__(self) -> None:
+        # checked when the settings load: a misspelt or empty list would otherwise surface only as batches nobody
+        # may review, or (empty) as batches needing no review at all
+        for key, level in (("county_steps", "county"), ("league_steps", "league")):
+            steps = self.steps(level)
+            if not steps or set(steps) - REVIEW_STEPS or len(set(steps)) != len(steps):
+                raise ValueError(f"{key} = {getattr(self, key)!r}: one or more of {', '.join(sorted(REVIEW_STEPS))}, "
+                                 "each once, in order")
 
     def steps(self, level: str) -> tuple[str, ...]:
         text = self.county_steps if level == "county" else self.league_steps
@@ -221,7 +238,7 @@ def _build(sections: dict[str, dict[str, Any]], today: date | None = None) -> Se
                 values[f.name] = _coerce(raw[f.name], kind, where)
         try:
             built[section_field.name] = cls(**values)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise ConfigError(f"settings.toml [{section_field.name}]: {exc}") from exc
     return Settings(**built, today=today or date.today())
 
