@@ -277,3 +277,13 @@ def test_scopes_follow_the_region_tree(auth_app):
     assert access.scope_codes(None) == set() and not access.has_role(None, "admin")
     assert access.has_role(user("admin"), "admin", "analyst") and not access.has_role(league, "admin")
     assert access.login_url("/quality?lang=en") == "/login?next=%2Fquality%3Flang%3Den"
+
+
+@pytest.mark.parametrize("text", ["garbage", "5 per fortnight", ""])
+def test_a_login_limit_that_does_not_parse_stops_the_start_instead_of_throttling_nothing(text):
+    from dashboard.auth import login
+    from indicators.base.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[auth\] login_limit"):
+        login.checked_limit(text)
+    assert login.checked_limit("5 per 15 minutes") == "5 per 15 minutes"

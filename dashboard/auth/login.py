@@ -16,10 +16,12 @@ import dash
 import flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 from dashboard import data
 from dashboard.auth import accounts, sessions
 from dashboard.i18n import t
+from indicators.base.errors import ConfigError
 from indicators.storage import appdb
 
 PAGE = """<!DOCTYPE html>
@@ -108,9 +110,20 @@ def _throttled(_limit):
     return flask.Response(body, status, headers)
 
 
+def checked_limit(text: str) -> str:
+    """The [auth] login_limit, refused at start when it does not parse: flask-limiter would otherwise log the bad
+    limit at each login and not throttle at all."""
+    try:
+        parse_many(text)
+    except ValueError as exc:
+        raise ConfigError(f"settings.toml [auth] login_limit: {text!r} is not a rate limit such as "
+                          f"'5 per 15 minutes' ({exc})") from exc
+    return text
+
+
 def install(app: dash.Dash) -> None:
     server = app.server
-    limit = data.settings().auth.login_limit
+    limit = checked_limit(data.settings().auth.login_limit)
     limiter = Limiter(get_remote_address, app=server, storage_uri="memory://", headers_enabled=False)
     server.extensions["dem_login_limiter"] = limiter  # tests reset it
     throttle = {"methods": ["POST"], "deduct_when": _failed, "on_breach": _throttled}
