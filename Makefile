@@ -36,7 +36,7 @@ demo: setup
 	$(BIN)/dem demo build
 
 run: setup
-	@test -f data/warehouse/dem.duckdb || $(BIN)/dem demo build
+	@test -f data/warehouse/dem.public.duckdb || $(BIN)/dem demo build
 	$(BIN)/dem serve
 
 test: setup

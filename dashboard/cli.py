@@ -3,14 +3,14 @@ accounts."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
+from indicators import console
 from indicators.base.settings import Settings
-from indicators.cli import settings_options
+from indicators.cli import released, settings_options
 
 
 @click.command()
@@ -24,11 +24,16 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int |
           dev: bool) -> None:
     """Serve the dashboard (production WSGI server; --dev for the Dash development server)."""
     from dashboard import server
+    from indicators.storage.warehouse import public_path
 
     settings = settings.with_overrides(server_host=host, server_port=port, server_workers=workers)
     if not settings.paths.warehouse.exists():
         click.echo(f"提示：数据仓库 {settings.paths.warehouse} 尚不存在，页面将提示先运行 dem demo build | "
                    f"warning: no warehouse at {settings.paths.warehouse} yet (run `dem demo build`)", err=True)
+    elif not public_path(settings.paths.warehouse).exists():
+        click.echo("提示：尚未发布任何数据，公众页面暂无数据（dem release due 按发布日程发布） | warning: nothing has been "
+                   "released yet: the public pages have no data (`dem release due` carries out the release calendar)",
+                   err=True)
     click.echo(f"北疆数字经济监测 · http://{settings.server.host}:{settings.server.port}/ "
                f"({'development' if dev else f'{settings.server.workers} workers × {threads} threads'})")
     server.run(settings, dev=dev, threads=threads)
@@ -45,7 +50,7 @@ quarter_option = click.option("--quarter", type=click.IntRange(1, 4), default=No
 region_option = click.option("--region", default=None,
                              help="A league's code or name (e.g. 152500, 锡林郭勒盟, 锡盟). Default: the whole region.")
 since_option = click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
-                            help="List revisions loaded on or after this day. Default: the previous period's deadline.")
+                            help="List revisions released on or after this day. Default: the previous period's deadline.")
 
 
 @report.command("pdf")
@@ -57,13 +62,13 @@ since_option = click.option("--since", type=click.DateTime(["%Y-%m-%d"]), defaul
 @since_option
 @settings_options
 def report_pdf(year: int, quarter: int | None, region: str | None, out: Path | None, since, settings: Settings) -> None:
-    """Write the monitoring bulletin (监测分析报告) of the region or a league as PDF."""
+    """Write the monitoring bulletin (监测分析报告) of the region or a league as PDF, from the released values."""
     from dashboard.report.renderer import ChartRenderer
 
     with ChartRenderer() as renderer:  # Chromium starts now, while the report modules load and the data is read
         from dashboard.report import build_report
 
-        path = build_report(settings, year, quarter, region, out, since.date() if since else None, renderer)
+        path = build_report(released(settings), year, quarter, region, out, since.date() if since else None, renderer)
     click.echo(f"已生成 {path} | written {path}")
 
 
@@ -78,7 +83,7 @@ def report_all(year: int, quarter: int | None, out_dir: Path | None, since, sett
     """Write the region's and all 12 leagues' bulletins with stable names, with one browser for all charts."""
     from dashboard.report import build_all
 
-    paths = build_all(settings, year, quarter, out_dir, since.date() if since else None)
+    paths = build_all(released(settings), year, quarter, out_dir, since.date() if since else None)
     for path in paths:
         click.echo(f"已生成 {path} | written {path}")
 
@@ -98,7 +103,7 @@ def report_csv(year: int, quarter: int | None, region: str | None, out: Path | N
     """Write the bulletin's data as tidy CSV (UTF-8 with BOM) or XLSX with its metadata."""
     from dashboard.report.build import build_data
 
-    for path in build_data(settings, year, quarter, region, out, fmt):
+    for path in build_data(released(settings), year, quarter, region, out, fmt):
         click.echo(f"已导出 {path} | written {path}")
 
 
@@ -110,16 +115,6 @@ def users() -> None:
 password_stdin_option = click.option("--password-stdin", is_flag=True, required=True,
                                      help="Read the password from the first line of standard input (never an "
                                           "argument: it would show in the process list and the shell history).")
-
-
-def _operator() -> str:
-    """Who ran the command, for the audit trail: the operating-system account (the CLI has no login of its own)."""
-    import getpass
-
-    try:
-        return f"os:{getpass.getuser()}"
-    except (KeyError, OSError):  # no name for this uid (a container)
-        return f"os:uid {os.getuid()}"
 
 
 def _password_from_stdin() -> str:
@@ -144,7 +139,7 @@ def users_add(username: str, role: str, region: str | None, password_stdin: bool
     with appdb.opened(settings.paths.app_db) as con:
         user = accounts.add_user(con, default_catalogue().regions, username, role, region, password,
                                  settings.auth.min_password_length)
-        appdb.log_event(con, "user_added", _operator(), "cli", f"role={role} region={region or ''}", target=user.username)
+        appdb.log_event(con, "user_added", console.operator(), "cli", f"role={role} region={region or ''}", target=user.username)
     click.echo(f"已添加用户 {user.username}（{user.role}） | added user {user.username} ({user.role})")
 
 
@@ -172,7 +167,7 @@ def users_disable(username: str, settings: Settings) -> None:
 
     with appdb.opened(settings.paths.app_db) as con:
         appdb.disable_user(con, username)
-        appdb.log_event(con, "user_disabled", _operator(), "cli", target=username)
+        appdb.log_event(con, "user_disabled", console.operator(), "cli", target=username)
     click.echo(f"已停用用户 {username} | disabled user {username}")
 
 
@@ -188,7 +183,7 @@ def users_set_password(username: str, password_stdin: bool, settings: Settings) 
     password = _password_from_stdin()
     with appdb.opened(settings.paths.app_db) as con:
         accounts.set_password(con, username, password, settings.auth.min_password_length)
-        appdb.log_event(con, "password_set", _operator(), "cli", target=username)
+        appdb.log_event(con, "password_set", console.operator(), "cli", target=username)
     click.echo(f"已更新用户 {username} 的密码 | password of {username} changed")
 
 
@@ -202,7 +197,7 @@ def users_token(username: str, settings: Settings) -> None:
 
     with appdb.opened(settings.paths.app_db) as con:
         token = accounts.new_token(con, username)
-        appdb.log_event(con, "token_added", _operator(), "cli", target=username)
+        appdb.log_event(con, "token_added", console.operator(), "cli", target=username)
     click.echo(token)
 
 
@@ -230,7 +225,7 @@ def users_demo(settings: Settings) -> None:
             password = secrets.token_urlsafe(12)
             accounts.add_user(con, regions, username, role, region, password, settings.auth.min_password_length,
                               demo=True)
-            appdb.log_event(con, "user_added", _operator(), "cli", f"role={role} region={region or ''} demo",
+            appdb.log_event(con, "user_added", console.operator(), "cli", f"role={role} region={region or ''} demo",
                             target=username)
             where = f" {region} {regions.by_code[region].name_zh}" if region else ""
             click.echo(f"{username}\t{password}\t{role}{where}")

@@ -11,10 +11,11 @@ import click
 from etl import problems as P
 from etl.demo import DEFAULT_SEED, build, generate
 from etl.pipeline import FAILED, FileResult, check_files, load_files
+from indicators import console
 from indicators.base.catalogue import load_catalogue
 from indicators.base.errors import EXIT_INTERNAL
 from indicators.base.settings import Settings
-from indicators.cli import settings_options
+from indicators.cli import format_option, settings_options
 
 MAX_PRINTED = 50
 
@@ -161,3 +162,58 @@ def template(region: str, period: str, fmt: str | None, out: Path | None, settin
     path = out or settings.paths.exports / default_name(cat, region, period, fmt)
     write_template(path, build_template(cat, region, period, fmt))
     click.echo(f"已写出报送模板 → {path} | wrote the submission template to {path}")
+
+
+@click.group("release")
+def release_group() -> None:
+    """发布 — the release calendar (config/releases.csv) and releases: accepted values become public (docs/releases.md)."""
+
+
+@release_group.command("list")
+@format_option
+@settings_options
+def release_list(fmt: str, settings: Settings) -> None:
+    """The calendar with what was carried out: each release's time (Beijing), periods, title and, once carried out,
+    when, by whom and how many vintages (batch × period) it made public; corrections too."""
+    from etl.release import schedule
+
+    click.echo(console.render(schedule(settings), fmt))
+
+
+@release_group.command("due")
+@click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]), default=None,
+              help="Act as if it were this UTC time (catching up, tests). Default: now.")
+@settings_options
+def release_due(at, settings: Settings) -> None:
+    """The scheduled job (every few minutes, beside `dem etl run`): carry out every release whose time has come, in
+    order, and rebuild the public warehouse if it lags behind. Exit 0 · 75 another writer holds the lock."""
+    from etl.release import due
+
+    outcomes = due(load_catalogue(), settings, now=at)
+    for outcome in outcomes:
+        click.echo(outcome.line())
+    if not outcomes:
+        click.echo("没有到期的发布 | no release due")
+
+
+@release_group.command("publish")
+@click.argument("release_id")
+@settings_options
+def release_publish(release_id: str, settings: Settings) -> None:
+    """Carry out one release of the calendar now, even before its announced time (an admin's decision, recorded in
+    the audit trail). Exit 0 · 2 unknown or already carried out · 75 another writer holds the lock."""
+    from etl.release import find, publish_release
+
+    click.echo(publish_release(find(release_id), load_catalogue(), settings, console.operator(), "cli").line())
+
+
+@release_group.command("correct")
+@click.argument("batch", type=int)
+@click.option("--reason", required=True, help="Why the released values change (shown on /revisions).")
+@settings_options
+def release_correct(batch: int, reason: str, settings: Settings) -> None:
+    """Release an accepted batch's revisions of released values at once instead of with the next release (a
+    correction of an error). Exit 0 · 1 the batch is not accepted or revises nothing released · 2 no reason."""
+    from etl.release import correct
+
+    click.echo(correct(batch, reason, load_catalogue(), settings, console.operator(), "cli").line())

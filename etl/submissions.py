@@ -35,7 +35,7 @@ from indicators.base.catalogue import Catalogue
 from indicators.base.errors import BusyError
 from indicators.base.settings import Settings
 from indicators.storage import appdb
-from indicators.storage.warehouse import Staging, exclusive_lock
+from indicators.storage.warehouse import Staging, exclusive_lock, warehouse_id
 
 STATUS = {LOADED: "loaded", PARTIAL: "loaded", DUPLICATE: "loaded", REJECTED: "rejected", FAILED: "failed"}
 HIDDEN = ("file", "sha256")  # the server's path and the hash: not in a report the submitter reads
@@ -86,6 +86,7 @@ def load_queued(cat: Catalogue, settings: Settings, locked: bool = False) -> lis
             return []
         outcomes = []
         with writing(settings, cat, locked=True) as stage:
+            appdb.bind_warehouse(con, warehouse_id(stage.con))  # its batch numbers are this warehouse's
             while claimed is not None:
                 outcomes.append(_load(stage, con, claimed, cat, settings))
                 claimed = appdb.claim_queued(con)

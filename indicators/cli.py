@@ -36,6 +36,14 @@ def settings_options(func):
     return wrapper
 
 
+def released(settings: Settings) -> Settings:
+    """The settings a public output reads with: the public warehouse (released values only) in place of the working
+    one — bulletins, CSV/XLSX exports (docs/releases.md)."""
+    from indicators.storage.warehouse import public_path
+
+    return settings.with_overrides(paths_warehouse=public_path(settings.paths.warehouse))
+
+
 format_option = click.option("--format", "fmt", type=click.Choice(console.FORMATS), default="table",
                              show_default=True, help="Output format.")
 
@@ -169,16 +177,21 @@ def data() -> None:
               help="Also derived indicators, spatial aggregates and annual roll-ups (status, coverage columns).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None,
               help="csv (with a <name>.metadata.csv sidecar) or xlsx (with a 说明 sheet). Default: from --out's suffix.")
+@click.option("--preliminary", is_flag=True,
+              help="Every loaded value, released or not (the working warehouse); the metadata says 初步/未发布. "
+                   "Default: the released values only (the public warehouse).")
 @settings_options
 def data_export(out: Path, indicators: tuple[str, ...], regions: tuple[str, ...], periods: tuple[str, ...],
-                history: bool, derived: bool, fmt: str | None, settings: Settings) -> None:
-    """Export observations as tidy CSV or XLSX (formula-injection safe) with their metadata."""
+                history: bool, derived: bool, fmt: str | None, preliminary: bool, settings: Settings) -> None:
+    """Export observations as tidy CSV or XLSX (formula-injection safe) with their metadata: the released values,
+    or with --preliminary every loaded one."""
     from indicators.engine import export
     from indicators.storage import warehouse
 
     cat = load_catalogue()
     codes = [cat.regions.resolve(r).code for r in regions]
-    with warehouse.reader(settings.paths.warehouse) as con:
+    source = settings if preliminary else released(settings)
+    with warehouse.reader(source.paths.warehouse) as con:
         if derived:
             frame = export.facts(con, cat, indicators, codes, periods)
         else:
@@ -186,7 +199,9 @@ def data_export(out: Path, indicators: tuple[str, ...], regions: tuple[str, ...]
         published = warehouse.publication_time(con)
     written = export.write_export(frame, out, cat, fmt, published,
                                   description="dem data export" + (" --derived" if derived else "")
-                                  + (" --history" if history else ""))
+                                  + (" --history" if history else "")
+                                  + (" --preliminary: 初步数据，含未发布值 preliminary, includes unreleased values"
+                                     if preliminary else ""))
     click.echo(f"已导出 {len(frame)} 行 → {out} | exported {len(frame)} rows to {out}"
                + "".join(f"\n说明 metadata → {p}" for p in written[1:]))
 

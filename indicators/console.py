@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import os
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -80,3 +81,13 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | No
     if fmt == "json":
         return to_json([{c: r.get(c) for c in columns} for r in rows] if columns else rows)
     return table(rows, columns)
+
+
+def operator() -> str:
+    """Who ran a command, for the audit trail: the operating-system account (the CLI has no login of its own)."""
+    import getpass
+
+    try:
+        return f"os:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return f"os:uid {os.getuid()}"

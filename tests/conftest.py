@@ -46,7 +46,8 @@ def demo_warehouse(tmp_path_factory) -> Path:
     dem = Path(sys.executable).with_name("dem")
     result = subprocess.run([str(dem), "demo", "build", "--db", str(db), "--out", str(folder / "files")],
                             capture_output=True, text=True,
-                            timeout=600, env={**os.environ, "DEM_TODAY": "2026-11-27"})
+                            timeout=600, env={**os.environ, "DEM_TODAY": "2026-11-27",
+                                              "DEM_PATHS_APP_DB": str(folder / "app.sqlite")})
     assert result.returncode == 0, result.stdout + result.stderr
     return db
 

@@ -63,23 +63,50 @@ def load(db: Path, files: Iterable[Path], partial: bool = False, today: str = TO
 
 
 def make_warehouse(tmp_path: Path, files: Iterable[Path] = (), partial: bool = False, today: str = TODAY,
-                   name: str = "dem.duckdb") -> Path:
+                   name: str = "dem.duckdb", release: bool = True) -> Path:
     """A real, published warehouse under tmp_path/warehouse/, built from `files` in order; every file must load
-    (an empty warehouse when no files are given)."""
+    (an empty warehouse when no files are given). With `release` (the default) every batch is accepted and
+    released (release_all), so the public warehouse beside it holds the same values; without it nothing is public."""
     db = tmp_path / "warehouse" / name
     results = load(db, files, partial=partial, today=today)
     refused = [f"{r.path.name}: {p.text()}" for r in results if not r.accepted for p in r.errors]
     assert not refused, "fixture did not load:\n" + "\n".join(refused)
+    if release:
+        release_all(db, today)
     return db
 
 
+def release_all(db: Path, today: str = TODAY) -> str:
+    """Accept every batch not decided yet (etl.release.accept_unreviewed) and carry out a release of every period
+    (`*`) now, through the production code: the state of a warehouse whose values are all public. Returns the
+    release id (T1, T2, … per warehouse)."""
+    from etl.release import accept_unreviewed, publish_release
+    from indicators.base.releases import Release
+    from indicators.engine.release import carried_out
+
+    settings = settings_for(db, today)
+    if not db.exists():
+        with warehouse.writer(db):
+            pass
+    with warehouse.reader(db) as con:
+        release_id = f"T{len(carried_out(con)) + 1}"
+    accept_unreviewed(default_catalogue(), settings, "test", "fixture")
+    now = warehouse.utc_now()
+    publish_release(Release(release_id, now, ("*",), "测试发布", "test release"), default_catalogue(), settings, "test",
+                    now=now)
+    return release_id
+
+
 def revised_warehouse(tmp_path: Path, note: str = "核实后", synthetic: str = "否") -> Path:
-    """The good fixture, then a revision of Hohhot's 2023 GDP (3850 亿元, source 统计局) with `note`: a warehouse
-    whose current value has an earlier vintage."""
+    """The good fixture (released as T1), then a revision of Hohhot's 2023 GDP (3850 亿元, source 统计局) with `note`,
+    released as T2: a warehouse whose current value has an earlier, released vintage (a revision on /revisions)."""
     revision = tmp_path / "revision.csv"
     revision.write_text("指标代码,地区,统计期,数值,计量单位,备注,数据来源,示例数据\n"
                         f"CX-01,呼市,2023年,3850,亿元,{note},统计局,{synthetic}\n", encoding="utf-8")
-    return make_warehouse(tmp_path, files=[SUBMISSIONS / "good" / "long-utf8-en-formA-plain-lf.csv", revision])
+    db = make_warehouse(tmp_path, files=[SUBMISSIONS / "good" / "long-utf8-en-formA-plain-lf.csv"])
+    load(db, [revision])
+    release_all(db)
+    return db
 
 
 def dem_env(db: Path, today: str = TODAY, **extra: str) -> dict[str, str]:
@@ -87,7 +114,9 @@ def dem_env(db: Path, today: str = TODAY, **extra: str) -> dict[str, str]:
     base = db.parent
     env = {**os.environ, "DEM_DB": str(db), "DEM_TODAY": today, "DEM_INBOX": str(base / "inbox"),
            "DEM_ARCHIVE": str(base / "archive"), "DEM_QUARANTINE": str(base / "quarantine"),
-           "DEM_EXPORTS": str(base / "exports"), "DEM_PATHS_LOGS": str(base / "logs")}
+           "DEM_EXPORTS": str(base / "exports"), "DEM_PATHS_LOGS": str(base / "logs"),
+           "DEM_PATHS_APP_DB": str(base / "app" / "dem-app.sqlite"), "DEM_PATHS_SUBMISSIONS": str(base / "submissions"),
+           "DEM_PATHS_SECRET_KEY": str(base / "app" / "secret_key")}
     return {**env, **extra}
 
 

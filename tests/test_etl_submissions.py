@@ -135,7 +135,8 @@ def test_loading_at_once_leaves_the_submission_queued_while_another_run_holds_th
     assert appdb.submission(app, sub.id).status == "loaded"
 
 
-def test_without_an_application_database_there_is_nothing_to_load_and_none_is_created(db):
+def test_without_an_application_database_there_is_nothing_to_load_and_none_is_created(tmp_path):
+    db = make_warehouse(tmp_path, files=[SUBMISSIONS / "base" / "base.csv"], release=False)
     assert load_queued(default_catalogue(), settings_for(db)) == []
     assert not settings_for(db).paths.app_db.exists()
 

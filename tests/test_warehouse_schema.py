@@ -76,10 +76,29 @@ def test_a_version_2_file_gains_the_batch_submitter_and_its_earlier_batches_have
 
     assert result.status == "loaded"
     with warehouse.reader(db) as con:
-        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION == 3
+        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION == 4
         assert con.execute("SELECT batch_id, submitter FROM batches ORDER BY batch_id").fetchall() == [(1, None),
                                                                                                       (2, None)]
         assert con.execute("SELECT value FROM observations WHERE period = '2022'").fetchall() == [(3500,)]
+
+
+def test_a_version_3_file_gains_the_release_tables_and_an_identity_and_nothing_of_it_is_public(tmp_path):
+    db = version_1(tmp_path / "warehouse" / "dem.duckdb", with_rejected_keys=True)
+    con = duckdb.connect(str(db))
+    for version in (1, 2):  # exactly what version 3 wrote
+        number, _, step = warehouse.MIGRATIONS[version]
+        step(con)
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(number)])
+    con.close()
+
+    [result] = load(db, [SUBMISSIONS / "warn" / "yoy-change.csv"])
+
+    assert result.status == "loaded"
+    with warehouse.reader(db) as con:
+        assert warehouse.schema_version(con) == 4 and len(warehouse.warehouse_id(con)) == 36
+        assert con.execute("SELECT count(*) FROM releases").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM released").fetchone() == (0,)  # an upgrade publishes nothing
+    assert not warehouse.public_path(db).exists()
 
 
 def test_every_migration_step_leads_to_the_next_version_up_to_the_current_one():

@@ -4,7 +4,8 @@ open warnings — read with the engine's quality queries (the same the dashboard
 Deadlines are the engine's (`indicators.quality.deadline`: end of period + 90 / 45 / 20 days for annual /
 quarterly / monthly series). "Since the last report" defaults to the deadline of the previous period, when
 that report could first have been published; `ReportSpec.since` overrides it.
-Example: the 2024 annual report lists revisions loaded on or after 2024-03-30 (2023's deadline).
+Example: the 2024 annual report lists revisions released on or after 2024-03-30 (2023's deadline), with the release
+and its reason (indicators.engine.quality.revisions_since).
 """
 
 from __future__ import annotations

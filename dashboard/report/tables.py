@@ -205,12 +205,12 @@ def submissions(quality, region_code: str) -> Table:
 
 
 def revisions(quality, cat: Catalogue, limit: int) -> Table:
-    table = Table(["指标", "地区", "统计期", "原值", "新值", "入库时间", "文件"], [40, 24, 16, 20, 20, 26, 34],
+    table = Table(["指标", "地区", "统计期", "原值", "新值", "发布", "修订原因"], [40, 22, 16, 20, 20, 22, 40],
                   "LLLRRLL", font_size=7)
     for r in quality.revisions.head(limit).itertuples():
         d = cat.indicator(r.indicator_code).decimals
         table.rows.append([f"{r.indicator_code} {r.indicator_name}", r.region_name, r.period, numbers.value(r.old_value, d),
-                           numbers.value(r.new_value, d), str(r.loaded_at)[:16], r.file_name])
+                           numbers.value(r.new_value, d), r.release_id, r.reason or DASH])
     return table
 
 

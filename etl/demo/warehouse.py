@@ -12,9 +12,12 @@ from pathlib import Path
 from etl.demo.files import demo_dir, generate
 from etl.demo.panel import reference_dir
 from etl.pipeline import FileResult, load_files
+from etl.release import accept_unreviewed, publish_release
 from indicators.base.catalogue import Catalogue, load_catalogue
+from indicators.base.releases import load_calendar
 from indicators.base.settings import Settings
-from indicators.storage import warehouse
+from indicators.engine.release import rebuild_public
+from indicators.storage import appdb, warehouse
 
 
 def reference_files() -> list[Path]:
@@ -31,6 +34,8 @@ class BuildReport:
     seconds: float
     counts: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
+    released: list[str] = field(default_factory=list)
+    app_db_aside: Path | None = None
 
     @property
     def rejected(self) -> list[FileResult]:
@@ -44,10 +49,55 @@ class BuildReport:
                f"批次 batches: {c.get('batches', 0)} (退回 rejected {len(self.rejected)})",
                f"观测值 observations (current): {c.get('observations', 0)} — 示例 synthetic {c.get('synthetic', 0)}, "
                f"真实 real {c.get('real', 0)}",
-               f"警告 warnings: {warned}"]
+               f"警告 warnings: {warned}",
+               f"已发布 released: {', '.join(self.released) or '—'} → {warehouse.public_path(self.warehouse).name}; "
+               "最近一期未发布 the latest period stays unreleased (dem release list)"]
+        if self.app_db_aside is not None:
+            out.append(f"应用数据库属于此前的数据仓库，已移至 {self.app_db_aside}（用 dem users demo 重建示例账户） | the "
+                       f"application database referred to the previous warehouse's batches: moved to "
+                       f"{self.app_db_aside} (make the demo accounts again with dem users demo)")
         for r in self.rejected:
             out.append(f"✗ {r.headline()[0]}")
         return out
+
+
+DEMO_REVIEW = "示例数据：由 dem demo build 接收 | demo data, accepted by dem demo build"
+
+
+def set_aside_app_db(settings: Settings) -> Path | None:
+    """The rebuilt warehouse numbers its batches anew: an application database whose submissions and decisions
+    refer to the previous one's batches is renamed aside (<name>.<UTC time>.previous, with its -wal and -shm) and
+    a new one starts (`dem users demo` makes the demo accounts again). Returns where it went."""
+    app_db = settings.paths.app_db
+    if not app_db.exists():
+        return None
+    with appdb.opened(app_db) as con:
+        bound = appdb.bound_warehouse(con)
+    with warehouse.reader(settings.paths.warehouse) as con:
+        current = warehouse.warehouse_id(con)
+    if bound is None or bound == current:
+        return None
+    aside = app_db.with_name(f"{app_db.name}.{warehouse.utc_now():%Y%m%dT%H%M%S}.previous")
+    for suffix in ("", "-wal", "-shm"):
+        source = app_db.with_name(app_db.name + suffix)
+        if source.exists():
+            os.replace(source, aside.with_name(aside.name + suffix))
+    return aside
+
+
+def release_demo(cat: Catalogue, settings: Settings) -> list[str]:
+    """Accept every demo batch and carry out the calendar's releases whose time has come — except the last one, so
+    that the most recent period (2024M12 in the shipped calendar) stays submitted-but-unreleased and both states can
+    be seen. Rebuilds the public warehouse once."""
+    accept_unreviewed(cat, settings, "demo", DEMO_REVIEW)
+    calendar, now = load_calendar(), warehouse.utc_now()
+    done = []
+    for rel in calendar[:-1]:
+        if rel.due(now):
+            publish_release(rel, cat, settings, "demo", "cli", now=now, rebuild=False)
+            done.append(rel.release_id)
+    rebuild_public(settings, cat)
+    return done
 
 
 def build(seed: int, settings: Settings, out: Path | None = None, cat: Catalogue | None = None) -> BuildReport:
@@ -67,6 +117,8 @@ def build(seed: int, settings: Settings, out: Path | None = None, cat: Catalogue
                              locked=True)
         os.replace(fresh, published)
     report = BuildReport(published, reference_files(), demo, results, 0.0)
+    report.app_db_aside = set_aside_app_db(settings)
+    report.released = release_demo(cat, settings)
     with warehouse.reader(published) as con:
         report.counts = dict(zip(("batches", "observations", "synthetic", "real"), con.execute(
             """SELECT (SELECT count(*) FROM batches), count(*), count(*) FILTER (WHERE synthetic),

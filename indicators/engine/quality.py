@@ -19,7 +19,7 @@ import pandas as pd
 from indicators.base import periods
 from indicators.base.catalogue import Catalogue
 from indicators.base.settings import Quality, Settings
-from indicators.engine import obligations
+from indicators.engine import obligations, release
 from indicators.engine.obligations import deadline  # the one definition, also used by the report's annex
 
 STATES = ("received", "late", "rejected", "missing")
@@ -164,17 +164,9 @@ def arrivals(con: duckdb.DuckDBPyConnection, codes: Sequence[str], year: int) ->
 
 
 def revisions_since(con: duckdb.DuckDBPyConnection, since: date, regions: Sequence[str]) -> pd.DataFrame:
-    """Values replaced by a later vintage loaded on or after `since`, in these regions (old → new, newest first)."""
-    return con.execute("""
-        SELECT o.indicator_code, o.region_code, o.period, o.value AS old_value, n.value AS new_value,
-               b.loaded_at, b.file_name, n.synthetic
-        FROM observations o
-        JOIN observations n ON n.batch_id = o.superseded_by AND n.indicator_code = o.indicator_code
-             AND n.region_code = o.region_code AND n.period = o.period
-        JOIN batches b ON b.batch_id = o.superseded_by
-        WHERE b.loaded_at >= $since AND list_contains($scope, o.region_code)
-        ORDER BY b.loaded_at DESC, o.indicator_code, o.region_code, o.period""",
-                       {"since": _midnight(since), "scope": list(regions)}).df()
+    """Released values that a release on or after `since` replaced, in these regions (old → new, the release and
+    the reason, newest first) — the bulletin's annex, as /revisions."""
+    return release.revisions(con, _midnight(since), list(regions))
 
 
 def rejected_since(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:

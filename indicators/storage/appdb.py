@@ -28,7 +28,7 @@ from pathlib import Path
 
 from indicators.base.errors import DataError, StorageError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_SECONDS = 10.0  # how long a writer waits for another before it gives up (sqlite3.OperationalError)
 ROLES = ("admin", "analyst", "officer")
 STATUSES = ("queued", "loading", "loaded", "rejected", "failed")
@@ -137,7 +137,10 @@ _V3 = (
     "CREATE TRIGGER reviews_append_only_delete BEFORE DELETE ON reviews "
     "BEGIN SELECT RAISE(ABORT, 'review decisions are never changed'); END",
 )
-MIGRATIONS: dict[int, tuple[str, ...]] = {0: tuple(_V1.split(";")), 1: _V2, 2: _V3}  # (no ';' inside a statement of _V1)
+# Version 4: the warehouse this database's batch numbers refer to (bind_warehouse): submissions and review decisions
+# name warehouse batches by number, and a warehouse rebuilt from scratch numbers its batches anew.
+_V4 = ("CREATE TABLE bound (key TEXT PRIMARY KEY, value TEXT NOT NULL)",)
+MIGRATIONS: dict[int, tuple[str, ...]] = {0: tuple(_V1.split(";")), 1: _V2, 2: _V3, 3: _V4}  # (no ';' inside a statement of _V1)
 GENESIS = "0" * 64
 AUDIT_FIELDS = ("id", "at", "actor", "address", "action", "target", "detail", "reason", "prev_hash")
 
@@ -199,6 +202,31 @@ def _migrate(con: sqlite3.Connection) -> None:
                     con.execute(statement)
             con.execute("DELETE FROM schema_version")
             con.execute("INSERT INTO schema_version VALUES (?)", [step + 1])
+
+
+def bind_warehouse(con: sqlite3.Connection, warehouse_id: str | None) -> None:
+    """The first warehouse whose batches this database refers to is recorded; another one is refused (StorageError):
+    batch 5 of a rebuilt warehouse is not the batch 5 the decisions here were made on. None (a warehouse written
+    before identities existed) is let through."""
+    if not warehouse_id:
+        return
+    with transaction(con):
+        row = con.execute("SELECT value FROM bound WHERE key = 'warehouse_id'").fetchone()
+        if row is None:
+            con.execute("INSERT INTO bound VALUES ('warehouse_id', ?)", [warehouse_id])
+            return
+    if row[0] != warehouse_id:
+        raise StorageError(
+            f"应用数据库记录的是另一个数据仓库（{row[0]}）的批次，当前数据仓库为 {warehouse_id}：审核与报送记录不能对应。"
+            "请将 [paths] app_db 指向该数据仓库的应用数据库，或为重建的数据仓库使用新的应用数据库",
+            f"the application database refers to the batches of another warehouse ({row[0]}), not of this one "
+            f"({warehouse_id}): its submissions and review decisions would name the wrong batches. Point [paths] "
+            "app_db at that warehouse's application database, or use a new one for the rebuilt warehouse")
+
+
+def bound_warehouse(con: sqlite3.Connection) -> str | None:
+    row = con.execute("SELECT value FROM bound WHERE key = 'warehouse_id'").fetchone()
+    return row[0] if row else None
 
 
 # ── users and tokens ─────────────────────────────────────────────────────────────────────────────────────────

@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ import duckdb
 
 from indicators.base.errors import BusyError, ConfigError, DataError, StorageError
 
-SCHEMA_VERSION = 3  # the numbered migrations below bring every earlier file to it (see MIGRATIONS)
+SCHEMA_VERSION = 4  # the numbered migrations below bring every earlier file to it (see MIGRATIONS)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -68,6 +69,7 @@ CREATE TABLE IF NOT EXISTS problems (
     message_en VARCHAR
 );
 REJECTED_KEYS
+RELEASES
 CREATE OR REPLACE VIEW current_observations AS
     SELECT * FROM observations WHERE superseded_by IS NULL;
 """
@@ -95,7 +97,25 @@ CREATE TABLE IF NOT EXISTS rejected_keys (  -- what a rejected file tried to sub
     league_code VARCHAR,              -- the league of the row's region (a county's league; the league itself)
     period VARCHAR
 );"""
-SCHEMA = SCHEMA.replace("OBSERVATION_COLUMNS", OBSERVATION_COLUMNS).replace("REJECTED_KEYS", REJECTED_KEYS)
+RELEASES = """
+CREATE TABLE IF NOT EXISTS releases (  -- releases carried out (the calendar is config/releases.csv; docs/releases.md)
+    release_id VARCHAR PRIMARY KEY,
+    kind VARCHAR NOT NULL,            -- release (from the calendar) | correction (a revision released at once)
+    title_zh VARCHAR,
+    title_en VARCHAR,
+    scheduled_at TIMESTAMP,           -- UTC: the announced time; NULL for a correction
+    released_at TIMESTAMP NOT NULL,   -- UTC: when it was carried out
+    released_by VARCHAR NOT NULL,     -- the account, os:<user>, or "schedule" (dem release due)
+    note VARCHAR                      -- a correction's reason
+);
+CREATE TABLE IF NOT EXISTS released (  -- the public vintages: one batch's observations of one period, by release
+    batch_id INTEGER NOT NULL,
+    period VARCHAR NOT NULL,
+    release_id VARCHAR NOT NULL,
+    reason VARCHAR                    -- for values revising released ones: why (the review's comments)
+);"""
+SCHEMA = (SCHEMA.replace("OBSERVATION_COLUMNS", OBSERVATION_COLUMNS).replace("REJECTED_KEYS", REJECTED_KEYS)
+          .replace("RELEASES", RELEASES))
 
 
 def quote_ident(name: str) -> str:
@@ -225,6 +245,13 @@ class Staging:
     changed: bool = False  # set by callers when something was written, so that publishing is worth it
 
 
+def public_path(working: Path) -> Path:
+    """The public warehouse beside the working one (dem.duckdb → dem.public.duckdb): the released vintages only,
+    with their own derived layer, written at releases under the working warehouse's lock (etl/release.py). Every
+    public output reads it."""
+    return working.with_name(f"{working.stem}.public{working.suffix}")
+
+
 def lock_path(published: Path) -> Path:
     return published.with_name(published.name + ".lock")
 
@@ -268,7 +295,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     version = schema_version(con)
     if version is None:
         con.execute(SCHEMA)
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('warehouse_id', ?)",
+                    [str(SCHEMA_VERSION), str(uuid.uuid4())])
         return
     if version > SCHEMA_VERSION:
         raise ConfigError(f"warehouse schema version {version} is newer than this software's ({SCHEMA_VERSION}); "
@@ -303,11 +331,20 @@ def _v3_batch_submitter(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE batches ADD COLUMN submitter VARCHAR")
 
 
+def _v4_releases(con: duckdb.DuckDBPyConnection) -> None:
+    """releases and released: which vintages are public. A warehouse from before has released nothing: its values
+    stay internal until a release (dem release publish) makes them public. And the warehouse's identity
+    (meta warehouse_id), which the application database is bound to (appdb.bind_warehouse)."""
+    con.execute(RELEASES)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('warehouse_id', ?)", [str(uuid.uuid4())])
+
+
 # version n → (n + 1, what the step does, the step). A new schema change is a new entry here and SCHEMA_VERSION + 1;
 # SCHEMA itself always describes the latest version (tests build every earlier version and migrate it).
 MIGRATIONS = {
     1: (2, "observations.value must be finite (CHECK); rejected_keys", _v2_finite_values_and_rejected_keys),
     2: (3, "batches.submitter: the account a file came from", _v3_batch_submitter),
+    3: (4, "releases and released: which vintages are public", _v4_releases),
 }
 
 
@@ -429,6 +466,13 @@ def write_reference(con: duckdb.DuckDBPyConnection, catalogue) -> None:
         with registered(con, frame, "_reference") as table:
             con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM {table}")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('reference_fingerprint', ?)", [fingerprint.hexdigest()])
+
+
+def warehouse_id(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The identity a warehouse got when it was created (kept by every copy and publish; a rebuild from scratch is
+    a new warehouse): what the application database's batch numbers are bound to."""
+    row = first_row(con, "SELECT value FROM meta WHERE key = 'warehouse_id'")
+    return row[0] if row else None
 
 
 def publication_time(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -16,7 +16,8 @@ def build(db: Path) -> Path:
     start = time.perf_counter()
     db.parent.mkdir(parents=True, exist_ok=True)
     dem = Path(sys.executable).with_name("dem")
-    subprocess.run([str(dem), "demo", "build", "--db", str(db), "--out", str(db.parent / "demo-files")], env=ENV,
-                   check=True, capture_output=True)
+    # its own application database (the review decisions the build records), never the checkout's
+    subprocess.run([str(dem), "demo", "build", "--db", str(db), "--out", str(db.parent / "demo-files")],
+                   env={**ENV, "DEM_PATHS_APP_DB": str(db.parent / "dem-app.sqlite")}, check=True, capture_output=True)
     print(f"demo warehouse built at {db} in {time.perf_counter() - start:.1f} s", flush=True)
     return db
