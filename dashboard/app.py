@@ -23,7 +23,7 @@ from indicators.base.settings import Settings, project_root
 
 HERE = Path(__file__).resolve().parent
 PAGE_MODULES = ("overview", "map", "league", "indicator", "chapter", "index", "quality", "catalogue", "calendar",
-                "not_found_404")
+                "releases", "revisions", "not_found_404")
 PORTAL_PAGE_MODULES = ("dashboard.portal.submit", "dashboard.portal.submissions")  # the officers' pages
 REVIEW_PAGE_MODULES = ("dashboard.review.page",)  # the reviewers' page (docs/review.md)
 
@@ -94,7 +94,7 @@ def _status_route(app: dash.Dash) -> None:
         code = 200 if problem is None else 503
         if not access.has_role(access.current_user() or access.user_from_bearer(), "admin", "analyst"):
             return {"available": problem is None}, code
-        body = {"warehouse": str(data.settings().paths.warehouse), "available": problem is None,
+        body = {"warehouse": str(data.path()), "layer": data.layer(), "available": problem is None,
                 "reason": problem[0] if problem else None, "detail": problem[1] if problem else None,
                 "published_at": data.published_at() if problem is None else None,
                 "warm": problem is None and data.warm()}

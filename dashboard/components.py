@@ -21,7 +21,8 @@ from dashboard.style import FONT_FAMILY, MISSING_COLOUR, STATUS_ORDER, STATUS_ST
 from indicators.engine.progress import status_label
 
 PAGES = (("/", "overview"), ("/map", "map"), ("/league/150100", "league"), ("/indicator/DI-01", "indicator"),
-         ("/chapter/2", "chapter"), ("/index", "index"), ("/quality", "quality"), ("/catalogue", "catalogue"))
+         ("/chapter/2", "chapter"), ("/index", "index"), ("/quality", "quality"), ("/catalogue", "catalogue"),
+         ("/releases", "releases"))
 # shown to logged-in users only (Art. 9: the statistics are public, the office's workings are not)
 INTERNAL_PAGES = ("quality", "calendar", "submit", "submissions", "review")
 # the review's texts name its link; importing them registers them (dashboard/review/texts.py imports i18n and appdb)
@@ -69,6 +70,7 @@ def header(active: str, lang: str, path: str, query: dict) -> html.Header:
             account(lang, href(path, lang, **{k: v for k, v in query.items() if k != "lang"})),
         ]),
         html.Nav(nav, id=ids.NAV, className="nav", **{"aria-label": "主导航 main navigation"}),
+        preliminary_banner(lang),
         synthetic_banner(lang),
     ])
 
@@ -82,6 +84,7 @@ def account(lang: str, here: str) -> html.Div:
                         className="account")
     return html.Div(className="account", children=[
         html.Span(user.username, id=ids.ACCOUNT_NAME, className="account-name"),
+        preliminary_switch(lang, here) if access.may_see_preliminary(user) else None,
         html.Form(action=dash.get_relative_path("/logout"), method="POST", className="logout-form", children=[
             dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
             html.Button(t("logout", lang), type="submit", id=ids.LOGOUT, className="logout")]),
@@ -96,6 +99,27 @@ def provenance(code: str, region: str, period: str, lang: str) -> list:
     if access.has_role(access.current_user(), "analyst", "admin"):
         lines = lines + trail.lines(trail.supplying_batches(found))
     return explanation(lines, lang)
+
+
+def preliminary_switch(lang: str, here: str) -> html.Form:
+    """Analysts and admins: include the values not yet released (a POST with the CSRF token, kept in the session),
+    or go back to the released ones."""
+    on = data.preliminary()
+    return html.Form(action=dash.get_relative_path("/_dem/preliminary"), method="POST", className="layer-form",
+                     children=[dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                               dcc.Input(type="hidden", name="on", value="0" if on else "1"),
+                               dcc.Input(type="hidden", name="next", value=here),
+                               html.Button(t("preliminary_off" if on else "preliminary_on", lang), type="submit",
+                                           id=ids.PRELIMINARY_SWITCH, className="layer-switch")])
+
+
+def preliminary_banner(lang: str) -> html.Div | None:
+    """On every page read from the working warehouse: its values include ones not yet released (初步/未发布)."""
+    if not data.preliminary():
+        return None
+    return html.Div([html.Strong(t("preliminary_mark", lang), className="preliminary-mark"), " ",
+                     t("preliminary_note", lang)], id=ids.PRELIMINARY_BANNER, className="preliminary-banner",
+                    role="note")
 
 
 def synthetic_banner(lang: str) -> html.Div | None:
@@ -129,7 +153,7 @@ def warehouse_hint(lang: str) -> html.Div:
     the page's own first."""
     problem = data.health()
     key = "unreadable_warehouse" if problem and problem[0] == data.UNREADABLE else "no_warehouse"
-    path = data.settings().paths.warehouse if access.is_internal() else "…"  # a server path is internal
+    path = data.path() if access.is_internal() else "…"  # a server path is internal
     other = "zh" if lang == "en" else "en"
     return html.Div([html.P(t(key, lang).format(path=path)), html.P(t(key, other).format(path=path), lang=other)],
                     className="warning", role="alert")

@@ -28,10 +28,10 @@ from dashboard.warming import InFlight, Warmer
 from indicators.base.catalogue import Catalogue, default_catalogue
 from indicators.base.errors import DataError
 from indicators.base.settings import Settings, load_settings
-from indicators.engine import audit, precompute, query
+from indicators.engine import audit, precompute, query, release
 from indicators.engine import progress as progress_mod
 from indicators.engine import quality as quality_mod
-from indicators.storage.warehouse import publication_time
+from indicators.storage.warehouse import public_path, publication_time
 
 MISSING, UNREADABLE = "missing", "unreadable"
 
@@ -51,23 +51,57 @@ class DashboardState:
     configure() makes a new one and closes the old, so nothing is shared by accident between two apps or tests."""
 
     settings: Settings
-    snapshots: Snapshots
+    layers: dict[str, Snapshots]  # PUBLIC: the released values (warehouse.public_path); PRELIMINARY: every value
     views: ViewCache = field(default_factory=ViewCache)
     building: Building = field(default_factory=Building)
     requests: InFlight = field(default_factory=InFlight)
-    health: tuple = (None, None)  # (identity of the file judged, None or (MISSING | UNREADABLE, detail))
+    # per layer: (identity of the file judged, None or (MISSING | UNREADABLE, detail))
+    health: dict = field(default_factory=dict)
     seen: set = field(default_factory=set)  # distinct errors whose traceback was logged (dashboard/errors.py)
     warmer: Warmer = field(init=False)
 
     def __post_init__(self) -> None:
-        self.warmer = Warmer(self.snapshots, self.views, available, self.requests)
+        # the warmer keeps the public layer's views ready: what most visitors see
+        self.warmer = Warmer(self.layers[PUBLIC], self.views, available, self.requests)
+
+    @property
+    def snapshots(self) -> Snapshots:
+        """The snapshots of the layer this request reads (layer())."""
+        return self.layers[layer()]
 
     def close(self) -> None:
         self.warmer.stop()
-        self.snapshots.close()
+        for snapshots in self.layers.values():
+            snapshots.close()
 
 
 _state: DashboardState | None = None  # the process's state, set by configure()
+
+PUBLIC, PRELIMINARY = "public", "preliminary"
+
+
+def _public() -> str:
+    return PUBLIC
+
+
+_layer_of: Callable[[], str] = _public  # which layer a request reads; the auth package registers its rule
+
+
+def choose_layer(rule: Callable[[], str]) -> None:
+    """Register who reads which layer (dashboard.auth.access.layer: preliminary for a signed-in analyst or admin
+    who asked for it, public for everyone else). Without a rule every request reads the public layer."""
+    global _layer_of
+    _layer_of = rule
+
+
+def layer() -> str:
+    """PUBLIC (released values only: every anonymous visitor, and by default everyone) or PRELIMINARY."""
+    return _layer_of()
+
+
+def preliminary() -> bool:
+    """This request reads every loaded value, released or not (marked 初步/未发布 on the page)."""
+    return layer() == PRELIMINARY
 
 
 def configure(settings: Settings | None = None, db: Path | None = None) -> DashboardState:
@@ -78,7 +112,8 @@ def configure(settings: Settings | None = None, db: Path | None = None) -> Dashb
         settings = settings.with_overrides(paths_warehouse=db)
     if _state is not None:
         _state.close()
-    _state = DashboardState(settings, Snapshots(settings.paths.warehouse))
+    working = settings.paths.warehouse
+    _state = DashboardState(settings, {PUBLIC: Snapshots(public_path(working)), PRELIMINARY: Snapshots(working)})
     return _state
 
 
@@ -100,8 +135,14 @@ def root() -> str:
 
 
 def identity() -> tuple[int, int]:
-    """The identity of the file published now (the PDF bulletins are read from it)."""
-    return state().snapshots.published()
+    """The identity of the public warehouse published now (the PDF bulletins are read from it: always the released
+    values, whoever asks)."""
+    return state().layers[PUBLIC].published()
+
+
+def path(layer_name: str | None = None) -> Path:
+    """The file of a layer (this request's by default): the public warehouse or the working one."""
+    return state().layers[layer_name or layer()].path
 
 
 def _store(key: tuple, result: Any) -> None:
@@ -204,14 +245,14 @@ def check() -> tuple[str, str] | None:
     try:
         ident = s.snapshots.published()
     except DataError:
-        return MISSING, str(s.settings.paths.warehouse)
+        return MISSING, str(s.snapshots.path)
     try:
         with s.snapshots.reading(latest=True) as snapshot, snapshot.cursor() as con:
             publication_time(con)
         problem = None
     except (duckdb.Error, OSError, DataError) as exc:  # garbage bytes, a truncated file, a file without meta
         problem = (UNREADABLE, (str(exc).splitlines() or [type(exc).__name__])[0][:200])
-    s.health = (ident, problem)
+    s.health[layer()] = (ident, problem)
     return problem
 
 
@@ -221,8 +262,8 @@ def health() -> tuple[str, str] | None:
     try:
         ident = s.snapshots.published()
     except DataError:
-        return MISSING, str(s.settings.paths.warehouse)
-    judged, problem = s.health
+        return MISSING, str(s.snapshots.path)
+    judged, problem = s.health.get(layer(), (None, None))
     return problem if ident == judged else check()
 
 
@@ -310,3 +351,15 @@ def default_year() -> int:
     """The latest year with data (the views' default period)."""
     years = data_years()
     return years[-1] if years else 2024
+
+
+@cached
+def releases_done(con) -> pd.DataFrame:
+    """The releases carried out (the /releases page)."""
+    return release.carried_out(con)
+
+
+@cached
+def revisions(con) -> pd.DataFrame:
+    """Released values replaced by a later release (the /revisions page, the bulletin's annex)."""
+    return release.revisions(con)

@@ -57,7 +57,9 @@ def build(request: RenderRequest, out: Path) -> None:
 
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as process:
-        process.submit(build_report, data.settings(), request.year, region=request.region, out=out).result()
+        # always the public warehouse: a bulletin is a publication, whoever asks for it
+        public = data.settings().with_overrides(paths_warehouse=data.path(data.PUBLIC))
+        process.submit(build_report, public, request.year, region=request.region, out=out).result()
 
 
 def render_queue(render: Render = build) -> RenderQueue:

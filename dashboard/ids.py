@@ -14,6 +14,10 @@ NAV = "nav"
 LOGIN_LINK = "login-link"  # the header's account corner (dashboard/auth)
 ACCOUNT_NAME = "account-name"
 LOGOUT = "logout"
+PRELIMINARY_SWITCH = "preliminary-switch"
+PRELIMINARY_BANNER = "preliminary-banner"
+RELEASES_TABLE = "releases-table"
+REVISIONS_TABLE = "revisions-table"
 LOGIN_REDIRECT = "login-redirect"  # access.login_redirect's dcc.Location
 
 # ── URL-state controls ──

@@ -161,16 +161,20 @@ def test_csv_download_is_bom_utf8_with_synthetic_column(client):
 
 
 def test_a_newly_published_warehouse_is_read_without_restart(client, demo_warehouse, tmp_path):
-    published = tmp_path / "dem.duckdb"
-    shutil.copyfile(demo_warehouse, published)
-    data.configure(db=published)
+    from indicators.storage.warehouse import public_path
+
+    working = tmp_path / "dem.duckdb"
+    shutil.copyfile(demo_warehouse, working)
+    published = public_path(working)  # the file the pages read: a release renames a new one over it
+    shutil.copyfile(public_path(demo_warehouse), published)
+    data.configure(db=working)
     first = data.published_at()
     assert data.published_at() is first  # cached while the file is the same
-    staging = tmp_path / "dem.duckdb.staging"
+    staging = tmp_path / "dem.public.duckdb.staging"
     shutil.copyfile(published, staging)
     with duckdb.connect(str(staging)) as con:
         con.execute("UPDATE meta SET value = 'republished' WHERE key = 'published_at'")
-    os.replace(staging, published)  # what the ETL writer does
+    os.replace(staging, published)  # what the writer does
     assert data.published_at() == "republished"
     data.configure(db=demo_warehouse)
 

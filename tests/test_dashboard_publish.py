@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from dashboard import data, snapshot, warming
-from indicators.storage.warehouse import publication_time
+from indicators.storage.warehouse import public_path, publication_time
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +34,19 @@ def app(demo_warehouse):
 
 @pytest.fixture
 def published(app, demo_warehouse, tmp_path):
-    """A private copy of the demo warehouse, served by a fresh state."""
+    """A private copy of the demo warehouse (the working file and the public one beside it), served by a fresh
+    state."""
     db = tmp_path / "dem.duckdb"
     shutil.copyfile(demo_warehouse, db)
+    shutil.copyfile(public_path(demo_warehouse), public_path(db))
     data.configure(db=db)
     return db
 
 
 def republish(db, stamp: str) -> None:
-    """What `dem etl` does: a new file (here a copy with another publication time) renamed over the published one."""
+    """What a release does to the public warehouse the pages read: a new file (here a copy with another publication
+    time) renamed over the published one."""
+    db = public_path(db)
     staging = db.with_name(db.name + ".staging")
     shutil.copyfile(db, staging)
     with duckdb.connect(str(staging)) as con:
@@ -64,7 +68,7 @@ def test_each_configure_makes_a_fresh_state_and_closes_the_previous_one(publishe
     assert data.data_years() and len(first.views) > 0 and first.snapshots.serving is not None
     second = data.configure(db=published)
     assert data.state() is second is not first
-    assert len(second.views) == 0 and second.seen == set() and second.health == (None, None)
+    assert len(second.views) == 0 and second.seen == set() and second.health == {}
     assert first.snapshots.serving is None  # its file closed
 
 

@@ -23,6 +23,7 @@ from indicators.base.catalogue import default_catalogue
 from indicators.base.settings import load_settings, project_root
 from indicators.engine import composite, methods, query
 from indicators.storage import warehouse
+from indicators.storage.warehouse import public_path
 
 YEAR = 2024
 NAN = float("nan")
@@ -55,7 +56,8 @@ def app(demo_warehouse):
 
 @pytest.fixture(scope="module")
 def report(demo_warehouse):
-    (report,) = read_reports(resolve_settings(demo_warehouse), default_catalogue(), [ReportSpec(YEAR)])
+    # the bulletin is a public output: it reads the public warehouse, like the pages an anonymous visitor sees
+    (report,) = read_reports(resolve_settings(public_path(demo_warehouse)), default_catalogue(), [ReportSpec(YEAR)])
     return report
 
 

@@ -26,6 +26,7 @@ from dashboard import data, downloads, ids, inputs, server
 from dashboard.auth import access
 from dashboard.renders import RenderQueue, RenderRequest
 from indicators.base.settings import load_settings
+from indicators.storage.warehouse import public_path
 
 DISPATCH = "/_dash-update-component"
 ROUTER = ".._pages_content.children..._pages_store.data.."
@@ -328,16 +329,17 @@ def test_status_is_200_and_available_for_a_healthy_warehouse(client, demo_wareho
 
 @pytest.fixture(params=["garbage bytes", "missing", "deleted while serving"])
 def broken_warehouse(request, demo_warehouse, tmp_path):
-    """A warehouse the server cannot read, configured into the running app; the healthy one afterwards."""
+    """A (public) warehouse the server cannot read, configured into the running app; the healthy one afterwards."""
     db = tmp_path / "dem.duckdb"
+    served = public_path(db)  # what every anonymous request reads
     if request.param == "garbage bytes":
-        db.write_bytes(os.urandom(64 * 1024))
+        served.write_bytes(os.urandom(64 * 1024))
     elif request.param == "deleted while serving":
-        shutil.copyfile(demo_warehouse, db)
+        shutil.copyfile(public_path(demo_warehouse), served)
     data.configure(db=db)
     if request.param == "deleted while serving":
         assert data.available() and data.data_years()  # served and cached, then removed under the server
-        db.unlink()
+        served.unlink()
     yield request.param
     data.configure(db=demo_warehouse)
 
@@ -368,12 +370,12 @@ def test_status_is_503_with_the_reason_and_every_page_is_friendly_when_the_wareh
 
 def test_a_warehouse_published_over_a_corrupt_one_is_served_again_without_restart(client, demo_warehouse, tmp_path):
     db = tmp_path / "dem.duckdb"
-    db.write_bytes(b"not a warehouse" * 1000)
+    public_path(db).write_bytes(b"not a warehouse" * 1000)
     data.configure(db=db)
     assert client.get("/_dem/status").status_code == 503
-    staging = tmp_path / "dem.duckdb.staging"
-    shutil.copyfile(demo_warehouse, staging)
-    os.replace(staging, db)  # what `dem etl` does when it publishes
+    staging = tmp_path / "dem.public.duckdb.staging"
+    shutil.copyfile(public_path(demo_warehouse), staging)
+    os.replace(staging, public_path(db))  # what a release does when it publishes
     assert client.get("/_dem/status").json["available"] is True
     assert send(client, overview(2023)).status_code == 200
 

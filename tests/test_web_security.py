@@ -10,6 +10,7 @@ import pytest
 from helpers import add_user, browser_like, log_in
 
 from dashboard import data, ids
+from indicators.storage.warehouse import public_path
 
 DISPATCH = "/_dash-update-component"
 
@@ -128,7 +129,8 @@ def test_status_tells_anonymous_callers_only_whether_it_is_up_and_analysts_every
     assert client.get("/_dem/status").json == {"available": True}
     log_in(client, "ma")
     body = client.get("/_dem/status").json
-    assert body["warehouse"] == str(demo_warehouse) and body["published_at"] and body["reason"] is None
+    assert body["warehouse"] == str(public_path(demo_warehouse)) and body["layer"] == "public"
+    assert body["published_at"] and body["reason"] is None
 
 
 def test_status_gives_analysts_the_reason_of_a_broken_warehouse(auth_app, tmp_path):

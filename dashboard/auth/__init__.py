@@ -12,8 +12,10 @@ from dashboard.auth import texts  # noqa: F401  (registers the package's interfa
 
 def install(app: dash.Dash) -> None:
     """Sessions, CSRF, throttling, security headers and the login and logout routes on the app's server."""
-    from dashboard.auth import headers, login, sessions
+    from dashboard import data
+    from dashboard.auth import access, headers, login, sessions
 
+    data.choose_layer(access.layer)
     sessions.install(app)
     login.install(app)
     headers.install(app)

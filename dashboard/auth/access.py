@@ -44,6 +44,23 @@ def is_internal() -> bool:
     return current_user() is not None
 
 
+PRELIMINARY_KEY = "dem_preliminary"  # in the signed session: this user asked to see preliminary values
+
+
+def may_see_preliminary(user: appdb.User | None) -> bool:
+    """Values not yet released are internal to the bureau: analysts and admins (officers see their own batches on
+    /submissions and /review)."""
+    return has_role(user, *INTERNAL_ROLES)
+
+
+def layer() -> str:
+    """The warehouse layer this request reads (registered with dashboard.data.choose_layer): preliminary only for an
+    analyst or admin who switched it on in this session; public for everyone else and outside a request."""
+    if flask.has_request_context() and flask.session.get(PRELIMINARY_KEY) and may_see_preliminary(current_user()):
+        return data.PRELIMINARY
+    return data.PUBLIC
+
+
 def has_role(user: appdb.User | None, *roles: str) -> bool:
     """has_role(user, "admin", "analyst"): the user exists, is enabled and holds one of the roles."""
     return user is not None and not user.disabled and user.role in roles

@@ -145,6 +145,20 @@ def install(app: dash.Dash) -> None:
         sessions.audit("login", user.username)
         return flask.redirect(safe_next(flask.request.form.get("next")), 303)
 
+    @server.route(app.config.routes_pathname_prefix + "_dem/preliminary", methods=["POST"])
+    def preliminary():
+        """Switch preliminary values on or off for this session (a POST with the CSRF token, like the logout);
+        refused (403) to anyone who may not see them."""
+        from dashboard.auth.access import PRELIMINARY_KEY, current_user, may_see_preliminary
+
+        user = current_user()
+        if not may_see_preliminary(user):
+            flask.abort(403)
+        on = flask.request.form.get("on") == "1"
+        flask.session[PRELIMINARY_KEY] = on
+        sessions.audit("preliminary_on" if on else "preliminary_off", user.username)
+        return flask.redirect(safe_next(flask.request.form.get("next")), 303)
+
     @server.route(app.config.routes_pathname_prefix + "logout", methods=["POST"])
     def logout():
         from dashboard.auth.access import current_user

@@ -174,7 +174,7 @@ def download(clicks, leagues, pathname, lang):
         return no_update
     code = inputs.page_code(pathname)
     frame = csv_frame(code, list(inputs.leagues(leagues)), inputs.lang(lang))
-    return dcc.send_bytes(export.to_csv_bytes(frame.assign(rounding=rounding_note(code))), f"{code}.csv")
+    return dcc.send_bytes(export.to_csv_bytes(frame.assign(rounding=rounding_note(code))), file_name(code, "csv"))
 
 
 @dash.callback(Output(ids.DOWNLOAD_XLSX, "data"), Input(ids.DOWNLOAD_XLSX_BUTTON, "n_clicks"),
@@ -187,12 +187,21 @@ def download_xlsx(clicks, leagues, pathname, lang):
         return no_update
     code = inputs.page_code(pathname)
     return dcc.send_bytes(xlsx_bytes(code, csv_frame(code, list(inputs.leagues(leagues)), inputs.lang(lang))),
-                          f"{code}.xlsx")
+                          file_name(code, "xlsx"))
+
+
+def file_name(code: str, suffix: str) -> str:
+    """DI-01.csv; DI-01-preliminary.csv when read from the preliminary layer (docs/releases.md)."""
+    return f"{code}{'-preliminary' if data.preliminary() else ''}.{suffix}"
 
 
 def rounding_note(code: str) -> str:
+    """How values are rounded — and, from the preliminary layer, that unreleased values are included."""
     decimals = data.catalogue().indicator(code).decimals
-    return " | ".join(t("rounded_note", lang).format(d=decimals) for lang in ("zh", "en"))
+    notes = [t("rounded_note", lang).format(d=decimals) for lang in ("zh", "en")]
+    if data.preliminary():
+        notes = [t("preliminary_mark", lang) + ": " + t("preliminary_note", lang) for lang in ("zh", "en")] + notes
+    return " | ".join(notes)
 
 
 def xlsx_bytes(code: str, frame: pd.DataFrame) -> bytes:

@@ -252,9 +252,13 @@ def status(url: str) -> dict:
 
 
 def publish(db: Path) -> str:
-    """What `dem etl` does: a new file (a copy with a new publication time) renamed over the published one."""
+    """What a release does to the public warehouse the pages read: a new file (a copy with a new publication time)
+    renamed over the published one."""
     import duckdb
 
+    from indicators.storage.warehouse import public_path
+
+    db = public_path(db)
     stamp = f"bench-{time.time_ns()}"
     staging = db.with_name(db.name + ".bench-staging")
     shutil.copyfile(db, staging)
@@ -387,10 +391,11 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="dem-dash-bench-") as tmp:
         served = Path(tmp) / "served" / "dem.duckdb"  # a private copy: the bench publishes over it
         served.parent.mkdir()
-        if args.db is None:
-            shutil.copyfile(demo_warehouse.build(Path(tmp) / "demo.duckdb"), served)
-        else:
-            shutil.copyfile(args.db, served)
+        from indicators.storage.warehouse import public_path
+
+        source = demo_warehouse.build(Path(tmp) / "demo.duckdb") if args.db is None else args.db
+        shutil.copyfile(source, served)
+        shutil.copyfile(public_path(source), public_path(served))  # what the pages read
         accounts(Path(tmp))
         print(f"Dashboard benchmark on a copy of {args.db or 'the demo warehouse'} "
               f"({served.stat().st_size / 2**20:.1f} MB), {args.repeat} calls per callback")

@@ -79,9 +79,13 @@ def log_in(app_url):
 
 @pytest.fixture(scope="module")
 def served_warehouse(demo_warehouse, tmp_path_factory) -> Path:
-    """A private copy, so that a test may publish a new warehouse over it while the server runs."""
+    """A private copy (the working warehouse and the public one beside it), so that a test may publish a new
+    warehouse over it while the server runs."""
+    from indicators.storage.warehouse import public_path
+
     target = tmp_path_factory.mktemp("served") / "dem.duckdb"
     shutil.copyfile(demo_warehouse, target)
+    shutil.copyfile(public_path(demo_warehouse), public_path(target))
     return target
 
 

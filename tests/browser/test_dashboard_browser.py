@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from indicators.storage import appdb, warehouse
+
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -158,10 +160,11 @@ def test_phone_width_has_no_horizontal_scrolling(browser, app_url):
     context.close()
 
 
-def test_a_newly_published_warehouse_shows_without_restarting(page, app_url, served_warehouse, dem_env, tmp_path):
-    """Runs last: it publishes a new warehouse (dem etl load renames a new file into place) under the server. The
-    server answers from the previous one until the new one's first views are built (a second or two), then from
-    the new one: a visitor reloading sees the new load."""
+def test_a_newly_released_value_shows_without_restarting(page, app_url, served_warehouse, dem_env, tmp_path):
+    """Runs last: a load (dem etl load renames a new working warehouse into place) is not public; once the bureau
+    accepted it, the next release (dem release publish) renames a new public warehouse into place under the server,
+    which answers from the previous one until the new one's first views are built (a second or two), then from the
+    new one: a visitor reloading sees the new value."""
     open_page(page, app_url + "/", "#overview-changes")
     assert "publish_check.csv" not in page.locator("main").inner_text()
     submission = tmp_path / "publish_check.csv"
@@ -172,6 +175,15 @@ def test_a_newly_published_warehouse_shows_without_restarting(page, app_url, ser
                             capture_output=True, text=True, env=dem_env, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert served_warehouse.stat().st_ino != before  # a new file was renamed into place
+    open_page(page, app_url + "/", "#overview-changes")
+    assert "publish_check.csv" not in page.locator("main").inner_text()  # loaded, not released: not public
+    with warehouse.reader(served_warehouse) as con:
+        batch = con.execute("SELECT max(batch_id) FROM batches").fetchone()[0]
+    with appdb.opened(Path(dem_env["DEM_PATHS_APP_DB"])) as con:
+        appdb.record_review(con, batch, 0, "bureau", "accept", "analyst", "test", "核实 checked")
+    released = subprocess.run([str(dem), "release", "publish", "R2024M12", "--db", str(served_warehouse)],
+                              capture_output=True, text=True, env=dem_env, timeout=120)
+    assert released.returncode == 0, released.stdout + released.stderr
     deadline = time.monotonic() + 30
     while "publish_check.csv" not in page.locator("#overview-changes").inner_text():
         assert time.monotonic() < deadline, "the new warehouse was not served within 30 s of its publication"
