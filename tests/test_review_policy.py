@@ -144,3 +144,16 @@ def test_decisions_are_recorded_with_the_audit_trail_and_never_changed(tmp_path)
         with pytest.raises(Exception, match="never changed"):
             con.execute("UPDATE reviews SET decision = 'accept'")
         assert appdb.reviews(con, [12]) == {}
+
+
+def test_accepting_a_batch_that_revises_released_values_needs_a_reason_to_publish_with_the_revision():
+    import dataclasses
+
+    batch = dataclasses.replace(league_batch(), revises_released=True)
+    assert "revises released values: give the reason" in refused(ANALYST, "accept", batch)
+    assert refused(ANALYST, "accept", batch, reason="统计局核实后更正") is None
+    assert refused(ANALYST, "accept", batch, explanations={(3, "yoy_change"): "口径调整"}) is None
+    earlier = dataclasses.replace(county_batch(), revises_released=True)
+    after = decided(earlier, (0, "approve", "盟市已核实"))  # a comment at an earlier step is the reason
+    assert refused(ANALYST, "accept", earlier, after) is None
+    assert refused(ANALYST, "accept", league_batch()) is None  # no released value touched: no reason needed

@@ -1,13 +1,13 @@
 """The trail per value in the provenance panel (dashboard/review/trail.py): analysts and admins see, for each batch
 that supplied a value, who submitted it (or that it came from the inbox), each review decision and where the review
-stands; officers and anonymous visitors do not. Releases are not built: the trail says so."""
+stands, and the release that made it public; officers and anonymous visitors do not."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from helpers import SUBMISSIONS
+from helpers import SUBMISSIONS, release_all
 from portal_support import DISPATCH, PASSWORD, login, portal_app
 from test_review import DONGHE, submitted
 
@@ -21,8 +21,9 @@ INBOX_FILE = SUBMISSIONS / "good" / "long-utf8-en-formA-plain-lf.csv"  # 呼和�
 
 @pytest.fixture(scope="module")
 def reviewed(tmp_path_factory):
-    """A warehouse built from an inbox file (batch 1), then 东河区's file submitted by its officer, its warning
-    explained, approved by 包头市's officer with a comment and accepted by the analyst."""
+    """A warehouse built from an inbox file (batch 1, accepted and released as T1 by the fixture), then 东河区's file
+    submitted by its officer, its warning explained, approved by 包头市's officer with a comment, accepted by the
+    analyst and released (T2)."""
     app, settings, _ = portal_app(tmp_path_factory.mktemp("trail"), files=[INBOX_FILE])
     with appdb.opened(settings.paths.app_db) as con:
         appdb.add_user(con, "admin", "admin", None, accounts.hash_password(PASSWORD))
@@ -32,6 +33,7 @@ def reviewed(tmp_path_factory):
         baotou, analyst = appdb.user(con, "baotou"), appdb.user(con, "analyst")
     assert not isinstance(queue.decide(baotou, batch, "approve", "核实无误", "127.0.0.1"), queue.policy.Refusal)
     assert not isinstance(queue.decide(analyst, batch, "accept", None, "127.0.0.1"), queue.policy.Refusal)
+    assert release_all(settings.paths.warehouse) == "T2"
     return app, batch
 
 
@@ -63,14 +65,15 @@ def test_an_analysts_provenance_of_a_reviewed_value_names_the_submitter_and_ever
     assert "盟市审核 league review · 审核通过 approve · baotou · " in shown and "· 核实无误" in shown
     assert "自治区局接收 bureau acceptance · 接收 accept · analyst · " in shown
     assert "状态 state: 已接收 | accepted" in shown
-    assert "发布 released: 尚未发布（发布功能尚未建成） | not released yet (releases are not built)" in shown
+    assert "发布 released: T2 (20" in shown and "UTC, 2022Q1;2023Q1)" in shown
 
 
-def test_a_value_from_an_inbox_file_shows_it_came_from_the_inbox_and_waits_for_review(reviewed):
+def test_a_value_from_an_inbox_file_shows_it_came_from_the_inbox_and_the_release_that_made_it_public(reviewed):
     app, _ = reviewed
     shown = panel(app, "CX-01|150100|2023", "analyst")
     assert "批次 batch 1 · 报送 submitted by 收件箱文件 inbox file" in shown
-    assert "状态 state: 待审核 | submitted" in shown
+    assert "接收 accept · test · " in shown and "状态 state: 已接收 | accepted" in shown
+    assert "发布 released: T1 (" in shown
     aggregate = panel(app, "DI-01|150000|2023Q1", "analyst")  # the region's sum: the trail of its inputs' batches
     assert "aggregated" in aggregate and "批次 batch 1 · 报送 submitted by 收件箱文件 inbox file" in aggregate
 

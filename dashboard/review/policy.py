@@ -44,6 +44,7 @@ class Batch:
     steps: tuple[str, ...]
     flags: tuple[Flag, ...] = ()
     has_submission: bool = False
+    revises_released: bool = False  # it replaces values already public: accepting it needs a reason
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,6 @@ class Refusal:
 
     def text(self, lang: str) -> str:
         return self.message_en if lang == "en" else self.message_zh
-
-
-def level_steps(level: str) -> str:
-    """The settings' level of a unit: a county's steps for a county, a league's for a league and the region."""
-    return "county" if level == "county" else "league"
 
 
 def decision_at(batch: Batch, step: int) -> str:
@@ -126,6 +122,13 @@ def refusal(user: User | None, decision: str, batch: Batch, state: ReviewState,
         return Refusal(f"第 {lines} 行的警告尚未说明：请退回，或等报送人说明后再审核",
                        f"the warnings on line(s) {lines.replace('、', ', ')} are not explained yet: return the batch, "
                        "or wait for the submitter's explanation")
+    if decision == "accept" and batch.revises_released and not reason \
+            and not any((text or "").strip() for text in explanations.values()) \
+            and not any((r.reason or "").strip() for r in state.decisions):
+        # the reason is published with the revision (/revisions, docs/releases.md)
+        return Refusal("该批次修订了已发布的数据：请在意见中写明修订原因（将随修订一并公布）",
+                       "this batch revises released values: give the reason in your comment (it is published with "
+                       "the revision)")
     return None
 
 

@@ -17,6 +17,7 @@ from dashboard.review import policy
 from indicators.base.catalogue import Catalogue
 from indicators.base.errors import DataError
 from indicators.base.settings import Settings
+from indicators.engine import release as wh_release
 from indicators.engine import review as wh_review
 from indicators.storage import appdb, warehouse
 from indicators.storage.appdb import ReviewState, User
@@ -39,7 +40,7 @@ class Item:
 
 
 def facts(row: dict, flags: tuple[policy.Flag, ...], cat: Catalogue, settings: Settings,
-          has_submission: bool) -> policy.Batch:
+          has_submission: bool, revises_released: bool = False) -> policy.Batch:
     """The policy's view of a batches row: the unit's level and league, the steps its level goes through."""
     code = row.get("submitter_region")
     region = cat.regions.by_code.get(code) if isinstance(code, str) else None
@@ -47,7 +48,7 @@ def facts(row: dict, flags: tuple[policy.Flag, ...], cat: Catalogue, settings: S
     league = cat.regions.league_of(code) if region else None
     submitter = row.get("submitter") if isinstance(row.get("submitter"), str) else None
     return policy.Batch(int(row["batch_id"]), code if region else None, level, league, submitter,
-                        settings.review.steps(policy.level_steps(level)), flags, has_submission)
+                        settings.review.steps(level), flags, has_submission, revises_released)
 
 
 def items(cat: Catalogue | None = None, settings: Settings | None = None,
@@ -61,12 +62,15 @@ def items(cat: Catalogue | None = None, settings: Settings | None = None,
         ids = batches["batch_id"].tolist()
         warnings = wh_review.batch_warnings(con, ids)
         periods = wh_review.batch_periods(con, ids)
+        revising = {b for b, _ in wh_release.revising(con, ids)}
         with appdb.opened(settings.paths.app_db) as app:
+            appdb.bind_warehouse(app, warehouse.warehouse_id(con))  # batch numbers of this warehouse only
             decided = appdb.reviews(app, ids)
             returned = [b for b, rows in decided.items() if any(r.decision == "return" for r in rows)]
             corrected = wh_review.corrections(con, returned)
             return [_item(row, warnings, decided.get(int(row["batch_id"]), []), corrected, app, cat, settings,
-                          periods.get(int(row["batch_id"]), ())) for row in _records(batches)]
+                          periods.get(int(row["batch_id"]), ()), int(row["batch_id"]) in revising)
+                    for row in _records(batches)]
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -74,7 +78,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _item(row: dict, warnings: pd.DataFrame, decided: list, corrected: dict[int, int], app, cat: Catalogue,
-          settings: Settings, periods: tuple[str, ...] = ()) -> Item:
+          settings: Settings, periods: tuple[str, ...] = (), revises_released: bool = False) -> Item:
     batch_id = int(row["batch_id"])
     mine = warnings[warnings["batch_id"] == batch_id]
     flags = tuple(policy.Flag(None if pd.isna(w.line) else int(w.line), w.rule, w.message_zh or "", w.message_en or "")
@@ -82,7 +86,7 @@ def _item(row: dict, warnings: pd.DataFrame, decided: list, corrected: dict[int,
     submission = appdb.submission_of_batch(app, batch_id)
     explained = {(e["line"], e["rule"]): e["text"] for e in appdb.explanations(app, submission.id)} \
         if submission else {}
-    batch = facts(row, flags, cat, settings, submission is not None)
+    batch = facts(row, flags, cat, settings, submission is not None, revises_released)
     state = appdb.review_state(batch_id, decided, len(batch.steps), corrected.get(batch_id))
     return Item(batch, state, row, submission, explained, periods)
 
@@ -94,6 +98,13 @@ def queue(user: User | None, cat: Catalogue | None = None, settings: Settings | 
 
 def item(batch_id: int, cat: Catalogue | None = None, settings: Settings | None = None) -> Item | None:
     return next(iter(items(cat, settings, [batch_id])), None)
+
+
+def releases_of(batch_ids: list[int], settings: Settings | None = None) -> dict[int, list[tuple]]:
+    """For each batch, the releases that made its periods public: [(release_id, released_at, 'periods')]."""
+    settings = settings or data.settings()
+    with warehouse.reader(settings.paths.warehouse) as con:
+        return wh_release.releases_of(con, batch_ids)
 
 
 def changes(batch_id: int, settings: Settings | None = None) -> pd.DataFrame:

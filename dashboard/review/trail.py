@@ -7,9 +7,10 @@ the join with the submissions and the decisions is made here, through the review
                    "  批次 batch 12 · 报送 submitted by donghe · 2025-06-01 08:00:00 UTC (portal)",
                    "    盟市审核 league review · 审核通过 approve · baotou · 2025-06-01 09:00:00 UTC · 核实无误",
                    "    状态 state: 已通过第 1 步，待自治区局接收 | approved at step 1, waiting for bureau acceptance",
-                   "发布 released: 尚未发布（发布功能尚未建成） | not released yet (releases are not built)"]
+                   "    发布 released: 尚未发布 | not released yet"]
 
-Releases do not exist yet (docs/review.md "Not built yet"): the last line says so rather than inventing one.
+The release line names each release that made some of the batch's periods public (docs/releases.md), read from
+the working warehouse's `released`.
 """
 
 from __future__ import annotations
@@ -42,14 +43,22 @@ def lines(batch_ids: list[int], cat: Catalogue | None = None, settings: Settings
         return []
     shown = batch_ids[:MAX_BATCHES]
     found = {i.batch.batch_id: i for i in queue.items(cat, settings, shown)}
+    released = queue.releases_of(shown, settings)
     out = ["审核记录 review trail:"]
     for batch_id in shown:
         out += _batch_lines(batch_id, found.get(batch_id))
+        out.append(_release_line(released.get(batch_id, [])))
     if len(batch_ids) > len(shown):
         rest = len(batch_ids) - len(shown)
         out.append(f"  … 另有 {rest} 个批次 | {rest} more batches")
-    out.append("发布 released: 尚未发布（发布功能尚未建成） | not released yet (releases are not built)")
     return out
+
+
+def _release_line(releases: list[tuple]) -> str:
+    if not releases:
+        return "    发布 released: 尚未发布 | not released yet"
+    shown = "; ".join(f"{rid} ({_when(str(at))}, {periods})" for rid, at, periods in releases)
+    return f"    发布 released: {shown}"
 
 
 def _batch_lines(batch_id: int, found: queue.Item | None) -> list[str]:
