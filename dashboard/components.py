@@ -153,6 +153,8 @@ def warehouse_hint(lang: str) -> html.Div:
     the page's own first."""
     problem = data.health()
     key = "unreadable_warehouse" if problem and problem[0] == data.UNREADABLE else "no_warehouse"
+    if key == "no_warehouse" and not data.preliminary() and data.path(data.PRELIMINARY).exists():
+        key = "nothing_released"  # loaded, but no release yet: the public warehouse does not exist
     path = data.path() if access.is_internal() else "…"  # a server path is internal
     other = "zh" if lang == "en" else "en"
     return html.Div([html.P(t(key, lang).format(path=path)), html.P(t(key, other).format(path=path), lang=other)],

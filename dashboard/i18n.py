@@ -60,6 +60,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     # ── dashboard shell ──
     "no_warehouse": ("尚无数据仓库：{path}（请先运行 dem demo build 或 dem etl load）",
                      "No warehouse at {path} (run `dem demo build` or `dem etl load` first)."),
+    "nothing_released": ("尚未发布任何数据：数据经审核接收后按发布日程公布（见“发布”页）。",
+                         "Nothing has been released yet: values are published on the release calendar once the "
+                         "review has accepted them (see Releases)."),
     "unreadable_warehouse": ("数据仓库无法读取：{path}（文件可能已损坏；请重新发布数据仓库或从备份恢复）",
                              "The warehouse at {path} cannot be read (the file may be damaged; publish it again "
                              "or restore it from a backup)."),

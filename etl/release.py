@@ -133,8 +133,8 @@ def due(cat: Catalogue, settings: Settings, now: datetime | None = None, actor: 
     calendar = load_calendar()
     working = settings.paths.warehouse
     warehouse.require(working)
-    with warehouse.reader(working) as con:
-        done = set(release.carried_out(con)["release_id"])
+    with warehouse.reader(working) as con:  # a file older than the release tables has carried out nothing
+        done = set(release.carried_out(con)["release_id"]) if (warehouse.schema_version(con) or 0) >= 4 else set()
     outcomes = [publish_release(r, cat, settings, actor, now=now) for r in calendar
                 if r.due(now) and r.release_id not in done]
     if not outcomes and lagging(settings):
@@ -148,6 +148,8 @@ def lagging(settings: Settings) -> bool:
     if not public.exists():
         return True
     with warehouse.reader(working) as con:
+        if (warehouse.schema_version(con) or 0) < 4:
+            return True
         want = warehouse.first_row(con, "SELECT max(released_at) FROM releases")[0]
     with warehouse.reader(public) as con:
         have = warehouse.first_row(con, "SELECT value FROM meta WHERE key = 'released_at'")

@@ -117,3 +117,15 @@ def test_a_download_from_the_preliminary_layer_is_named_and_marked_so(signed_in,
     text = base64.b64decode(preliminary["content"]).decode("utf-8-sig")
     assert "初步 · 未发布" in text and "not for quoting" in text
     assert "初步" not in base64.b64decode(public["content"]).decode("utf-8-sig")
+
+
+def test_before_the_first_release_the_public_pages_say_nothing_is_released_yet(signed_in, tmp_path):
+    from helpers import SUBMISSIONS, make_warehouse
+
+    from dashboard import data
+
+    app, settings, client_of = signed_in
+    db = make_warehouse(tmp_path, files=[SUBMISSIONS / "base" / "base.csv"], release=False)
+    data.configure(settings.with_overrides(paths_warehouse=db))
+    shown = page(client_of(None), "/")
+    assert "尚未发布任何数据" in shown and "Nothing has been released yet" in shown and "dem demo build" not in shown

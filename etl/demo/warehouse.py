@@ -94,7 +94,7 @@ def release_demo(cat: Catalogue, settings: Settings) -> list[str]:
     done = []
     for rel in calendar[:-1]:
         if rel.due(now):
-            publish_release(rel, cat, settings, "demo", "cli", now=now, rebuild=False)
+            publish_release(rel, cat, settings, "demo", "cli", rebuild=False)  # each at its own time
             done.append(rel.release_id)
     rebuild_public(settings, cat)
     return done

@@ -148,7 +148,7 @@ def revisions(con: duckdb.DuckDBPyConnection, since: datetime | None = None,
               regions: list[str] | None = None) -> pd.DataFrame:
     """Released values that a later release replaced: old → new, the reason and the release that carried the new
     one, newest first (/revisions; with `since` and `regions` the bulletin's annex). Two vintages made public by the
-    same release are not a revision (nobody saw the first)."""
+    same release are not a revision (nobody saw the first), nor is an older submission released after a newer one."""
     return con.execute("""
         SELECT n.indicator_code, n.region_code, n.period, o.value AS old_value, n.value AS new_value,
                rn.reason, rn.release_id, rel.kind, rel.released_at, ro.release_id AS old_release_id, n.synthetic
@@ -158,7 +158,8 @@ def revisions(con: duckdb.DuckDBPyConnection, since: datetime | None = None,
         JOIN released ro ON ro.batch_id = o.batch_id AND ro.period = o.period
         JOIN released rn ON rn.batch_id = n.batch_id AND rn.period = n.period
         JOIN releases rel ON rel.release_id = rn.release_id
-        WHERE ro.release_id <> rn.release_id AND ($since IS NULL OR rel.released_at >= $since)
+        JOIN releases relo ON relo.release_id = ro.release_id
+        WHERE relo.released_at < rel.released_at AND ($since IS NULL OR rel.released_at >= $since)
           AND ($regions IS NULL OR list_contains($regions, n.region_code))
         ORDER BY rel.released_at DESC, n.indicator_code, n.region_code, n.year, n.sub""",
                        {"since": since, "regions": regions}).df()
