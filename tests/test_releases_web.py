@@ -129,3 +129,33 @@ def test_before_the_first_release_the_public_pages_say_nothing_is_released_yet(s
     data.configure(settings.with_overrides(paths_warehouse=db))
     shown = page(client_of(None), "/")
     assert "尚未发布任何数据" in shown and "Nothing has been released yet" in shown and "dem demo build" not in shown
+
+
+def test_a_bulletin_rendered_on_demand_reads_the_public_warehouse_whoever_asks(signed_in, monkeypatch, tmp_path):
+    from concurrent.futures import Future
+
+    from dashboard import data, downloads
+    from dashboard.renders import RenderRequest
+
+    asked = []
+
+    class Recorder:  # stands in for the spawned process: records what the render would read
+        def __init__(self, **_kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *_exc):
+            return False
+
+        def submit(self, _fn, settings, year, **kwargs):
+            asked.append((settings.paths.warehouse, year, kwargs["region"]))
+            done = Future()
+            done.set_result(None)
+            return done
+
+    monkeypatch.setattr(downloads, "ProcessPoolExecutor", Recorder)
+    monkeypatch.setattr(data, "_layer_of", lambda: data.PRELIMINARY)  # even an analyst reading preliminary values
+    downloads.build(RenderRequest(data.identity(), "150000", 2024), tmp_path / "out.pdf")
+    assert asked == [(warehouse.public_path(data.settings().paths.warehouse), 2024, "150000")]

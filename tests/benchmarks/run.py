@@ -134,6 +134,7 @@ def others(large: Path, workdir: Path) -> None:
     import engine_bench
     import hostile_bench
     import publish_bench
+    import release_bench
     import report_bench
 
     print("\n── rejecting hostile files (tests/benchmarks/hostile_bench.py) ──")
@@ -142,6 +143,8 @@ def others(large: Path, workdir: Path) -> None:
     if large.exists():
         print("\n── a small load into the demo and into the 1 M-row warehouse (tests/benchmarks/publish_bench.py) ──")
         publish_bench.main(["--demo", db, "--large", str(large)])
+    print("\n── a release: every batch accepted and made public (tests/benchmarks/release_bench.py) ──")
+    release_bench.main(["--db", db] + (["--db", str(large)] if large.exists() else []))
     print("\n── indicator engine (tests/benchmarks/engine_bench.py) ──")
     engine_bench.main(["--db", db])
     print("\n── dashboard callbacks and first renders (tests/benchmarks/dashboard_bench.py) ──")

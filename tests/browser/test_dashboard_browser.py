@@ -179,10 +179,14 @@ def test_a_newly_released_value_shows_without_restarting(page, app_url, served_w
     assert "publish_check.csv" not in page.locator("main").inner_text()  # loaded, not released: not public
     with warehouse.reader(served_warehouse) as con:
         batch = con.execute("SELECT max(batch_id) FROM batches").fetchone()[0]
-    with appdb.opened(Path(dem_env["DEM_PATHS_APP_DB"])) as con:
+    # the acceptance in an application database of its own: the session's is shared by the other modules' copies
+    # of the demo warehouse, whose batch 83 is another file
+    own_app_db = tmp_path / "app.sqlite"
+    with appdb.opened(own_app_db) as con:
         appdb.record_review(con, batch, 0, "bureau", "accept", "analyst", "test", "核实 checked")
     released = subprocess.run([str(dem), "release", "publish", "R2024M12", "--db", str(served_warehouse)],
-                              capture_output=True, text=True, env=dem_env, timeout=120)
+                              capture_output=True, text=True, env={**dem_env, "DEM_PATHS_APP_DB": str(own_app_db)},
+                              timeout=120)
     assert released.returncode == 0, released.stdout + released.stderr
     deadline = time.monotonic() + 30
     while "publish_check.csv" not in page.locator("#overview-changes").inner_text():
