@@ -316,13 +316,21 @@ def test_the_login_page_escapes_what_it_echoes(portal):
 
 
 @pytest.mark.slow
-def test_the_pdf_bulletin_prints_script_in_a_source_and_a_file_name_as_literal_text(portal, tmp_path):
-    from dashboard.report.build import build_report
+def test_the_pdf_bulletin_prints_script_in_a_source_and_a_revision_reason_as_literal_text(tmp_path):
+    from helpers import load, make_warehouse, release_all, settings_for
 
-    out = build_report(portal[1], 2023, region="150100", out=tmp_path / "bulletin.pdf")
+    from dashboard.report.build import build_report
+    from indicators.cli import released
+
+    db = make_warehouse(tmp_path, [SUBMISSIONS / "good" / "long-utf8-en-formA-plain-lf.csv"])  # released as T1
+    [revision] = load(db, [hostile_file(tmp_path)])
+    with appdb.opened(settings_for(db).paths.app_db) as con:  # the reviewer's comment becomes the published reason
+        appdb.record_review(con, revision.batch_id, 0, "bureau", "accept", "analyst", "test", "<b>" + SCRIPT + IMG)
+    release_all(db)  # T2: the hostile file's revision of Hohhot's GDP, with that reason
+    out = build_report(released(settings_for(db)), 2023, region="150100", out=tmp_path / "bulletin.pdf")
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert SCRIPT + IMG in text  # the source, whole, as written
-    assert '<script>alert(1)"><img' in text  # the revision's file name (wrapped in its narrow column)
+    assert "<b><script>alert(1)" in text  # the revision's reason in the annex (wrapped in its narrow column)
 
 
 # ── sessions ─────────────────────────────────────────────────────────────────────────────────────────────────

@@ -63,10 +63,11 @@ def _finish(proc: subprocess.Popen) -> str:
 
 @pytest.fixture
 def busy_copy(demo_warehouse, tmp_path) -> Path:
-    """A private copy of the demo warehouse (this test publishes into it)."""
+    """A private copy of the demo warehouse and of its public warehouse (this test publishes into it)."""
     db = tmp_path / "warehouse" / "dem.duckdb"
     db.parent.mkdir()
     shutil.copyfile(demo_warehouse, db)
+    shutil.copyfile(warehouse.public_path(demo_warehouse), warehouse.public_path(db))
     return db
 
 

@@ -27,16 +27,24 @@ def league(tmp_path_factory):
 
 
 def bulk(app, username: str, button: str, ticked: list, comment: str = "") -> str:
-    """Sign in as `username` and press a bulk button with these rows ticked (their batch ids): the answer's text."""
+    """Sign in as `username` and press a bulk button with these rows ticked (their batch ids, sent as the browser
+    does: positions in the queue's data, which holds them; ids not in the queue are appended as extra rows, as a
+    tampered request could): the answer's text."""
     client = app.server.test_client()
     csrf = login(client, username)
+    from dashboard.review import page  # a Dash page: imported once the app exists
+
+    shown = page.rows(appdb_user(username), "en").to_dict("records")
+    shown += [{"id": b} for b in ticked if b not in [r["id"] for r in shown]]
+    positions = [next(n for n, r in enumerate(shown) if r["id"] == b) for b in ticked]
     key = next(k for k, v in app.callback_map.items() if k.startswith(f"..{rid.RESULT}.children@")
                and v["inputs"][0]["id"] == rid.BULK_APPROVE)
     body = {"output": key, "outputs": [{"id": part.split(".")[0], "property": part.rsplit(".", 1)[1]}
                                        for part in key.strip(".").split("...")],
             "inputs": [{"id": b, "property": "n_clicks", "value": 1 if b == button else None}
                        for b in (rid.BULK_APPROVE, rid.BULK_RETURN)],
-            "state": [{"id": rid.QUEUE, "property": "selected_row_ids", "value": ticked},
+            "state": [{"id": rid.QUEUE, "property": "selected_rows", "value": positions},
+                      {"id": rid.QUEUE, "property": "data", "value": shown},
                       {"id": rid.COMMENT, "property": "value", "value": comment},
                       {"id": shell.LANG, "property": "data", "value": "en"}],
             "changedPropIds": [f"{button}.n_clicks"]}
@@ -120,3 +128,14 @@ def test_a_bulk_return_needs_a_reason_and_records_it_for_each_batch(league):
     state = queue.item(warned, settings=settings).state
     assert (state.status, state.reason) == ("returned", "2023Q1 口径有误")
     assert review_events(settings)[0] == ("review_return", "baotou", f"batch {warned}")
+
+
+@pytest.mark.parametrize(("ticked", "shown"), [([3], [{"id": 11}]), ([-1], [{"id": 11}]), (["x"], [{"id": 11}]),
+                                               ([0], ["11"]), ([0], [{"id": "11; DROP"}])])
+def test_ticks_that_point_outside_the_queue_are_bad_input(league, ticked, shown):
+    from dashboard import inputs
+    from dashboard.review import page
+
+    with pytest.raises(inputs.InvalidInput):
+        page.ticked_batches(ticked, shown)
+    assert page.ticked_batches([0, 2], [{"id": 11}, {"id": 12}, {"id": 15}]) == [11, 15]

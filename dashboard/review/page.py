@@ -201,19 +201,35 @@ def untick(_shown):
                Output(rid.QUEUE, "selected_rows", allow_duplicate=True),
                Output(rid.DETAIL, "children", allow_duplicate=True),
                Input(rid.BULK_APPROVE, "n_clicks"), Input(rid.BULK_RETURN, "n_clicks"),
-               State(rid.QUEUE, "selected_row_ids"), State(rid.COMMENT, "value"), State(shell.LANG, "data"),
-               prevent_initial_call=True)
-def decide_ticked(_approve, _return, ticked, comment, lang):
+               State(rid.QUEUE, "selected_rows"), State(rid.QUEUE, "data"), State(rid.COMMENT, "value"),
+               State(shell.LANG, "data"), prevent_initial_call=True)
+def decide_ticked(_approve, _return, ticked, shown, comment, lang):
     """One click for every ticked batch: each goes through the policy on its own; the refused ones are listed
-    with their reasons, the others recorded (one reviews row and one audit row each)."""
+    with their reasons, the others recorded (one reviews row and one audit row each). The ticks are read as row
+    positions in the queue's data (`selected_rows`): the table does not update `selected_row_ids` when a callback
+    ticks the rows (picking a period), only when a person clicks."""
     lang, user = inputs.lang(lang), access.current_user()
     decision = BULK.get(ctx.triggered_id)
-    batch_ids = [inputs.batch(b) for b in ticked] if isinstance(ticked, list) else []
+    batch_ids = ticked_batches(ticked, shown)
     if decision is None or not batch_ids:
         return html.P(t("review_bulk_none", lang), className="hint"), no_update, no_update, no_update
     reason = inputs.text(comment or "", policy.MAX_REASON + 1)
     outcomes = queue.decide_many(user, batch_ids, decision, reason, sessions.client_address())
     return bulk_result(outcomes, lang), rows(user, lang).to_dict("records"), [], None
+
+
+def ticked_batches(ticked: object, shown: object) -> list[int]:
+    """The batch ids of the ticked rows: ticked_batches([0, 2], [{"id": 11}, {"id": 12}, {"id": 15}]) → [11, 15].
+    Anything else the browser could send (positions out of range, rows without an id) is refused as bad input."""
+    if not isinstance(ticked, list) or not isinstance(shown, list):
+        return []
+    out = []
+    for position in ticked:
+        number = inputs.integer(position, "row")
+        if not 0 <= number < len(shown) or not isinstance(shown[number], dict):
+            raise inputs.InvalidInput("row", position, "a row of the queue")
+        out.append(inputs.batch(shown[number].get("id")))
+    return out
 
 
 def bulk_result(outcomes: list[queue.Outcome], lang: str) -> html.Div:

@@ -131,3 +131,36 @@ def test_a_county_file_is_refused_until_explained_on_submissions_then_approved_a
     county.locator("#portal-detail", has_text=FILENAME).wait_for()
     assert county.locator("#portal-explain-save").count() == 0  # accepted: nothing left to explain
     clean(county, league, analyst)
+
+
+def test_an_analyst_ticks_every_batch_of_a_period_and_decides_them_in_one_click(person, staff):
+    """The bulk controls as a reviewer uses them: pick a period (every row of the queue that wrote it is ticked),
+    press the bulk button — the inbox batches with warnings are refused one by one with their reason (no submitter
+    to explain them: the comment must), the others accepted; with a comment, every batch of the next period is."""
+    analyst = person(*staff, "/review")
+    analyst.wait_for_selector("#review-queue .dash-cell")
+    before = analyst.locator("#review-queue").inner_text()
+    assert "2019" in before
+
+    def pick(period: str) -> int:
+        analyst.click("#review-period")
+        analyst.keyboard.type(period)
+        analyst.keyboard.press("Enter")
+        analyst.locator("#review-queue input[type=checkbox]:checked").first.wait_for()
+        return analyst.locator("#review-queue input[type=checkbox]:checked").count()
+
+    assert pick("2019") > 1
+    analyst.click("#review-bulk-approve")
+    result = analyst.locator("#review-result")
+    result.locator("p").first.wait_for()
+    text = result.inner_text()
+    assert "已记录" in text and "个批次未记录" in text and "请在审核意见中说明警告" in text
+
+    analyst.reload()  # a fresh page: the period picker empty again
+    analyst.wait_for_selector("#review-queue .dash-cell")
+    analyst.fill("#review-comment", "示例数据，警告已逐条核对")  # the comment stands in for the explanations
+    assert pick("2020") >= 1
+    analyst.click("#review-bulk-approve")
+    analyst.locator("#review-result", has_text="已记录").wait_for()
+    assert "个批次未记录" not in analyst.locator("#review-result").inner_text()
+    clean(analyst)
