@@ -31,6 +31,8 @@ def control(key: str, page: str) -> str:
 
 
 OVERVIEW_YEAR = control("year", "overview")
+OVERVIEW_ROWS = control("rows", "overview")  # all | behind: the progress matrix's rows
+OVERVIEW_SORT = control("sort", "overview")  # behind | code
 MAP_INDICATOR = control("indicator", "map")
 MAP_LEVEL = control("level", "map")
 MAP_YEAR = control("year", "map")
@@ -53,6 +55,7 @@ def weight(chapter) -> dict:
 
 # ── overview ──
 OVERVIEW_CARDS = "overview-cards"
+OVERVIEW_MATRIX = "overview-matrix"
 OVERVIEW_INDEX = "overview-index"
 OVERVIEW_MAP = "overview-map"
 OVERVIEW_CHANGES = "overview-changes"
@@ -63,6 +66,7 @@ MAP_PERIOD_LABEL = "map-period-label"
 
 # ── league profile ──
 LEAGUE_TABLES = "league-tables"
+LEAGUE_MATRIX = "league-matrix"
 LEAGUE_TABLE = "league-table"  # pattern-matching type, one table per chapter: {"type": LEAGUE_TABLE, "chapter": 2}
 LEAGUE_COUNTIES = "league-counties"
 LEAGUE_PDF = "league-pdf"  # place of the "download PDF" button

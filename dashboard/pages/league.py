@@ -1,4 +1,5 @@
-"""盟市画像 League profile (like DESI's country profile): every indicator by chapter with the league's value, year,
+"""盟市画像 League profile (like DESI's country profile): first its counties × headline indicators progress matrix
+(dashboard/matrix.py), then every indicator by chapter with the league's value, year,
 the region's value, the league average, rank, target and progress status, a trend sparkline, and its counties."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, downloads, ids, inputs, numbers, warming
+from dashboard import data, downloads, ids, inputs, matrix, numbers, warming
 from dashboard.figures import chapter_labels, ranking, spark_text
 from dashboard.i18n import lang_of, t
 from indicators.engine import query
@@ -46,6 +47,9 @@ def layout(code: str | None = None, lang: str | None = None, year: str | None = 
         league_links(league, lang),
         html.Div(id=ids.LEAGUE_PDF, children=downloads.pdf_control("league", lang, league)),
         c.status_legend(lang),
+        html.Section(className="panel", id="matrix", children=[
+            html.H2(f"{t('matrix_counties_title', lang)} · {region.name(lang)}"),
+            html.P(t("matrix_hint", lang), className="hint"), html.Div(id=ids.LEAGUE_MATRIX)]),
         html.P(t("sparkline_note", lang), className="hint"),
         html.Div(id=ids.LEAGUE_TABLES),
         html.Section(className="panel", children=[
@@ -178,6 +182,19 @@ def update(year, league, lang):
 @data.memo
 def view(league: str, year: int, lang: str) -> list:
     return tables(profile(league, year, lang), lang)
+
+
+@dash.callback(Output(ids.LEAGUE_MATRIX, "children"), Input(ids.LEAGUE_YEAR, "value"), State("league-code", "data"),
+               State(ids.LANG, "data"))
+def update_matrix(year, league, lang):
+    return matrix_view(inputs.league(league), inputs.year(year), inputs.lang(lang))
+
+
+@data.memo
+def matrix_view(league: str, year: int, lang: str):
+    """The league's counties × the headline indicators counties report, most indicators behind first."""
+    counties = tuple(r.code for r in data.catalogue().regions.counties(league))
+    return matrix.view(year, counties, False, "behind", lang, level="county")
 
 
 @dash.callback(Output(ids.LEAGUE_COUNTIES, "figure"), Input(ids.LEAGUE_COUNTY, "value"), Input(ids.LEAGUE_YEAR, "value"),

@@ -1,4 +1,5 @@
-"""总览 Overview: headline cards for the key indicators, the composite index of the 12 leagues with chapter
+"""总览 Overview: first, who is behind on what (the leagues × headline indicators progress matrix,
+dashboard/matrix.py); then headline cards for the key indicators, the composite index of the 12 leagues with chapter
 sub-indices, a small map of the index, and what the last load changed."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 
 from dashboard import components as c
-from dashboard import data, downloads, ids, inputs, numbers, warming
+from dashboard import data, downloads, ids, inputs, matrix, numbers, warming
 from dashboard.figures import chapter_labels, choropleth, index_bars
 from dashboard.i18n import lang_of, t
 from indicators.engine.composite import SCORE_DECIMALS
@@ -16,7 +17,8 @@ dash.register_page(__name__, path="/", name="总览 Overview", title="北疆数�
 
 
 
-def layout(lang: str | None = None, year: str | None = None, **_query) -> html.Div:
+def layout(lang: str | None = None, year: str | None = None, rows: str | None = None, sort: str | None = None,
+           **_query) -> html.Div:
     lang = lang_of(lang)
     years = data.data_years() if data.available() else []
     chosen = c.as_int(year, data.default_year() if years else 0, years or None)
@@ -24,6 +26,10 @@ def layout(lang: str | None = None, year: str | None = None, **_query) -> html.D
                            dcc.Dropdown(id=ids.OVERVIEW_YEAR, options=c.year_options(), value=chosen, clearable=False))]
     body = [
         downloads.pdf_control("overview", lang, data.catalogue().regions.root.code),
+        html.Section(className="panel", id="matrix", children=[
+            html.H2(t("matrix_title", lang)), html.P(t("matrix_hint", lang), className="hint"),
+            html.Div(matrix.controls(ids.OVERVIEW_ROWS, ids.OVERVIEW_SORT, rows, sort, lang), className="controls"),
+            c.status_legend(lang), html.Div(id=ids.OVERVIEW_MATRIX, **{"aria-live": "polite"})]),
         html.Section([html.H2(t("key_indicators", lang)), c.status_legend(lang),
                       html.Div(id=ids.OVERVIEW_CARDS, className="cards")], **{"aria-label": t("key_indicators", lang)}),
         html.Div(className="grid", children=[
@@ -37,7 +43,8 @@ def layout(lang: str | None = None, year: str | None = None, **_query) -> html.D
         html.Section(id=ids.OVERVIEW_CHANGES, className="panel", children=[
             html.H2(t("changes", lang)), changes_table(lang) if years else None]),
     ]
-    return c.page("overview", lang, "/", {"year": year, "lang": lang}, t("overview", lang), *body, controls=controls)
+    return c.page("overview", lang, "/", {"year": year, "lang": lang, "rows": rows, "sort": sort}, t("overview", lang),
+                  *body, controls=controls)
 
 
 def key_indicators() -> list[str]:
@@ -116,8 +123,23 @@ def view(year: int, lang: str):
                        ranks=ranks, geojson_url=c.geo_url("league"), zoom=3.2, decimals=SCORE_DECIMALS))
 
 
-c.sync_url(ids.OVERVIEW_YEAR)
+@dash.callback(Output(ids.OVERVIEW_MATRIX, "children"), Input(ids.OVERVIEW_YEAR, "value"),
+               Input(ids.OVERVIEW_ROWS, "value"), Input(ids.OVERVIEW_SORT, "value"), State(ids.LANG, "data"))
+def update_matrix(year, rows, sort, lang):
+    return matrix_view(inputs.year(year), inputs.choice(rows, ("all", "behind"), "rows"),
+                       inputs.choice(sort, matrix.SORTS, "sort"), inputs.lang(lang))
+
+
+@data.memo
+def matrix_view(year: int, rows: str, sort: str, lang: str):
+    """The 12 leagues × the headline indicators, each league's name a link to its page."""
+    leagues = tuple(r.code for r in data.catalogue().regions.leagues())
+    return matrix.view(year, leagues, rows == "behind", sort, lang, region_path="/league/")
+
+
+c.sync_url(ids.OVERVIEW_YEAR, ids.OVERVIEW_ROWS, ids.OVERVIEW_SORT)
 downloads.register("overview", ids.OVERVIEW_YEAR)
-warming.warm_with(first=lambda: [layout, lambda: view(data.default_year(), "zh")],  # the landing page
+warming.warm_with(first=lambda: [layout, lambda: view(data.default_year(), "zh"),  # the landing page
+                                  lambda: matrix_view(data.default_year(), "all", "behind", "zh")],
                   rest=lambda: [lambda y=y, lang=lang: view(y, lang) for lang in ("zh", "en")
                                 for y in reversed(data.data_years())])

@@ -26,6 +26,7 @@ from indicators.base.regions import Region
 from indicators.base.regulation import MISSING, chinese_numeral
 from indicators.base.settings import Settings
 from indicators.engine import composite, precompute, query
+from indicators.engine import progress as progress_engine
 from indicators.engine.progress import choose_target
 from indicators.storage.warehouse import publication_time
 
@@ -94,6 +95,7 @@ class Report:
     chapter_labels: dict[int, str]
     quality: quality_annex.Quality | None = None
     methods: methods_annex.Methods | None = None
+    attention: pd.DataFrame | None = None  # who is behind on which headline indicator, with the reason (需关注)
 
     @property
     def is_league(self) -> bool:
@@ -128,10 +130,30 @@ def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
                     current=current, league_values=league_values, trends=trends, progress=prog, index=index,
                     chapters=[], robustness=robustness, chapter_labels=chapter_labels(cat))
     report.chapters = [_chapter(cat, report, n) for n in cat.regulation.chapters]
+    report.attention = attention(con, cat, settings, report)
     report.quality = quality_annex.assemble(con, cat, report, settings.quality)
     report.methods = methods_annex.assemble(con, cat, settings, report)
     report.synthetic = report.synthetic or report.quality.synthetic
     return report
+
+
+def attention(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings, report: Report) -> pd.DataFrame:
+    """需关注: the headline indicators (the composite index's) on which the 12 leagues — for a league's bulletin,
+    the league and its counties — are behind (progress.BEHIND), most behind units first, each with the one-sentence
+    reason of its status; the dashboard's progress matrix shows the same statuses."""
+    units = ([report.region.code] + [r.code for r in cat.regions.counties(report.region.code)]) if report.is_league \
+        else [r.code for r in report.leagues]
+    codes = [i.code for i in cat.indicators.values() if i.in_index]
+    found = precompute.progress(con, cat, report.spec.annual_year, settings.progress, regions=units, indicators=codes)
+    if found.empty:
+        return found.assign(reason=pd.Series(dtype=str))
+    behind = found[found["status"].isin(progress_engine.BEHIND)].copy()
+    behind["reason"] = [progress_engine.status_sentence(r, cat, settings.progress) for r in behind.to_dict("records")]
+    counts = behind["region_code"].value_counts()
+    behind["unit_behind"] = behind["region_code"].map(counts)
+    behind["order"] = behind["region_code"].map({u: n for n, u in enumerate(units)})
+    return behind.sort_values(["unit_behind", "order", "indicator_code"], ascending=[False, True, True]) \
+        .drop(columns=["unit_behind", "order"]).reset_index(drop=True)
 
 
 def league_index(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings, year: int) -> pd.DataFrame:

@@ -94,6 +94,14 @@ def _summary(pdf: BulletinPDF, report: Report, cat: Catalogue, images: Mapping[s
         text += (f"季度和月度指标为{spec.period_label()}数值（累计指标为1月至季末累计），年度指标、目标进度和综合指数为"
                  f"{spec.annual_year}年数值。")
     pdf.paragraph(text)
+    pdf.heading("需关注", level=1)
+    who = "本盟市及所辖旗县（市、区）" if report.is_league else "各盟市"
+    needing = tables.attention(report, cat)
+    if needing.rows:
+        pdf.draw_table(needing, f"{who}在综合指数核心指标上需加快推进、进展有限或出现倒退的情况（{spec.annual_year}年，"
+                                "落后指标多者在前；原因为进度评估的依据）")
+    else:
+        pdf.paragraph(f"{spec.annual_year}年{who}在综合指数核心指标上没有需加快推进、进展有限或倒退的情况。")
     pdf.heading("主要指标", level=1)
     pdf.draw_table(tables.headline(report, cat), "各章重点指标（同比：比上年同期；占比类指标为百分点变化）")
     pdf.heading("目标进度", level=1)

@@ -65,6 +65,16 @@ def headline(report: Report, cat: Catalogue) -> Table:
     return table
 
 
+def attention(report: Report, cat: Catalogue) -> Table:
+    """需关注: unit, indicator, status (symbol + word) and the reason, most behind units first."""
+    table = Table(["地区", "指标", "进度", "原因"], [24, 44, 24, 88], "LLLL", font_size=7.5)
+    names = {r.code: r.name_zh for r in cat.regions.regions}
+    for r in (report.attention if report.attention is not None else pd.DataFrame()).to_dict("records"):
+        table.rows.append([names.get(r["region_code"], r["region_code"]), f"{r['indicator_code']} "
+                           f"{cat.indicator(r['indicator_code']).name_zh}", progress_cell(r["status"]), r["reason"]])
+    return table
+
+
 def _flag(value) -> bool:
     return bool(value) if finite(value) else False
 

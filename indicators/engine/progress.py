@@ -30,6 +30,7 @@ from indicators.engine.query import cagr, endpoints
 
 STATUSES = ("achieved", "on_track", "needs_acceleration", "limited_progress", "deteriorating", "insufficient_data",
             "not_assessed")
+BEHIND = ("needs_acceleration", "limited_progress", "deteriorating")  # statuses that need attention
 STATUS_ZH = {"achieved": "已实现", "on_track": "进展顺利", "needs_acceleration": "需加快", "limited_progress": "进展有限",
              "deteriorating": "趋势恶化", "insufficient_data": "数据不足", "not_assessed": "不评估（背景指标）"}
 STATUS_EN = {"achieved": "Achieved", "on_track": "On track", "needs_acceleration": "Needs acceleration",

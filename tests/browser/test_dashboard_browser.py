@@ -149,6 +149,21 @@ def test_keyboard_reaches_the_skip_link_and_every_label_points_at_a_control(page
     assert_clean(page)
 
 
+def test_the_overview_opens_with_who_is_behind_on_what_and_behind_only_keeps_those_rows(page, app_url):
+    open_page(page, app_url + "/?year=2021", "#overview-matrix table.matrix")
+    rows = page.locator("#overview-matrix table.matrix tbody tr")
+    assert rows.count() == 12 and page.locator("#overview-matrix td.matrix-cell").count() == 12 * 16
+    cell = page.locator("#overview-matrix td.matrix-cell.status-limited_progress").first
+    assert "进展有限" in cell.get_attribute("aria-label") and cell.get_attribute("title")
+    page.get_by_label("只看落后").first.check()  # the radio item of the row filter
+    page.wait_for_url("**rows=behind**")
+    page.locator("#overview-matrix table.matrix tbody tr").nth(11).wait_for(state="detached")  # (no wait_for_function: CSP)
+    behind = page.locator("#overview-matrix table.matrix tbody tr")
+    counts = [int(behind.nth(i).locator("td.matrix-count").inner_text()) for i in range(behind.count())]
+    assert 0 < len(counts) < 12 and all(n > 0 for n in counts) and counts == sorted(counts, reverse=True)
+    assert_clean(page)
+
+
 def test_phone_width_has_no_horizontal_scrolling(browser, app_url):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     phone = context.new_page()
@@ -156,6 +171,9 @@ def test_phone_width_has_no_horizontal_scrolling(browser, app_url):
     phone.wait_for_selector(PAGES["overview"][1], state="attached")
     phone.wait_for_load_state("networkidle")
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= 391
+    phone.wait_for_selector("#overview-matrix .matrix-narrow")  # the matrix as a list: who is behind on what
+    assert phone.locator("#overview-matrix .matrix-wide").is_hidden()
+    assert phone.locator("#overview-matrix .matrix-narrow > li").count() == 12
     screenshot(phone, "overview-phone")
     context.close()
 
