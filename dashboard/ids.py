@@ -67,6 +67,7 @@ MAP_PERIOD_LABEL = "map-period-label"
 # ── league profile ──
 LEAGUE_TABLES = "league-tables"
 LEAGUE_MATRIX = "league-matrix"
+LEAGUE_LINKS = "league-links"
 LEAGUE_TABLE = "league-table"  # pattern-matching type, one table per chapter: {"type": LEAGUE_TABLE, "chapter": 2}
 LEAGUE_COUNTIES = "league-counties"
 LEAGUE_PDF = "league-pdf"  # place of the "download PDF" button

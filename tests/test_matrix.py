@@ -119,3 +119,11 @@ def test_the_bulletins_needs_attention_list_is_what_the_matrix_shows_behind_most
     assert per_unit == sorted(per_unit, reverse=True)  # most behind first
     table = attention(report, cat)
     assert len(table.rows) == len(listed) and all(row[3] for row in table.rows)
+
+
+def test_the_other_leagues_links_keep_the_year_and_the_language(app):
+    from dashboard.pages import league
+
+    nav = texts(league.update_links(2020, "152200", "en"))
+    assert "/league/150200?lang=en&year=2020" in nav and "/league/152200?lang=en&year=2020" in nav
+    assert "/league/150200?year=2022" in texts(league.layout("152200", year="2022"))

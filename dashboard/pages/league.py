@@ -44,7 +44,7 @@ def layout(code: str | None = None, lang: str | None = None, year: str | None = 
     controls = [c.labelled(t("select_year", lang), ids.LEAGUE_YEAR, dcc.Dropdown(
         id=ids.LEAGUE_YEAR, options=c.year_options(), value=chosen, clearable=False))]
     body = [
-        league_links(league, lang),
+        html.Div(league_links(league, lang, chosen), id=ids.LEAGUE_LINKS),
         html.Div(id=ids.LEAGUE_PDF, children=downloads.pdf_control("league", lang, league)),
         c.status_legend(lang),
         html.Section(className="panel", id="matrix", children=[
@@ -70,8 +70,9 @@ def county_indicators() -> list[str]:
     return [i.code for i in data.catalogue().indicators.values() if "county" in i.levels]
 
 
-def league_links(current: str | None, lang: str) -> html.Nav:
-    links = [dcc.Link(r.name(lang), href=c.href(f"/league/{r.code}", lang), className="chip" +
+def league_links(current: str | None, lang: str, year: int | None = None) -> html.Nav:
+    """The other leagues' pages, keeping the language and the year chosen here."""
+    links = [dcc.Link(r.name(lang), href=c.href(f"/league/{r.code}", lang, year=year), className="chip" +
                       (" active" if r.code == current else "")) for r in data.catalogue().regions.leagues()]
     return html.Nav([html.Span(t("other_leagues", lang))] + links, className="chips",
                     **{"aria-label": t("other_leagues", lang)})
@@ -182,6 +183,13 @@ def update(year, league, lang):
 @data.memo
 def view(league: str, year: int, lang: str) -> list:
     return tables(profile(league, year, lang), lang)
+
+
+@dash.callback(Output(ids.LEAGUE_LINKS, "children"), Input(ids.LEAGUE_YEAR, "value"), State("league-code", "data"),
+               State(ids.LANG, "data"), prevent_initial_call=True)
+def update_links(year, league, lang):
+    """A year picked here goes with the visitor to the next league's page."""
+    return league_links(inputs.league(league), inputs.lang(lang), inputs.year(year))
 
 
 @dash.callback(Output(ids.LEAGUE_MATRIX, "children"), Input(ids.LEAGUE_YEAR, "value"), State("league-code", "data"),
