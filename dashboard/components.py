@@ -13,6 +13,7 @@ from dash.dash_table.Format import Format, Group, Scheme
 from flask_wtf.csrf import generate_csrf
 
 from dashboard import data, ids, numbers
+from dashboard import provenance as readable
 from dashboard.auth import access
 from dashboard.i18n import t
 from dashboard.review import texts as _review_texts  # noqa: F401 — "review_title" for the navigation
@@ -92,13 +93,22 @@ def account(lang: str, here: str) -> html.Div:
 
 
 def provenance(code: str, region: str, period: str, lang: str) -> list:
-    """The ⓘ panel of one value: audit.explain, without batch ids and file names for anonymous visitors; for
-    analysts and admins followed by the trail of the batches that supplied it (submitter, review decisions)."""
+    """The ⓘ panel of one value: how it was obtained, in the page's language (dashboard/provenance.py), file names
+    and batches only for signed-in users; for analysts and admins followed by the trail of the batches that
+    supplied it (submitter, review decisions, releases)."""
     found = data.explain(code, region, period)
-    lines = found.lines(data.catalogue(), internal=access.is_internal())
+    body = readable.story(found, data.catalogue(), lang, internal=access.is_internal())
     if access.has_role(access.current_user(), "analyst", "admin"):
-        lines = lines + trail.lines(trail.supplying_batches(found))
-    return explanation(lines, lang)
+        lines = trail.lines(trail.supplying_batches(found))
+        if lines:
+            body.append(html.Pre("\n".join(lines), className="provenance-body provenance-trail"))
+    return [_panel_head(lang), *body]
+
+
+def _panel_head(lang: str) -> html.Div:
+    return html.Div(className="provenance-head", children=[
+        html.H2(t("provenance", lang)),
+        html.Button("×", id=ids.PROVENANCE_CLOSE, className="close", **{"aria-label": t("close", lang)})])
 
 
 def preliminary_switch(lang: str, here: str) -> html.Form:
@@ -173,15 +183,6 @@ def provenance_panel(lang: str) -> html.Aside:
     return html.Aside(id=ids.PROVENANCE, className="provenance", role="region", **{
         "aria-live": "polite", "aria-label": t("provenance", lang)},
         children=html.P(t("provenance_hint", lang), className="hint"))
-
-
-def explanation(lines: list[str], lang: str) -> list:
-    """audit.explain output as a readable block with a close button."""
-    return [html.Div(className="provenance-head", children=[
-        html.H2(t("provenance", lang)),
-        html.Button("×", id=ids.PROVENANCE_CLOSE, className="close", **{"aria-label": t("close", lang)})]),
-        html.P(lines[0], className="provenance-title"),
-        html.Pre("\n".join(lines[1:]), className="provenance-body")]
 
 
 def explain_button(code: str, region: str, period: str, lang: str) -> html.Button:

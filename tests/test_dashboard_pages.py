@@ -112,8 +112,9 @@ def test_warming_builds_every_common_view_and_the_cache_keeps_all_of_them(client
     with caplog.at_level("WARNING", logger="dem.dashboard"):
         data.state().warmer.warm_once()
     assert [r.getMessage() for r in caplog.records] == []
-    overview = [k for k in data.state().views if k[1].startswith("view:") and "overview" in k[1]]
+    overview = [k for k in data.state().views if k[1] == "view:dashboard.pages.overviewview"]
     assert len(overview) == len(data.data_years()) * 2  # every year, both languages: none evicted
+    assert any(k[1] == "view:dashboard.pages.overviewmatrix_view" for k in data.state().views)  # the first screen
     assert len(data.state().views) <= data.state().views.size // 2  # and room to browse without evicting them
 
 
@@ -214,13 +215,40 @@ def test_a_status_resting_on_a_target_from_a_secondary_source_says_so_on_the_car
     assert "target confirmed only through a secondary source" in _text_of(table)
 
 
-def test_the_provenance_panel_gives_the_status_in_one_sentence(client):
-    from dashboard import components
+def _panel(code: str, region: str, period: str, lang: str, internal: bool = False) -> str:
+    from dashboard import provenance
 
-    panel = components.explanation(data.explain("DI-02", "150000", "2023").lines(data.catalogue()), "en")
-    text = _text_of(json.loads(json.dumps(panel, cls=__import__("plotly").utils.PlotlyJSONEncoder)))
-    assert "进度 progress:" in text and "no target (higher is better)" in text
-    assert "真实数据 real" in text and "it.tdroid.net" in text  # the real 2023Q4 count's source
+    story = provenance.story(data.explain(code, region, period), data.catalogue(), lang, internal)
+    return _text_of(json.loads(json.dumps(story, cls=__import__("plotly").utils.PlotlyJSONEncoder)))
+
+
+def test_the_provenance_panel_gives_the_status_in_one_sentence(client):
+    text = _panel("DI-02", "150000", "2023", "en")
+    assert "Progress:" in text and "no target (higher is better)" in text
+    assert "real data" in text and "it.tdroid.net" in text  # the real 2023Q4 count's source
+
+
+@pytest.mark.parametrize(("key", "zh", "en"), [
+    (("DI-02", "150200", "2024"), "按公式计算：5G基站数 ÷ 年末常住人口", "Computed by the formula 5G base stations"),
+    (("DI-01", "150000", "2024Q1"), "由下级12个地区得出（下级合计；12个有数值）", "From 12 units of the level below"),
+    (("DI-01", "150200", "2024"), "由2024年各期数值得出：取年末期", "From the periods of 2024"),
+    (("CX-01", "150000", "2023"), "由内蒙古自治区本级报送。", "Reported by Inner Mongolia Autonomous Region itself."),
+])
+def test_the_provenance_panel_tells_how_a_value_was_obtained_in_the_pages_language(client, key, zh, en):
+    chinese, english = _panel(*key, "zh"), _panel(*key, "en")
+    assert zh in chinese and en in english
+    assert "indicator_code=" not in chinese + english and "batch" not in english.lower()  # no raw dump, no batch
+    assert ("年末常住人口" in english) is False  # the English page names the inputs in English
+
+
+def test_a_real_sources_address_is_a_link_and_file_and_batch_are_for_signed_in_users_only(client):
+    from dashboard import provenance
+
+    story = provenance.story(data.explain("CX-01", "150000", "2023"), data.catalogue(), "zh", internal=True)
+    text = json.dumps(story, cls=__import__("plotly").utils.PlotlyJSONEncoder, ensure_ascii=False)
+    assert '"href": "https://tj.nmg.gov.cn/' in text and '"rel": "noopener noreferrer"' in text
+    assert "gdp_population.csv" in text and "批次" in text
+    assert "gdp_population.csv" not in _panel("CX-01", "150000", "2023", "zh")  # anonymous: no file name
 
 
 def test_the_indicator_page_names_who_set_a_target_and_marks_benchmarks_and_reposts(client):

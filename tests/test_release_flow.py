@@ -57,7 +57,7 @@ def test_a_figure_goes_public_only_through_review_and_release_and_a_revision_of_
     app, settings = flow
     cat = data.catalogue()
     batch = submitted(app, settings, "donghe", DONGHE, "150202")
-    assert public(settings) is None and "no value" in anonymous_sees(app)  # loaded, not public
+    assert public(settings) is None and "无数值" in anonymous_sees(app)  # loaded, not public
 
     assert "not explained yet" in press(app, "baotou", rid.APPROVE, batch)
     with appdb.opened(settings.paths.app_db) as con:
@@ -67,10 +67,10 @@ def test_a_figure_goes_public_only_through_review_and_release_and_a_revision_of_
     assert queue.item(batch).state.status == "accepted"
 
     assert etl_release.due(cat, settings, now=parse_time("2025-07-01 09:29")) == []
-    assert public(settings) is None and "no value" in anonymous_sees(app)  # accepted, before the release time
+    assert public(settings) is None and "无数值" in anonymous_sees(app)  # accepted, before the release time
     [done] = etl_release.due(cat, settings, now=parse_time("2025-07-01 09:30"))
     assert done.release_id == "R2023Q1" and done.batches == [batch]
-    assert public(settings) == 300.0 and "no value" not in anonymous_sees(app)
+    assert public(settings) == 300.0 and "无数值" not in anonymous_sees(app)
     out = tmp_path / "export.csv"
     assert run_dem("data", "export", "--out", str(out), db=settings.paths.warehouse).returncode == 0
     assert "150202" in out.read_text(encoding="utf-8-sig")

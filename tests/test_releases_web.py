@@ -1,6 +1,6 @@
 """The embargo on the web (plain HTTP, as a script would try it; the demo warehouse, whose 2024Q4 is accepted but
 not released): anonymous visitors and officers read the public warehouse only — a value of an unreleased period is
-"no value" to them — while an analyst may switch to preliminary values, marked on every page; the switch is a CSRF-
+"无数值" to them — while an analyst may switch to preliminary values, marked on every page; the switch is a CSRF-
 protected POST refused to anyone else; /releases and /revisions are public."""
 
 from __future__ import annotations
@@ -62,9 +62,9 @@ def test_a_value_of_an_unreleased_period_is_no_value_to_anonymous_visitors_and_o
     value = working_value(settings.paths.warehouse)
     for client in (client_of(None), client_of("baotou"), client_of("li")):  # the analyst too, until switched on
         shown = provenance(client)
-        assert "no value" in shown and f"{value:,.0f}" not in shown and ids.PRELIMINARY_BANNER not in page(client, "/")
+        assert "无数值" in shown and f"{value:,.0f}" not in shown and ids.PRELIMINARY_BANNER not in page(client, "/")
     released = provenance(client_of(None), ("ID-10", "150200", "2024M11"))
-    assert "no value" not in released
+    assert "无数值" not in released
 
 
 def test_an_analyst_who_switches_on_preliminary_values_sees_them_on_every_page_under_a_banner(signed_in):
@@ -74,21 +74,21 @@ def test_an_analyst_who_switches_on_preliminary_values_sees_them_on_every_page_u
     assert switch(client, True).status_code == 303
     status = client.get("/_dem/status").json
     assert (status["layer"], status["warehouse"]) == ("preliminary", str(settings.paths.warehouse))
-    assert "no value" not in provenance(client)
+    assert "无数值" not in provenance(client)
     for path in ("/", "/map", "/releases"):
         assert ids.PRELIMINARY_BANNER in page(client, path)
-    assert switch(client, False).status_code == 303 and "no value" in provenance(client)
+    assert switch(client, False).status_code == 303 and "无数值" in provenance(client)
     with appdb.opened(settings.paths.app_db) as con:
         actions = [e["action"] for e in appdb.events(con) if e["actor"] == "li"]
     assert {"preliminary_on", "preliminary_off"} <= set(actions)
-    assert "no value" in provenance(client_of(None))  # anonymous visitors never follow the analyst's switch
+    assert "无数值" in provenance(client_of(None))  # anonymous visitors never follow the analyst's switch
 
 
 def test_the_switch_is_refused_to_anonymous_visitors_officers_and_requests_without_the_csrf_token(signed_in):
     app, settings, client_of = signed_in
     assert switch(client_of(None), True).status_code == 403
     officer = client_of("baotou")
-    assert switch(officer, True).status_code == 403 and "no value" in provenance(officer)
+    assert switch(officer, True).status_code == 403 and "无数值" in provenance(officer)
     analyst = client_of("li")
     del analyst.environ_base["HTTP_X_CSRFTOKEN"]
     forged = analyst.post("/_dem/preliminary", data={"on": "1", "next": "/"})

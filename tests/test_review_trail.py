@@ -75,7 +75,7 @@ def test_a_value_from_an_inbox_file_shows_it_came_from_the_inbox_and_the_release
     assert "接收 accept · test · " in shown and "状态 state: 已接收 | accepted" in shown
     assert "发布 released: T1 (" in shown
     aggregate = panel(app, "DI-01|150000|2023Q1", "analyst")  # the region's sum: the trail of its inputs' batches
-    assert "aggregated" in aggregate and "批次 batch 1 · 报送 submitted by 收件箱文件 inbox file" in aggregate
+    assert "units of the level below" in aggregate and "批次 batch 1 · 报送 submitted by 收件箱文件 inbox file" in aggregate
 
 
 @pytest.mark.parametrize("username", ["baotou", "donghe", None])
@@ -83,4 +83,4 @@ def test_officers_and_anonymous_visitors_do_not_see_the_trail(reviewed, username
     app, batch = reviewed
     shown = panel(app, "DI-01|150202|2023Q1", username)
     assert "5G" in shown and "review trail" not in shown and "submitted by" not in shown and "baotou" not in shown
-    assert (f"批次 batch {batch}" in shown) == (username is not None)  # batch ids: internal users only, as before
+    assert (f", batch {batch}." in shown) == (username is not None)  # file and batch: signed-in users only, as before

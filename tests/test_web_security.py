@@ -149,7 +149,7 @@ def test_provenance_shows_batches_and_files_only_to_logged_in_users(auth_app):
     add_user(settings.paths.app_db, "lin")
     client = browser_like(app.server.test_client())
     public = json.dumps(client.post(DISPATCH, json=explain("DI-02|150100|2023")).json, ensure_ascii=False)
-    assert "数值 value" in public and "batch" not in public and "file_name" not in public
+    assert "数值:" in public and "batch" not in public and "批次" not in public and ".csv" not in public
     log_in(client, "lin")
     browser_like(client)
     internal = json.dumps(client.post(DISPATCH, json=explain("DI-02|150100|2023")).json, ensure_ascii=False)
