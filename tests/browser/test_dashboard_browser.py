@@ -130,8 +130,9 @@ def test_csv_download_of_the_current_view_is_utf8_bom_with_a_synthetic_column(pa
 def test_provenance_opens_from_a_card_and_from_a_map_click(page, app_url):
     open_page(page, app_url + "/", PAGES["overview"][1])
     page.locator("#overview-cards .explain").first.click()
-    page.wait_for_selector("#provenance .provenance-body")
-    assert "规则 rule" in page.locator("#provenance").inner_text()
+    page.wait_for_selector("#provenance .provenance-title")
+    told = page.locator("#provenance").inner_text()
+    assert "数值:" in told and ("按公式计算" in told or "本级报送" in told or "下级" in told or "各期数值" in told)
     page.click("#provenance-close")
     page.wait_for_selector("#provenance .hint")
     assert_clean(page)
