@@ -128,7 +128,8 @@ def _carry_out(release_id: str, kind: str, rel: Release | None, batch_id: int | 
 def due(cat: Catalogue, settings: Settings, now: datetime | None = None, actor: str = "schedule") -> list[Outcome]:
     """The scheduled job: carry out, in time order, every release of the calendar whose time has come and that was
     not carried out yet; rebuild the public warehouse when it lags behind the working one (a run that died between
-    the two, a first start)."""
+    the two, a first start) or was derived with other configuration (targets, catalogue, settings, a new calendar
+    year: the derived layer's fingerprint)."""
     now = now or utc_now()
     calendar = load_calendar()
     working = settings.paths.warehouse
@@ -137,13 +138,14 @@ def due(cat: Catalogue, settings: Settings, now: datetime | None = None, actor: 
         done = set(release.carried_out(con)["release_id"]) if (warehouse.schema_version(con) or 0) >= 4 else set()
     outcomes = [publish_release(r, cat, settings, actor, now=now) for r in calendar
                 if r.due(now) and r.release_id not in done]
-    if not outcomes and lagging(settings):
+    if not outcomes and lagging(settings, cat):
         release.rebuild_public(settings, cat)
     return outcomes
 
 
-def lagging(settings: Settings) -> bool:
-    """The public warehouse is missing or reflects fewer releases than the working one records."""
+def lagging(settings: Settings, cat: Catalogue) -> bool:
+    """The public warehouse is missing, reflects fewer releases than the working one records, or its derived layer
+    was computed with another configuration than today's."""
     working, public = settings.paths.warehouse, warehouse.public_path(settings.paths.warehouse)
     if not public.exists():
         return True
@@ -153,6 +155,9 @@ def lagging(settings: Settings) -> bool:
         want = warehouse.first_row(con, "SELECT max(released_at) FROM releases")[0]
     with warehouse.reader(public) as con:
         have = warehouse.first_row(con, "SELECT value FROM meta WHERE key = 'released_at'")
+        derived = warehouse.first_row(con, "SELECT value FROM meta WHERE key = 'facts_fingerprint'")
+    if (derived[0] if derived else None) != publish.fingerprint(cat, settings):
+        return True
     return (want.isoformat() if want is not None else None) != (have[0] if have else None)
 
 

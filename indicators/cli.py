@@ -229,8 +229,9 @@ def data_batches(limit: int, fmt: str, settings: Settings) -> None:
 @settings_options
 def data_rebuild(settings: Settings) -> None:
     """Recompute the derived layer (facts) and the precomputed progress and index results from all current
-    observations, and publish. Loads do this incrementally (only what they can change); a rebuild is the full
-    computation, e.g. after restoring a warehouse by hand. Exit 75 while an ETL run holds the lock."""
+    observations, and publish; then the public warehouse from the released values, when there is one. Loads do this
+    incrementally (only what they can change); a rebuild is the full computation, e.g. after restoring a warehouse
+    by hand. Exit 75 while an ETL run holds the lock."""
     from indicators.engine import publish
     from indicators.storage import warehouse
 
@@ -240,6 +241,11 @@ def data_rebuild(settings: Settings) -> None:
                           memory_mb=settings.limits.writer_memory_mb) as stage:
         stage.changed = True
     click.echo(f"已重算派生层并发布 | rebuilt the derived layer and published {settings.paths.warehouse}")
+    if warehouse.public_path(settings.paths.warehouse).exists():  # the released values' own derived layer
+        from indicators.engine import release
+
+        public = release.rebuild_public(settings, cat)
+        click.echo(f"已重建公开数据仓库 | rebuilt the public warehouse {public}")
 
 
 @click.group("indicators")

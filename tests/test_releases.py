@@ -137,9 +137,25 @@ def test_releases_are_in_the_audit_trail_which_still_verifies(tmp_path):
 def test_a_public_warehouse_left_behind_by_a_crash_is_rebuilt_by_the_next_scheduled_run(tmp_path):
     db = make_warehouse(tmp_path, files=[GOOD])
     warehouse.public_path(db).unlink()
-    assert etl_release.lagging(settings_for(db))
+    assert etl_release.lagging(settings_for(db), default_catalogue())
     etl_release.due(default_catalogue(), settings_for(db), now=datetime(2000, 1, 1))
-    assert public_value(db) is not None and not etl_release.lagging(settings_for(db))
+    assert public_value(db) is not None and not etl_release.lagging(settings_for(db), default_catalogue())
+
+
+def test_a_public_warehouse_derived_with_other_settings_is_rebuilt_by_the_next_scheduled_run(tmp_path):
+    db = make_warehouse(tmp_path, files=[GOOD])
+    changed = settings_for(db).with_overrides(progress_on_track=0.9)  # e.g. the settings were edited
+    assert not etl_release.lagging(settings_for(db), default_catalogue())
+    assert etl_release.lagging(changed, default_catalogue())
+    assert etl_release.due(default_catalogue(), changed, now=datetime(2000, 1, 1)) == []  # no release due …
+    assert not etl_release.lagging(changed, default_catalogue())  # … but the public layer was derived again
+
+
+def test_dem_data_rebuild_rebuilds_the_public_warehouse_too(tmp_path):
+    db = make_warehouse(tmp_path, files=[GOOD])
+    before = warehouse.public_path(db).stat().st_ino
+    assert run_dem("data", "rebuild", db=db).returncode == 0
+    assert warehouse.public_path(db).stat().st_ino != before and public_value(db) == 3801.2
 
 
 @pytest.mark.parametrize(("line", "expected"), [

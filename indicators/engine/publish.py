@@ -41,10 +41,10 @@ def refresh(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings, 
     batches name the (indicator, year) slices to redo. Anything else — another fingerprint, no record, `full` —
     rebuilds everything. Returns 'full', 'incremental' or 'unchanged'."""
     write_reference(con, cat)
-    fingerprint = _fingerprint(cat, settings)
+    current = fingerprint(cat, settings)
     last = _meta(con, "facts_batch")
     latest = first_row(con, "SELECT coalesce(max(batch_id), 0) FROM observations")[0]
-    if full or last is None or _meta(con, "facts_fingerprint") != fingerprint or not _has_facts(con):
+    if full or last is None or _meta(con, "facts_fingerprint") != current or not _has_facts(con):
         derive.refresh(con, cat, settings.today, settings.etl.reconciliation_tolerance)
         precompute.refresh(con, cat, settings)
         kind = "full"
@@ -58,11 +58,11 @@ def refresh(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings, 
         precompute.update(con, cat, settings, changed)
         kind = "incremental" if slices else "unchanged"
     con.execute("INSERT OR REPLACE INTO meta VALUES ('facts_batch', ?), ('facts_fingerprint', ?), ('facts_refresh', ?)",
-                [str(latest), fingerprint, kind])
+                [str(latest), current, kind])
     return kind
 
 
-def _fingerprint(cat: Catalogue, settings: Settings) -> str:
+def fingerprint(cat: Catalogue, settings: Settings) -> str:
     """What the derived layer and the precomputed results depend on besides the observations."""
     parts = {"engine": ENGINE_VERSION, "year": settings.today.year,
              "tolerance": settings.etl.reconciliation_tolerance,
