@@ -29,6 +29,8 @@ INTERNAL_PAGES = ("quality", "calendar", "submit", "submissions", "review")
 # the review's texts name its link; importing them registers them (dashboard/review/texts.py imports i18n and appdb)
 NAV_TEXT = {"calendar": "calendar_nav", "submit": "submit_nav", "submissions": "submissions_nav",
             "review": "review_title"}
+# pages that show no statistic: no 示例数据 banner there (the catalogue defines indicators, it shows no value)
+NO_DATA_PATHS = ("/catalogue", "/releases", "/calendar", "/submit", "/submissions", "/404")
 INTERNAL_LINKS = (("/calendar", "calendar"), ("/submit", "submit"), ("/submissions", "submissions"),
                   ("/review", "review"))
 
@@ -72,7 +74,7 @@ def header(active: str, lang: str, path: str, query: dict) -> html.Header:
         ]),
         html.Nav(nav, id=ids.NAV, className="nav", **{"aria-label": "主导航 main navigation"}),
         preliminary_banner(lang),
-        synthetic_banner(lang),
+        synthetic_banner(lang) if path not in NO_DATA_PATHS else None,
     ])
 
 
