@@ -26,6 +26,7 @@ from dashboard.style import (
     STATUS_ORDER,
     STATUS_STYLE,
 )
+from indicators.base.regulation import chinese_numeral
 from indicators.base.settings import project_root
 from indicators.engine.progress import status_label
 
@@ -202,6 +203,8 @@ def index_bars(scores: pd.DataFrame, chapter_labels: dict[int, str], lang: str =
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title="0–100", range=[0, max(100, float(total["score"].max())) * 1.18])
     base_layout(fig, title, height)
+    # Plotly lists the traces of stacked bars last first; the chapters read in the regulation's order
+    fig.update_layout(legend={"traceorder": "normal"})
     return synthetic_badge(fig, lang) if scores["synthetic"].fillna(False).any() else fig
 
 
@@ -306,7 +309,8 @@ def chapter_labels(cat, lang: str = "zh", short: bool = True) -> dict[int, str]:
         if lang == "en":
             out[n] = f"Ch.{n} " + (ch.title_en or t("heading_missing", "en")) if short else ch.label_en
         else:
-            out[n] = (ch.label_zh if not short or not ch.heading_missing else f"第{n}章（{t('heading_missing', 'zh')}）")
+            out[n] = (ch.label_zh if not short or not ch.heading_missing
+                      else f"第{chinese_numeral(n)}章（{t('heading_missing', 'zh')}）")  # 第三章, as the others
     return out
 
 

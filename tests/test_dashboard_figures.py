@@ -108,3 +108,16 @@ def test_a_cell_is_rejected_only_when_a_rejected_file_of_that_league_held_it(tmp
     assert state[("152500", "DI-01")] == "missing"  # not in the rejected file (the old rule said rejected)
     assert state[("150200", "CX-01")] == "missing"
     assert state[("150100", "CX-01")] in ("received", "late")
+
+
+def test_chapter_labels_write_every_chapter_number_in_chinese_and_the_index_legend_keeps_their_order():
+    from dashboard.figures import chapter_labels, index_bars
+    from indicators.base.catalogue import default_catalogue
+
+    labels = chapter_labels(default_catalogue(), "zh")
+    assert labels[3].startswith("第三章") and all(not label.startswith(f"第{n}章") for n, label in labels.items())
+    scores = pd.DataFrame({"region_code": ["150100"] * 3, "region_name": ["呼和浩特市"] * 3, "chapter": [0, 2, 3],
+                           "score": [60.0, 55.0, 65.0], "chapter_weight": [None, 0.5, 0.5], "rank": [1, 1, 1],
+                           "synthetic": [False] * 3})
+    figure = index_bars(scores, labels, "zh")
+    assert figure.layout.legend.traceorder == "normal" and [t.name for t in figure.data[:2]] == [labels[2], labels[3]]
