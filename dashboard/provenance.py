@@ -60,7 +60,7 @@ def story(e: Explanation, cat: Catalogue, lang: str, internal: bool) -> list:
     f = e.fact
     kind = t("prov_synthetic", lang) if f["synthetic"] else t("prov_real", lang)
     value = numbers.value(f["value"], ind.decimals) if pd.notna(f["value"]) else numbers.DASH
-    out = [title, html.P([html.Strong(f"{t('prov_value', lang)}: {value} {ind.unit}"), f" ({kind})"]),
+    out = [title, html.P([html.Strong(f"{t('prov_value', lang)}: {value} {ind.unit_label(lang)}".rstrip()), f" ({kind})"]),
            *_how(e, cat, lang, internal, where)]
     out += _sources(e, lang)
     if len(e.vintages) > 1:
@@ -111,7 +111,7 @@ def _inputs(e: Explanation, cat: Catalogue, lang: str, by: str) -> html.Ul:
         region = cat.regions.by_code.get(row["region_code"])
         name = {"indicator": ind.name(lang), "region": region.name(lang) if region else row["region_code"],
                 "period": _period(row["period"], lang)}[by]
-        shown = (f"{numbers.value(row['value'], ind.decimals)} {ind.unit}" if pd.notna(row["value"])
+        shown = (f"{numbers.value(row['value'], ind.decimals)} {ind.unit_label(lang)}".rstrip() if pd.notna(row["value"])
                  else t("prov_missing", lang))
         mark = f" ({t('prov_synthetic', lang)})" if row.get("synthetic") is True else ""
         items.append(html.Li(f"{name}: {shown}{mark}"))
@@ -153,4 +153,4 @@ def _reconciliation(f: dict, ind, lang: str) -> html.P:
     return html.P(t("prov_not_reconciled", lang).format(
         reported=numbers.value(f["reported_value"], ind.decimals),
         aggregated=numbers.value(f["aggregated_value"], ind.decimals),
-        diff=f"{numbers.value(diff, ind.decimals)} {ind.unit}" if pd.notna(diff) else numbers.DASH))
+        diff=f"{numbers.value(diff, ind.decimals)} {ind.unit_label(lang)}".rstrip() if pd.notna(diff) else numbers.DASH))

@@ -78,7 +78,8 @@ def test_every_page_layout_renders_in_both_languages(client, path, search, lang,
     text, size = route(client, path, query)
     assert ("Skip to content" in text) == (lang == "en") and ("跳到正文" in text) == (lang == "zh")
     assert ids.PROVENANCE in text and ids.LANG_TOGGLE in text
-    assert "示例数据" in text  # the demo warehouse is synthetic: the banner is on every page
+    # the demo warehouse is synthetic: the banner is on every page that shows statistics (not the catalogue, the 404)
+    assert ("示例数据" in text) == (path not in ("/catalogue", "/nowhere"))
     assert size < 1_000_000
 
 
@@ -264,3 +265,15 @@ def test_the_catalogue_page_shows_what_serves_articles_70_and_71(client):
     page, _ = route(client, "/catalogue", "?lang=en")
     assert "What this system does for the regulation" in page
     assert "第七十一条" in page and "Supervision of the level below" in page and "Progress against plan targets" in page
+
+
+def test_english_pages_show_units_in_english_and_chinese_pages_as_the_catalogue_writes_them(client):
+    from dashboard.pages import catalogue
+
+    assert "Value: 27.8 per 10k persons" in _panel("DI-02", "150200", "2024", "en")
+    assert "数值: 27.8 个/万人" in _panel("DI-02", "150200", "2024", "zh")
+    count = _panel("DI-01", "150200", "2024", "en")
+    assert "Value: 7,630" in count and "7,630 个" not in count  # 个: a bare count in English
+    units = catalogue.catalogue_frame("en").set_index("code")["unit"]
+    assert (units["CX-01"], units["DI-02"]) == ("100m yuan", "per 10k persons")
+    assert catalogue.catalogue_frame("zh").set_index("code")["unit"]["CX-01"] == "亿元"

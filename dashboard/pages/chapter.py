@@ -84,7 +84,7 @@ def status_table(number: int, year: int, lang: str):
     rows = []
     for code in codes:
         ind = cat.indicator(code)
-        row = {"id": code, "code": code, "indicator_name": ind.name(lang), "unit": ind.unit, "value": t("not_reported", lang),
+        row = {"id": code, "code": code, "indicator_name": ind.name(lang), "unit": ind.unit_label(lang), "value": t("not_reported", lang),
                "year": None, "status": f"{status_symbol('insufficient_data')} {status_label('insufficient_data', lang)}"}
         if code in progress.index:
             p = progress.loc[code]

@@ -71,13 +71,13 @@ def definition(ind, lang: str) -> html.Section:
         text = art.text or t("article_missing", lang)
         articles.append(html.Details([html.Summary(art.heading, title=text),
                                       html.P(text, className="article-text")], className="article-ref"))
-    targets = [html.Li([f"{tg.year}: {tg.comparison} {numbers.value(tg.value, ind.decimals)} {ind.unit} · "
+    targets = [html.Li([f"{tg.year}: {tg.comparison} {numbers.value(tg.value, ind.decimals)} {ind.unit_label(lang)} · "
                         + target_kind(tg, lang),
                         html.Br(), html.Small(tg.citation(lang) + (" · " + tg.verification_note(lang)
                                                                    if tg.verification_note(lang) else "")),
                         html.Br(), html.Small(tg.note_en if lang == "en" else tg.note_zh)])
                for tg in data.catalogue().targets_for(ind.code, data.root())]
-    rows = [("definition", ind.definition(lang)), ("unit", ind.unit), ("frequency", t(ind.frequency, lang)),
+    rows = [("definition", ind.definition(lang)), ("unit", ind.unit_label(lang) or "—"), ("frequency", t(ind.frequency, lang)),
             ("department", ind.department)]
     return html.Section(className="panel", children=[
         html.Dl([el for key, value in rows for el in (html.Dt(t(key, lang)), html.Dd(value))]
@@ -112,7 +112,7 @@ def chart(code: str, leagues: list[str], lang: str):
         mark = (target.year, target.value, f"{t('target', lang)} {target.year}" +
                 ("" if target.is_official else f" ({t('illustrative_target', lang)})"))
     bench = next((tg.value for tg in own if not tg.is_target), None)
-    return c.graph(ids.INDICATOR_CHART, trend(frame, ind.unit, lang, title=ind.name(lang), region_code=data.root(),
+    return c.graph(ids.INDICATOR_CHART, trend(frame, ind.unit_label(lang), lang, title=ind.name(lang), region_code=data.root(),
                                               target=mark, benchmark=bench, decimals=ind.decimals),
                    label=ind.name(lang))
 
@@ -122,7 +122,7 @@ def map_tab(code: str, year: int, lang: str):
     frame = query.label(data.values((code,), (), (), "league", "annual", (year, year)), data.catalogue(), lang)
     values = frame.set_index("region_code")["value"]
     ranks = query.ranks(values, ind.decimals, ind.polarity == "lower_is_better").dropna()
-    fig = choropleth(frame, "league", ind.unit, lang, title=f"{ind.name(lang)} · {year}", ranks=ranks,
+    fig = choropleth(frame, "league", ind.unit_label(lang), lang, title=f"{ind.name(lang)} · {year}", ranks=ranks,
                      geojson_url=c.geo_url("league"), decimals=ind.decimals)
     return [html.Div(c.missing_legend(lang), className="legend"), c.graph(ids.INDICATOR_MAP, fig, label=t("map", lang))]
 

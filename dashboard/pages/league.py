@@ -106,7 +106,7 @@ def profile(league: str, year: int, lang: str) -> pd.DataFrame:
     for ind in cat.indicators.values():
         if "league" not in ind.levels:
             continue
-        row = {"indicator_code": ind.code, "chapter": ind.chapter, "indicator_name": ind.name(lang), "unit": ind.unit,
+        row = {"indicator_code": ind.code, "chapter": ind.chapter, "indicator_name": ind.name(lang), "unit": ind.unit_label(lang),
                "trend": spark_text(trends.get(ind.code, [math.nan] * len(span)))}
         if ind.code in latest:
             fact, ctx = latest[ind.code], context[ind.code]
@@ -221,7 +221,7 @@ def county_view(league: str, code: str, year: int, lang: str):
     grid = pd.DataFrame({"region_code": counties}).merge(frame, on="region_code", how="left")
     grid = query.label(grid.assign(indicator_code=code), data.catalogue(), lang)
     grid["synthetic"] = grid["synthetic"].astype("boolean").fillna(False).astype(bool)
-    return ranking(grid, ind.unit, lang, title=f"{ind.name(lang)} · {year}",
+    return ranking(grid, ind.unit_label(lang), lang, title=f"{ind.name(lang)} · {year}",
                    lower_is_better=ind.polarity == "lower_is_better", height=max(260, 34 * len(counties)),
                    decimals=ind.decimals)
 

@@ -72,7 +72,7 @@ def cards(year: int, lang: str) -> list[html.Div]:
             c.explain_button(code, data.root(), str(row["period"]), lang),
             html.H3(ind.name(lang)),
             html.Div([html.Span(numbers.value(row["value"], ind.decimals), className="value"),
-                      html.Span(ind.unit, className="unit")]),
+                      html.Span(ind.unit_label(lang), className="unit")]),
             html.Div(f"{int(row['year'])} · {t('yoy', lang)} {numbers.change(row['value'], row['previous'], ind.unit, lang)}",
                      className="meta"),
             html.Div(c.status_badge(status[code]["status"], lang, data.status_sentence(status[code], lang))

@@ -37,7 +37,7 @@ def revision_rows(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         ind = cat.indicators.get(row["indicator_code"])
         region = cat.regions.by_code.get(row["region_code"])
         rows.append({"indicator": f"{row['indicator_code']} {(ind.name_en if en else ind.name_zh) if ind else ''}",
-                     "unit": (ind.unit if ind else ""),
+                     "unit": (ind.unit_label(lang) if ind else ""),
                      "region": (region.name_en if en else region.name_zh) if region else row["region_code"],
                      "period": row["period"], "old_value": row["old_value"], "new_value": row["new_value"],
                      "reason": row["reason"] or "—", "release": row["release_id"],

@@ -6,6 +6,7 @@ Everything else (ETL schemas, the engine, pages, reports) reads the catalogue fr
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import math
 import re
@@ -43,6 +44,7 @@ class Unit:
     factor: float
     aliases: tuple[str, ...] = ()
     plausible_max: float | None = None  # in this unit: the dimension's bound (units.yaml `dimensions`) ÷ factor
+    name_en: str = ""  # as English pages show it (units.yaml `en`; "" for a bare count)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,11 @@ class Indicator:
     formula: str | None = None
     weight: str | None = None
     index_weight: float | None = None
+    unit_en: str | None = None  # the unit on English pages (units.yaml `en`), set when the catalogue loads
+
+    def unit_label(self, lang: str = "zh") -> str:
+        """The unit as a page in `lang` shows it: unit_label("en") → "100m yuan" for 亿元, "" for 个."""
+        return self.unit_en if lang == "en" and self.unit_en is not None else self.unit
 
     @property
     def inputs(self) -> list[str]:
@@ -265,7 +272,7 @@ def _load_units(path: Path) -> dict[str, Unit]:
         factor = float(spec["factor"])
         bound = bounds.get(spec["dimension"])
         units[str(name)] = Unit(str(name), spec["dimension"], factor, tuple(map(str, spec.get("aliases", []))),
-                                None if bound is None else bound / factor)
+                                None if bound is None else bound / factor, str(spec.get("en", name)))
     return units
 
 
@@ -330,6 +337,8 @@ def load_catalogue(directory: Path | None = None, strict: bool = True) -> Catalo
         raise ConfigError(f"missing configuration file: {exc.filename}") from exc
     except (yaml.YAMLError, KeyError) as exc:
         raise ConfigError(f"unreadable configuration: {exc}") from exc
+    indicators = {code: dataclasses.replace(ind, unit_en=units[ind.unit].name_en) if ind.unit in units else ind
+                  for code, ind in indicators.items()}
     catalogue = Catalogue(indicators, units, targets, regions, regulation)
     catalogue.problems = problems + check(catalogue)
     if strict and catalogue.problems:

@@ -185,7 +185,7 @@ NEAR_LIMIT = 0.95  # a coefficient below this is worth saying (the bands are not
 
 def _number(value: float, decimals: int, unit: str) -> str:
     shown = f"{value:,.{decimals}f}"
-    return f"{shown}{unit}" if unit == "%" else shown if unit == "ratio" else f"{shown} {unit}"
+    return f"{shown}{unit}" if unit == "%" else shown if unit == "ratio" else f"{shown} {unit}".rstrip()
 
 
 def status_sentence(row, cat: Catalogue, p: Progress, lang: str = "zh") -> str:
@@ -197,13 +197,13 @@ def status_sentence(row, cat: Catalogue, p: Progress, lang: str = "zh") -> str:
     ind = cat.indicator(get("indicator_code"))
     zh = lang != "en"
     status, label = get("status"), status_label(get("status"), lang)
-    latest = _number(float(get("latest_value")), ind.decimals, ind.unit)
+    latest = _number(float(get("latest_value")), ind.decimals, ind.unit_label(lang))
     latest_year = int(get("latest_year"))
     if status == "not_assessed":
         return f"{label}：背景指标，只作分母和参照。" if zh else f"{label}: a context indicator (a denominator)."
     base_year, base_value = get("base_year"), get("base_value")
     has_base = base_year is not None and not pd.isna(base_year) and int(base_year) < latest_year
-    base = _number(float(base_value), ind.decimals, ind.unit) if has_base else ""
+    base = _number(float(base_value), ind.decimals, ind.unit_label(lang)) if has_base else ""
     growth = get("cagr_observed")
     path = ((f"自{int(base_year)}年的{base}到{latest_year}年的{latest}，年均" + _pct(growth, zh)) if zh else
             f"from {base} in {int(base_year)} to {latest} in {latest_year}, {_pct(growth, zh)} a year") if has_base \
@@ -213,7 +213,7 @@ def status_sentence(row, cat: Catalogue, p: Progress, lang: str = "zh") -> str:
                 f"{label}: only one comparable value since {p.base_year} ({path}).")
     target = _target_of(get, cat)
     if status == "achieved" and get("reason") == "at the natural limit":
-        limit = _number(ind.natural_limit, ind.decimals, ind.unit)
+        limit = _number(ind.natural_limit, ind.decimals, ind.unit_label('zh' if zh else 'en'))
         return (f"{label}：{latest_year}年为{latest}，已达到自然极限{limit}。" if zh else
                 f"{label}: {latest} in {latest_year}, at its natural limit of {limit}.")
     sentence = (_with_target(label, status, path, target, ind, get, p, zh) if target is not None
@@ -227,7 +227,7 @@ def _benchmark(get, cat: Catalogue, ind, zh: bool) -> str:
     if mark is None:
         return ""
     sign = {">=": "≥", "<=": "≤"}.get(mark.comparison, mark.comparison)
-    value = _number(mark.value, ind.decimals, ind.unit)
+    value = _number(mark.value, ind.decimals, ind.unit_label('zh' if zh else 'en'))
     note = mark.note_zh if zh else mark.note_en
     return (f"参照（不判定进度）：{mark.year}年{sign}{value}，{note}。" if zh else
             f" For reference (not used for the status): {sign} {value} by {mark.year}; {note}.")
@@ -248,8 +248,8 @@ def _target_of(get, cat: Catalogue) -> Target | None:
 
 def _with_target(label: str, status: str, path: str, target: Target, ind, get, p: Progress, zh: bool) -> str:
     sign = {">=": "≥", "<=": "≤"}.get(target.comparison, target.comparison)
-    goal = f"{target.year}年目标{sign}{_number(target.value, ind.decimals, ind.unit)}" if zh else \
-        f"the {target.year} target {sign} {_number(target.value, ind.decimals, ind.unit)}"
+    goal = f"{target.year}年目标{sign}{_number(target.value, ind.decimals, ind.unit_label('zh' if zh else 'en'))}" if zh else \
+        f"the {target.year} target {sign} {_number(target.value, ind.decimals, ind.unit_label('zh' if zh else 'en'))}"
     caution = target.verification_note("zh" if zh else "en")
     who = target.citation("zh" if zh else "en") + (f"，{caution}" if zh and caution else f", {caution}" if caution else "")
     if status == "achieved":
@@ -279,11 +279,11 @@ def _without_target(label: str, status: str, path: str, ind, get, p: Progress, z
     direction = ("越低越好，按下降幅度判断" if zh else "lower is better, judged by the fall") \
         if ind.polarity == "lower_is_better" else ("越高越好" if zh else "higher is better")
     if zh:
-        scaled = f"；接近自然极限{_number(ind.natural_limit, ind.decimals, ind.unit)}，阈值按剩余距离缩放（×{k:.3f}）" \
+        scaled = f"；接近自然极限{_number(ind.natural_limit, ind.decimals, ind.unit_label('zh' if zh else 'en'))}，阈值按剩余距离缩放（×{k:.3f}）" \
             if k < NEAR_LIMIT else ""
         return (f"{label}：无目标值（{direction}）；{path}；按年均增速分档：≥{high:.2%}进展顺利，≥{mid:.2%}需加快，"
                 f"≥0进展有限{scaled}。")
-    scaled = (f"; near its natural limit of {_number(ind.natural_limit, ind.decimals, ind.unit)}, the bands are "
+    scaled = (f"; near its natural limit of {_number(ind.natural_limit, ind.decimals, ind.unit_label('zh' if zh else 'en'))}, the bands are "
               f"scaled to the distance left (×{k:.3f})") if k < NEAR_LIMIT else ""
     return (f"{label}: no target ({direction}); {path}; bands on the yearly growth: ≥ {high:.2%} on track, "
             f"≥ {mid:.2%} needs acceleration, ≥ 0 limited progress{scaled}.")
