@@ -215,9 +215,10 @@ def geojson(level: str) -> dict:
 
 def choropleth(frame: pd.DataFrame, level: str, unit: str, lang: str = "zh", title: str = "", height: int = 520,
                ranks: pd.Series | None = None, geojson_url: str | None = None, zoom: float = 3.6,
-               decimals: int = 2) -> go.Figure:
+               decimals: int = 2, lower_is_better: bool = False) -> go.Figure:
     """Leagues or counties coloured by value on a blank background (no tiles, no network); the hover gives the
     value with `decimals` and the rank (ranks: region code → rank; a shared rank reads "3=").
+    Darker is always better: for a lower-is-better indicator (PUE) the scale is reversed and its bar says so.
     Areas without a value are grey and say 未报送 — never the bottom of the colour scale.
     With `geojson_url` (the dashboard) the trace refers to the boundary file by URL, which the browser fetches
     once and caches, instead of carrying it in every figure (the county file is ~280 KB)."""
@@ -237,9 +238,10 @@ def choropleth(frame: pd.DataFrame, level: str, unit: str, lang: str = "zh", tit
                 + f"<br>{_status_text(r, lang)}" for c, r in have.iterrows()]
         fig.add_trace(go.Choroplethmap(
             geojson=source, featureidkey="properties.code", locations=list(have.index), z=have["value"],
-            colorscale=SEQUENTIAL, marker={"line": {"color": "white", "width": 0.8}}, text=text,
-            hovertemplate="%{text}<extra></extra>", colorbar={"title": {"text": unit}, "thickness": 12},
-            name=t("value", lang)))
+            colorscale=SEQUENTIAL, reversescale=lower_is_better, marker={"line": {"color": "white", "width": 0.8}},
+            text=text, hovertemplate="%{text}<extra></extra>", name=t("value", lang),
+            colorbar={"title": {"text": "<br>".join(x for x in (unit, t(
+                "lower_is_better" if lower_is_better else "higher_is_better", lang)) if x)}, "thickness": 12}))
     if len(missing):
         fig.add_trace(go.Choroplethmap(
             geojson=source, featureidkey="properties.code", locations=list(missing.index), z=[0] * len(missing),

@@ -15,6 +15,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "quality": ("数据质量", "Data quality"),
     "catalogue": ("指标体系", "Catalogue"),
     "releases": ("发布", "Releases"),
+    "lower_is_better": ("越低越好", "lower is better"),
+    "higher_is_better": ("越高越好", "higher is better"),
     "preliminary_mark": ("初步 · 未发布", "Preliminary · unreleased"),
     "preliminary_note": ("本页包含尚未发布的初步数据，仅供内部使用，不得对外引用。",
                          "This page includes preliminary values not yet released: internal use only, not for quoting."),

@@ -121,3 +121,14 @@ def test_chapter_labels_write_every_chapter_number_in_chinese_and_the_index_lege
                            "synthetic": [False] * 3})
     figure = index_bars(scores, labels, "zh")
     assert figure.layout.legend.traceorder == "normal" and [t.name for t in figure.data[:2]] == [labels[2], labels[3]]
+
+
+def test_a_lower_is_better_map_reverses_its_scale_and_says_so_so_darker_is_always_better():
+    from dashboard.figures import choropleth
+
+    frame = pd.DataFrame({"region_code": ["150100", "150200"], "region_name": ["呼和浩特市", "包头市"],
+                          "value": [1.3, 1.5], "synthetic": [False, False], "status": ["reported"] * 2})
+    pue = choropleth(frame, "league", "", "en", lower_is_better=True)
+    share = choropleth(frame, "league", "%", "zh")
+    assert pue.data[0].reversescale is True and "lower is better" in pue.data[0].colorbar.title.text
+    assert not share.data[0].reversescale and share.data[0].colorbar.title.text == "%<br>越高越好"

@@ -122,7 +122,7 @@ def map_tab(code: str, year: int, lang: str):
     frame = query.label(data.values((code,), (), (), "league", "annual", (year, year)), data.catalogue(), lang)
     values = frame.set_index("region_code")["value"]
     ranks = query.ranks(values, ind.decimals, ind.polarity == "lower_is_better").dropna()
-    fig = choropleth(frame, "league", ind.unit_label(lang), lang, title=f"{ind.name(lang)} · {year}", ranks=ranks,
+    fig = choropleth(frame, "league", ind.unit_label(lang), lang, lower_is_better=ind.polarity == "lower_is_better", title=f"{ind.name(lang)} · {year}", ranks=ranks,
                      geojson_url=c.geo_url("league"), decimals=ind.decimals)
     return [html.Div(c.missing_legend(lang), className="legend"), c.graph(ids.INDICATOR_MAP, fig, label=t("map", lang))]
 
