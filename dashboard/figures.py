@@ -129,9 +129,20 @@ def trend(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", reg
                       annotation_text=f"{t('benchmark', lang)} {numbers.value(benchmark, decimals)}",
                       annotation_position="top left")
     fig.update_xaxes(dtick=1, title=None)
-    fig.update_yaxes(title=unit, rangemode="tozero" if frame["value"].min() >= 0 else "normal")
-    base_layout(fig, title, height)
+    fig.update_yaxes(title=None, rangemode="tozero" if frame["value"].min() >= 0 else "normal")
+    base_layout(fig, with_unit(title, unit, lang), height)
+    if unit and not title:
+        fig.add_annotation(text=unit, xref="paper", yref="paper", x=0, y=1.02, xanchor="left", yanchor="bottom",
+                           showarrow=False, font={"size": 11, "color": "#555"})
     return synthetic_badge(fig, lang) if frame["synthetic"].any() else fig
+
+
+def with_unit(title: str, unit: str, lang: str) -> str:
+    """The unit read beside the title, not as a y-axis title that Plotly turns on its side (a rotated 个 reads like
+    an arrow): with_unit("5G基站数", "个", "zh") → "5G基站数（个）"."""
+    if not title or not unit:
+        return title
+    return f"{title} ({unit})" if lang == "en" else f"{title}（{unit}）"
 
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"

@@ -132,3 +132,14 @@ def test_a_lower_is_better_map_reverses_its_scale_and_says_so_so_darker_is_alway
     share = choropleth(frame, "league", "%", "zh")
     assert pue.data[0].reversescale is True and "lower is better" in pue.data[0].colorbar.title.text
     assert not share.data[0].reversescale and share.data[0].colorbar.title.text == "%<br>越高越好"
+
+
+def test_a_trends_unit_is_read_beside_its_title_never_turned_on_its_side():
+    from dashboard.figures import trend
+
+    frame = pd.DataFrame({"region_code": ["150100"] * 2, "region_name": ["呼和浩特市"] * 2, "year": [2022, 2023],
+                          "value": [10.0, 12.0], "synthetic": [False, False], "status": ["reported"] * 2})
+    titled = trend(frame, "个", "zh", title="5G基站数")
+    assert titled.layout.title.text == "5G基站数（个）" and titled.layout.yaxis.title.text is None
+    untitled = trend(frame, "100m yuan", "en")
+    assert [a.text for a in untitled.layout.annotations] == ["100m yuan"]
