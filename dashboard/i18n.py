@@ -15,6 +15,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "quality": ("数据质量", "Data quality"),
     "catalogue": ("指标体系", "Catalogue"),
     "releases": ("发布", "Releases"),
+    "index_history": ("历年变化", "Over the years"),
+    "index_history_note": ("按设置中的章节权重计算；黑线为12个盟市的平均值。排名变化为与上一年相比。",
+                           "With the settings' chapter weights; the black line is the average of the 12 leagues. The "
+                           "rank change is against the year before."),
+    "rank_change": ("排名变化", "Rank change"),
     "lower_is_better": ("越低越好", "lower is better"),
     "higher_is_better": ("越高越好", "higher is better"),
     "preliminary_mark": ("初步 · 未发布", "Preliminary · unreleased"),

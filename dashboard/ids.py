@@ -94,6 +94,7 @@ CHAPTER_TABLE = "chapter-table"
 # ── index ──
 INDEX_GRAPH = "index-graph"
 INDEX_COVERAGE = "index-coverage"
+INDEX_HISTORY = "index-history"  # each league's index over the years and its rank change
 INDEX_ROBUSTNESS = "index-robustness"  # fragile chapters, the sensitivity of the ranks, coverage by chapter and year
 
 # ── quality ──

@@ -127,3 +127,19 @@ def test_the_other_leagues_links_keep_the_year_and_the_language(app):
     nav = texts(league.update_links(2020, "152200", "en"))
     assert "/league/150200?lang=en&year=2020" in nav and "/league/152200?lang=en&year=2020" in nav
     assert "/league/150200?year=2022" in texts(league.layout("152200", year="2022"))
+
+
+def test_the_index_page_shows_each_leagues_index_over_the_years_beside_the_average_and_its_rank_change(app):
+    from dashboard.pages import index
+
+    graph, table = index.history(2024, "zh")
+    figure = graph.children.figure
+    names = [trace.name for trace in figure.data]
+    assert "盟市平均" in names and len(names) == 13
+    average = next(tr for tr in figure.data if tr.name == "盟市平均")
+    assert list(average.x) == list(range(2018, 2025)) or len(average.x) >= 5
+    moves = [row["change"] for row in table.data]
+    assert len(moves) == 12 and all(m == "=" or m[0] in "↑↓—" for m in moves)
+    series = pd.DataFrame({"region_code": ["a", "b", "a", "b"], "region_name": ["A", "B", "A", "B"],
+                           "year": [2023, 2023, 2024, 2024], "rank": [2, 1, 1, 2]})
+    assert list(index.rank_changes(series, 2024, "zh")["change"]) == ["↑1", "↓1"]

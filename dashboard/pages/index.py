@@ -1,15 +1,16 @@
 """综合指数 Composite index (DESI-style): chapter weights as sliders, the 12 leagues re-ranked live, with the
-chapter sub-indices, how much of the index each league's data covers, which chapters rest on too few indicators,
+chapter sub-indices, each league's index over the years beside the leagues' average and its rank change, how much of the index each league's data covers, which chapters rest on too few indicators,
 how far each league's rank moves when a chapter is left out or every indicator weighs the same, and the method."""
 
 from __future__ import annotations
 
 import dash
+import pandas as pd
 from dash import ALL, Input, Output, State, dcc, html
 
 from dashboard import components as c
 from dashboard import data, ids, inputs, numbers, sensitivity, warming
-from dashboard.figures import chapter_labels, index_bars
+from dashboard.figures import chapter_labels, index_bars, trend
 from dashboard.i18n import lang_of, t
 from indicators.engine import composite, methods
 
@@ -47,6 +48,9 @@ def layout(lang: str | None = None, year: str | None = None, **query) -> html.Di
     body = [html.Section(className="panel", children=[html.H2(t("chapter_weights", lang)),
                                                       html.Div(sliders, className="controls sliders")]),
             html.Section(className="panel", children=[c.graph(ids.INDEX_GRAPH, label=t("index_title", lang))]),
+            html.Section(className="panel", children=[html.H2(t("index_history", lang)),
+                                                      html.P(t("index_history_note", lang), className="hint"),
+                                                      html.Div(id=ids.INDEX_HISTORY)]),
             html.Section(className="panel", children=[html.H2(t("robustness", lang)),
                                                       html.P(t("sensitivity_note", lang), className="hint"),
                                                       html.Div(id=ids.INDEX_ROBUSTNESS)]),
@@ -85,6 +89,54 @@ def view(year: int, weights: tuple, lang: str):
     scores = data.index_scores(year, weights, lang)
     title = f"{t('index_title', lang)} · {year}"
     return index_bars(scores, chapter_labels(data.catalogue(), lang), lang, title=title), coverage_table(scores, lang)
+
+
+@dash.callback(Output(ids.INDEX_HISTORY, "children"), Input(ids.INDEX_YEAR, "value"), State(ids.LANG, "data"))
+def update_history(year, lang):
+    return history(inputs.year(year), inputs.lang(lang))
+
+
+@data.memo
+def history(year: int, lang: str) -> list:
+    """Each league's composite index (the settings' weights) over the years up to `year`, with the leagues' average
+    in black, and each league's rank change since the year before."""
+    frames = []
+    for y in [y for y in data.data_years() if y <= year]:
+        scores = data.index_scores(y, (), lang)
+        total = scores[scores["chapter"] == 0].dropna(subset=["score"])
+        if total.empty:
+            continue
+        frames.append(total.assign(year=y))
+    if not frames:
+        return [html.P(t("no_data", lang), className="hint")]
+    series = pd.concat(frames, ignore_index=True)
+    average = series.groupby("year", as_index=False).agg(score=("score", "mean"), synthetic=("synthetic", "any"))
+    average = average.assign(region_code="average", region_name=t("league_average", lang))
+    shown = pd.concat([series, average], ignore_index=True).assign(value=lambda d: d["score"], status="derived")
+    shown["synthetic"] = shown["synthetic"].fillna(False).astype(bool)
+    figure = trend(shown[["region_code", "region_name", "year", "value", "synthetic", "status"]], "", lang,
+                   title=f"{t('composite', lang)} · {t('index_history', lang)}", region_code="average",
+                   decimals=composite.SCORE_DECIMALS, height=420)
+    return [c.graph(ids.INDEX_HISTORY + "-graph", figure, label=t("index_history", lang)),
+            c.table(ids.INDEX_HISTORY + "-ranks", rank_changes(series, year, lang),
+                    {"region_name": t("region_name", lang), "rank": f"{t('rank', lang)} {year}",
+                     "previous": f"{t('rank', lang)} {year - 1}", "change": t("rank_change", lang)}, page_size=12)]
+
+
+def rank_changes(series: pd.DataFrame, year: int, lang: str) -> pd.DataFrame:
+    """Rank in `year` and the year before, and the move: rank 5 → 3 is "↑2", 3 → 5 "↓2", unchanged "=", no rank
+    the year before "—"."""
+    now = series[series["year"] == year].set_index("region_code")
+    before = series[series["year"] == year - 1].set_index("region_code")["rank"]
+    rows = []
+    for code, r in now.sort_values("rank").iterrows():
+        old = before.get(code)
+        move = "—" if old is None or pd.isna(old) else "=" if old == r["rank"] else \
+            (f"↑{int(old - r['rank'])}" if old > r["rank"] else f"↓{int(r['rank'] - old)}")
+        rows.append({"region_name": r["region_name"], "rank": numbers.rank_labels(now["rank"])[code],
+                     "previous": "—" if old is None or pd.isna(old) else numbers.rank_labels(before.dropna())[code],
+                     "change": move})
+    return pd.DataFrame(rows, columns=["region_name", "rank", "previous", "change"])
 
 
 @dash.callback(Output(ids.INDEX_ROBUSTNESS, "children"), Input(ids.INDEX_YEAR, "value"),
@@ -131,6 +183,7 @@ def _default_weights() -> tuple:
 def _views(year: int, lang: str) -> None:
     view(year, _default_weights(), lang)
     robustness(year, _default_weights(), lang)
+    history(year, lang)
 
 
 warming.warm_with(first=lambda: [layout, lambda: _views(data.default_year(), "zh")],
