@@ -16,6 +16,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "catalogue": ("指标体系", "Catalogue"),
     "releases": ("发布", "Releases"),
     "index_history": ("历年变化", "Over the years"),
+    "show_indicators": ("展开 {n} 项指标", "Show {n} indicators"),
     "index_history_note": ("按设置中的章节权重计算；黑线为12个盟市的平均值。排名变化为与上一年相比。",
                            "With the settings' chapter weights; the black line is the average of the 12 leagues. The "
                            "rank change is against the year before."),

@@ -166,12 +166,29 @@ def tables(frame: pd.DataFrame, lang: str) -> list:
             frame[col] = None
     out = []
     for chapter, part in frame.groupby("chapter", sort=True):
-        out.append(html.Section([html.H2(labels.get(chapter, str(chapter))), c.table(
+        out.append(html.Section([html.H2(labels.get(chapter, str(chapter))), html.Div(c.table(
             {"type": ids.LEAGUE_TABLE, "chapter": int(chapter)},
             part.fillna({"value": t("not_reported", lang)}).assign(id=part["indicator_code"] + "|" +
                                                                      part["period"].fillna("")),
-            {k: headers[k] for k in COLUMNS}, page_size=50, hidden=("id",))], className="panel"))
+            {k: headers[k] for k in COLUMNS}, page_size=50, hidden=("id",)), className="league-wide"),
+            cards(part, headers, lang)], className="panel"))
     return out
+
+
+def cards(part: pd.DataFrame, headers: dict, lang: str) -> html.Details:
+    """The chapter on a phone: folded; unfolded, one card per indicator — name, value and unit, status first — with
+    its details (year, YoY, rank, target) beneath, instead of an 11-column table that wraps one character a line."""
+    items = []
+    for row in part.to_dict("records"):
+        value = row.get("value")
+        shown = f"{value} {row['unit'] or ''}".strip() if isinstance(value, str) else t("not_reported", lang)
+        details = [f"{headers[k]}: {row[k]}" for k in ("year", "yoy", "rank", "target")
+                   if isinstance(row.get(k), str | int) and str(row.get(k)) not in ("", "—")]
+        items.append(html.Li([html.Strong(row["indicator_name"]), html.Div(shown, className="card-value"),
+                              html.Div(row["status"]) if isinstance(row.get("status"), str) else None,
+                              html.Small(" · ".join(details)) if details else None], className="league-card"))
+    return html.Details([html.Summary(t("show_indicators", lang).format(n=len(items))), html.Ul(items)],
+                        className="league-narrow")
 
 
 @dash.callback(Output(ids.LEAGUE_TABLES, "children"), Input(ids.LEAGUE_YEAR, "value"), State("league-code", "data"),

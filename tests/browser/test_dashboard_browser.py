@@ -166,6 +166,24 @@ def test_the_overview_opens_with_who_is_behind_on_what_and_behind_only_keeps_tho
     assert_clean(page)
 
 
+def test_a_league_page_on_a_phone_folds_its_chapters_into_cards(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    phone = context.new_page()
+    phone.goto(app_url + "/league/150100")
+    phone.wait_for_selector("#league-tables .league-narrow summary")
+    phone.wait_for_load_state("networkidle")
+    assert phone.locator("#league-tables .league-wide").first.is_hidden()
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 391
+    height = phone.evaluate("() => document.documentElement.scrollHeight")
+    assert height < 9000, height  # was 18 800 px with the tables wrapping one character a line
+    phone.locator("#league-tables .league-narrow summary").first.click()
+    card = phone.locator("#league-tables .league-narrow[open] .league-card").first
+    card.wait_for()
+    assert card.locator("strong").inner_text() and card.locator(".card-value").inner_text()
+    screenshot(phone, "league-phone")
+    context.close()
+
+
 def test_phone_width_has_no_horizontal_scrolling(browser, app_url):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     phone = context.new_page()
