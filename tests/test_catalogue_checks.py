@@ -87,3 +87,13 @@ def test_cli_other_commands_refuse_a_broken_config_with_exit_2(config_copy):
     result = _dem("catalogue", "indicators", env={"DEM_CONFIG": str(config_copy)})
     assert result.returncode == 2
     assert "配置错误" in result.stderr and "unit '万台' has no entry in units.yaml" in result.stderr
+
+
+def test_a_department_without_an_english_name_is_a_catalogue_problem(config_copy):
+    from indicators.base.catalogue import load_catalogue
+
+    text = (config_copy / "departments.yaml").read_text(encoding="utf-8")
+    (config_copy / "departments.yaml").write_text(text.replace("  卫健委: Health Commission\n", ""), encoding="utf-8")
+    found = load_catalogue(config_copy, strict=False)
+    assert any("departments.yaml: no English name for 卫健委" in p for p in found.problems)
+    assert load_catalogue().indicator("DI-01").department_label("en") == "Communications Administration"

@@ -62,7 +62,7 @@ def catalogue_frame(lang: str) -> pd.DataFrame:
     rows = [{"id": i.code, "code": i.code, "name": i.name(lang), "chapter": i.chapter,
              "articles": "、".join(cat.regulation.articles[a].heading for a in i.articles) if lang == "zh"
              else ", ".join(f"Art. {a}" for a in i.articles),
-             "unit": i.unit_label(lang), "frequency": t(i.frequency, lang), "department": i.department,
+             "unit": i.unit_label(lang), "frequency": t(i.frequency, lang), "department": i.department_label(lang),
              "definition": i.definition(lang),
              "link": f"[{t('details', lang)}]({c.href('/indicator/' + i.code, lang)})"} for i in cat.indicators.values()]
     return pd.DataFrame(rows)

@@ -78,7 +78,7 @@ def definition(ind, lang: str) -> html.Section:
                         html.Br(), html.Small(tg.note_en if lang == "en" else tg.note_zh)])
                for tg in data.catalogue().targets_for(ind.code, data.root())]
     rows = [("definition", ind.definition(lang)), ("unit", ind.unit_label(lang) or "—"), ("frequency", t(ind.frequency, lang)),
-            ("department", ind.department)]
+            ("department", ind.department_label(lang))]
     return html.Section(className="panel", children=[
         html.Dl([el for key, value in rows for el in (html.Dt(t(key, lang)), html.Dd(value))]
                 + [html.Dt(t("chapter", lang)), html.Dd(dcc.Link(f"{t('chapter', lang)} {ind.chapter}",

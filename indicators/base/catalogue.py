@@ -71,10 +71,15 @@ class Indicator:
     weight: str | None = None
     index_weight: float | None = None
     unit_en: str | None = None  # the unit on English pages (units.yaml `en`), set when the catalogue loads
+    department_en: str | None = None  # the department(s) on English pages (departments.yaml), set likewise
 
     def unit_label(self, lang: str = "zh") -> str:
         """The unit as a page in `lang` shows it: unit_label("en") → "100m yuan" for 亿元, "" for 个."""
         return self.unit_en if lang == "en" and self.unit_en is not None else self.unit
+
+    def department_label(self, lang: str = "zh") -> str:
+        """The responsible department(s) as a page in `lang` names them."""
+        return self.department_en if lang == "en" and self.department_en else self.department
 
     @property
     def inputs(self) -> list[str]:
@@ -333,12 +338,19 @@ def load_catalogue(directory: Path | None = None, strict: bool = True) -> Catalo
         targets = _load_targets(directory / "targets.csv", problems)
         regions = load_regions(directory / "regions.csv")
         regulation = load_regulation(directory)
+        departments = {str(k): str(v) for k, v in (read_yaml(directory / "departments.yaml")["departments"]
+                                                   or {}).items()}
     except FileNotFoundError as exc:
         raise ConfigError(f"missing configuration file: {exc.filename}") from exc
     except (yaml.YAMLError, KeyError) as exc:
         raise ConfigError(f"unreadable configuration: {exc}") from exc
-    indicators = {code: dataclasses.replace(ind, unit_en=units[ind.unit].name_en) if ind.unit in units else ind
-                  for code, ind in indicators.items()}
+    indicators = {code: dataclasses.replace(
+        ind, unit_en=units[ind.unit].name_en if ind.unit in units else None,
+        department_en=", ".join(departments.get(part, "") for part in ind.department.split("、"))
+        if all(part in departments for part in ind.department.split("、")) else None)
+        for code, ind in indicators.items()}
+    problems += [f"departments.yaml: no English name for {part} (indicator {ind.code})"
+                 for ind in indicators.values() for part in ind.department.split("、") if part not in departments]
     catalogue = Catalogue(indicators, units, targets, regions, regulation)
     catalogue.problems = problems + check(catalogue)
     if strict and catalogue.problems:
