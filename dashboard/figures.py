@@ -251,8 +251,11 @@ def choropleth(frame: pd.DataFrame, level: str, unit: str, lang: str = "zh", tit
             geojson=source, featureidkey="properties.code", locations=list(have.index), z=have["value"],
             colorscale=SEQUENTIAL, reversescale=lower_is_better, marker={"line": {"color": "white", "width": 0.8}},
             text=text, hovertemplate="%{text}<extra></extra>", name=t("value", lang),
-            colorbar={"title": {"text": "<br>".join(x for x in (unit, t(
-                "lower_is_better" if lower_is_better else "higher_is_better", lang)) if x)}, "thickness": 12}))
+            # under the map, never over it (on a phone a vertical bar covered the east of the region)
+            colorbar={"title": {"text": " · ".join(x for x in (unit, t(
+                "lower_is_better" if lower_is_better else "higher_is_better", lang)) if x), "side": "top"},
+                      "orientation": "h", "x": 0.5, "xanchor": "center", "y": 0, "yanchor": "top", "len": 0.8,
+                      "thickness": 10}))
     if len(missing):
         fig.add_trace(go.Choroplethmap(
             geojson=source, featureidkey="properties.code", locations=list(missing.index), z=[0] * len(missing),
@@ -262,7 +265,7 @@ def choropleth(frame: pd.DataFrame, level: str, unit: str, lang: str = "zh", tit
             hovertemplate="%{text}<extra></extra>", name=t("not_reported", lang)))
     fig.update_layout(map={"style": "white-bg", "center": MAP_CENTER, "zoom": zoom})
     base_layout(fig, title, height)
-    fig.update_layout(margin={"l": 0, "r": 0, "t": 40 if title else 0, "b": 0})
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 40 if title else 0, "b": 64})  # room for the colour bar
     return synthetic_badge(fig, lang) if frame["synthetic"].fillna(False).any() else fig
 
 

@@ -131,7 +131,8 @@ def test_a_lower_is_better_map_reverses_its_scale_and_says_so_so_darker_is_alway
     pue = choropleth(frame, "league", "", "en", lower_is_better=True)
     share = choropleth(frame, "league", "%", "zh")
     assert pue.data[0].reversescale is True and "lower is better" in pue.data[0].colorbar.title.text
-    assert not share.data[0].reversescale and share.data[0].colorbar.title.text == "%<br>越高越好"
+    assert not share.data[0].reversescale and share.data[0].colorbar.title.text == "% · 越高越好"
+    assert share.data[0].colorbar.orientation == "h"  # under the map, never over it
 
 
 def test_a_trends_unit_is_read_beside_its_title_never_turned_on_its_side():

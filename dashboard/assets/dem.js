@@ -32,3 +32,33 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     }
   }
 });
+
+/* Maps fit the screen they are on. A map figure comes from the server with a zoom for a desktop column; on a
+   narrower graph (a phone: 390 px) the region would be cut off (Alxa in the west, the colour bar over the east).
+   So each map is fitted to its own width once drawn: the zoom at which the region's ~31° of longitude (with a
+   margin) fill the graph — MapLibre's world is 512 px wide at zoom 0. (The colour bar lies under the map at every
+   width: dashboard/figures.py.) Only when the zoom is off by more than 0.05, so the relayout does not loop. */
+(function () {
+  const SPAN_DEGREES = 31;
+  function fit(gd) {
+    if (!gd.layout || !gd.layout.map || !window.Plotly) { return; }
+    const width = gd.getBoundingClientRect().width;
+    if (!width) { return; }
+    const fitted = Math.log2(width * 360 / (512 * SPAN_DEGREES));
+    const zoom = gd.layout.map.zoom;
+    if (typeof zoom === "number" && zoom - fitted > 0.05) {
+      window.Plotly.relayout(gd, { "map.zoom": fitted });
+    }
+  }
+  function watch(gd) {
+    if (gd.demFitted) { return; }
+    gd.demFitted = true;
+    if (gd.on) { gd.on("plotly_afterplot", function () { fit(gd); }); }
+    fit(gd);
+  }
+  function scan() { document.querySelectorAll(".js-plotly-plot").forEach(watch); }
+  new MutationObserver(scan).observe(document.documentElement, { childList: true, subtree: true });
+  window.addEventListener("resize", function () {
+    document.querySelectorAll(".js-plotly-plot").forEach(fit);
+  });
+})();

@@ -184,6 +184,29 @@ def test_a_league_page_on_a_phone_folds_its_chapters_into_cards(browser, app_url
     context.close()
 
 
+def test_a_map_on_a_phone_shows_the_whole_region_with_its_colour_bar_below(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    phone = context.new_page()
+    phone.goto(app_url + "/map")
+    phone.wait_for_selector(PAGES["map"][1], state="attached")
+    phone.wait_for_load_state("networkidle")
+    graph = "#map-graph .js-plotly-plot"
+    phone.locator(graph + " .colorbar").first.wait_for(state="attached")
+    time_left = 50
+    while phone.evaluate(f"() => document.querySelector('{graph}').layout.map.zoom") > 3.4 and time_left:
+        phone.wait_for_timeout(100)  # the fit runs once the figure is drawn
+        time_left -= 1
+    width = phone.evaluate(f"() => document.querySelector('{graph}').getBoundingClientRect().width")
+    zoom = phone.evaluate(f"() => document.querySelector('{graph}').layout.map.zoom")
+    # the region's 31 degrees of longitude fit the graph's width (MapLibre: 512 px per world at zoom 0)
+    assert 512 * 2 ** zoom * 31 / 360 <= width + 1, (zoom, width)
+    orientation = phone.evaluate(f"() => document.querySelector('{graph}').data[0].colorbar.orientation")
+    assert orientation == "h"
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 391
+    screenshot(phone, "map-phone")
+    context.close()
+
+
 def test_phone_width_has_no_horizontal_scrolling(browser, app_url):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     phone = context.new_page()
