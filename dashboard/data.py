@@ -94,9 +94,27 @@ def choose_layer(rule: Callable[[], str]) -> None:
     _layer_of = rule
 
 
+class _Forced(threading.local):
+    layer: str | None = None
+
+
+_forced = _Forced()
+
+
+@contextlib.contextmanager
+def working() -> Iterator[None]:
+    """Read the working warehouse inside, whatever the request's layer: the internal pages about the intake (the
+    quality page, the reporting calendar) are about every loaded and rejected batch, released or not."""
+    before, _forced.layer = _forced.layer, PRELIMINARY
+    try:
+        yield
+    finally:
+        _forced.layer = before
+
+
 def layer() -> str:
     """PUBLIC (released values only: every anonymous visitor, and by default everyone) or PRELIMINARY."""
-    return _layer_of()
+    return _forced.layer or _layer_of()
 
 
 def preliminary() -> bool:

@@ -159,3 +159,23 @@ def test_a_bulletin_rendered_on_demand_reads_the_public_warehouse_whoever_asks(s
     monkeypatch.setattr(data, "_layer_of", lambda: data.PRELIMINARY)  # even an analyst reading preliminary values
     downloads.build(RenderRequest(data.identity(), "150000", 2024), tmp_path / "out.pdf")
     assert asked == [(warehouse.public_path(data.settings().paths.warehouse), 2024, "150000")]
+
+
+def test_the_intake_pages_show_every_batch_released_or_not_whatever_the_layer(signed_in, tmp_path):
+    """The quality page and the reporting calendar are about what arrived: a rejected file and a batch not yet
+    released are on them for an analyst reading the public layer (the default) — the public pages still lack both."""
+    from helpers import SUBMISSIONS, load, make_warehouse
+
+    from dashboard import data
+
+    app, settings, client_of = signed_in
+    db = make_warehouse(tmp_path, files=[SUBMISSIONS / "base" / "base.csv"])  # released
+    load(db, [SUBMISSIONS / "bad" / "bad-period.csv", SUBMISSIONS / "good" / "long-utf8-en-formA-plain-lf.csv"])
+    data.configure(settings.with_overrides(paths_warehouse=db))
+    analyst = client_of("li")
+    assert analyst.get("/_dem/status").json["layer"] == "public"
+    quality = page(analyst, "/quality")
+    assert "bad-period.csv" in quality and "long-utf8-en-formA-plain-lf.csv" in quality
+    with warehouse.reader(warehouse.public_path(db)) as con:
+        public_files = {f for (f,) in con.execute("SELECT file_name FROM batches").fetchall()}
+    assert "bad-period.csv" not in public_files and "long-utf8-en-formA-plain-lf.csv" not in public_files

@@ -331,15 +331,18 @@ def test_status_is_200_and_available_for_a_healthy_warehouse(client, demo_wareho
 def broken_warehouse(request, demo_warehouse, tmp_path):
     """A (public) warehouse the server cannot read, configured into the running app; the healthy one afterwards."""
     db = tmp_path / "dem.duckdb"
-    served = public_path(db)  # what every anonymous request reads
+    served = public_path(db)  # what every anonymous request reads (the intake pages read the working one, db)
     if request.param == "garbage bytes":
-        served.write_bytes(os.urandom(64 * 1024))
+        for path in (db, served):
+            path.write_bytes(os.urandom(64 * 1024))
     elif request.param == "deleted while serving":
+        shutil.copyfile(demo_warehouse, db)
         shutil.copyfile(public_path(demo_warehouse), served)
     data.configure(db=db)
     if request.param == "deleted while serving":
         assert data.available() and data.data_years()  # served and cached, then removed under the server
         served.unlink()
+        db.unlink()
     yield request.param
     data.configure(db=demo_warehouse)
 

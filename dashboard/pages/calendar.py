@@ -62,6 +62,11 @@ def layout(lang: str | None = None, status: str | None = None, unit: str | None 
     if user is None:
         return access.login_redirect("/calendar")
     query = {"lang": lang, "status": status, "unit": unit}
+    with data.working():  # about every arrival, released or not: the working warehouse
+        return _layout(user, lang, query, status, unit)
+
+
+def _layout(user, lang: str, query: dict, status: str | None, unit: str | None) -> html.Div:
     if not data.available():
         return c.page("calendar", lang, "/calendar", query, t("calendar", lang))
     scope = access.scope_codes(user)
@@ -115,7 +120,8 @@ def owed(con, today: str, periods_back: int) -> pd.DataFrame:
 def visible(user, unit: str) -> pd.DataFrame:
     """The obligations this user may see, of `unit` and the units below it ('' = all of them)."""
     scope = access.scope_codes(user)
-    frame = obligations.in_scope(owed(data.settings().today.isoformat(), PERIODS_BACK), scope)
+    with data.working():  # what arrived, released or not
+        frame = obligations.in_scope(owed(data.settings().today.isoformat(), PERIODS_BACK), scope)
     if unit:
         if scope is not None and unit not in scope:
             raise inputs.InvalidInput("unit", unit, "a unit in the user's scope")

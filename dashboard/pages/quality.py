@@ -24,9 +24,10 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     lang = lang_of(lang)
     if not access.is_internal():  # the matrix names files, batches and late units: staff only
         return access.login_redirect(c.href("/quality", lang))
-    if not data.available():
-        return c.page("quality", lang, "/quality", {"lang": lang}, t("quality", lang))
-    return c.page("quality", lang, "/quality", {"lang": lang}, t("quality", lang), *body(lang))
+    with data.working():  # every loaded and rejected batch, released or not: the working warehouse
+        if not data.available():
+            return c.page("quality", lang, "/quality", {"lang": lang}, t("quality", lang))
+        return c.page("quality", lang, "/quality", {"lang": lang}, t("quality", lang), *body(lang))
 
 
 @data.memo
@@ -135,7 +136,8 @@ def show_batch(cell, lang):
     lang, batch = inputs.lang(lang), inputs.batch(row_id)
     if not access.is_internal():  # batch reports are internal: nothing for a hand-made anonymous request
         raise PreventUpdate
-    frame = data.quality("batch_problems", batch)
+    with data.working():
+        frame = data.quality("batch_problems", batch)
     if frame.empty:
         return html.P(f"{t('batch', lang)} {batch}: {t('none', lang)}")
     frame = frame.assign(message=frame["message_en" if lang == "en" else "message_zh"])
