@@ -39,19 +39,19 @@ class Outcome:
                 f"{self.revising} revising released values")
 
 
-def accepted(con: duckdb.DuckDBPyConnection, app: sqlite3.Connection, cat: Catalogue, settings: Settings) -> set[int]:
-    """The loaded batches whose every review step is done (appdb.review_state 'accepted')."""
-    appdb.bind_warehouse(app, warehouse.warehouse_id(con))
-    batches = review.loaded_batches(con)
-    decisions = appdb.reviews(app)
-    out = set()
+def states(batches, decisions: dict, cat: Catalogue, settings: Settings):
+    """(batch id, its review steps, its review state) for each row of review.loaded_batches."""
     for batch_id, region in zip(batches["batch_id"], batches["submitter_region"], strict=True):
         unit = cat.regions.by_code.get(region) if region else None
         steps = settings.review.steps(unit.level if unit else "league")
-        state = appdb.review_state(int(batch_id), decisions.get(int(batch_id), []), len(steps))
-        if state.status == "accepted":
-            out.add(int(batch_id))
-    return out
+        yield int(batch_id), steps, appdb.review_state(int(batch_id), decisions.get(int(batch_id), []), len(steps))
+
+
+def accepted(con: duckdb.DuckDBPyConnection, app: sqlite3.Connection, cat: Catalogue, settings: Settings) -> set[int]:
+    """The loaded batches whose every review step is done (appdb.review_state 'accepted')."""
+    appdb.bind_warehouse(app, warehouse.warehouse_id(con))
+    return {batch_id for batch_id, _, state in states(review.loaded_batches(con), appdb.reviews(app), cat, settings)
+            if state.status == "accepted"}
 
 
 def reasons(app: sqlite3.Connection, batch_ids: list[int]) -> dict[int, str]:
@@ -136,9 +136,10 @@ def due(cat: Catalogue, settings: Settings, now: datetime | None = None, actor: 
     warehouse.require(working)
     with warehouse.reader(working) as con:  # a file older than the release tables has carried out nothing
         done = set(release.carried_out(con)["release_id"]) if (warehouse.schema_version(con) or 0) >= 4 else set()
-    outcomes = [publish_release(r, cat, settings, actor, now=now) for r in calendar
+    # catching up several releases: each is recorded on its own, the public warehouse rebuilt once after them
+    outcomes = [publish_release(r, cat, settings, actor, now=now, rebuild=False) for r in calendar
                 if r.due(now) and r.release_id not in done]
-    if not outcomes and lagging(settings, cat):
+    if outcomes or lagging(settings, cat):
         release.rebuild_public(settings, cat)
     return outcomes
 
@@ -200,13 +201,8 @@ def accept_unreviewed(cat: Catalogue, settings: Settings, actor: str, reason: st
     done = []
     with appdb.opened(settings.paths.app_db) as app:
         appdb.bind_warehouse(app, identity)
-        decisions = appdb.reviews(app)
-        for batch_id, region in zip(batches["batch_id"], batches["submitter_region"], strict=True):
-            batch_id = int(batch_id)
-            unit = cat.regions.by_code.get(region) if region else None
-            steps = settings.review.steps(unit.level if unit else "league")
-            state = appdb.review_state(batch_id, decisions.get(batch_id, []), len(steps))
-            if state.status not in ("submitted", "approved"):
+        for batch_id, steps, state in states(batches, appdb.reviews(app), cat, settings):
+            if not state.open:
                 continue
             for step in range(state.step, len(steps)):
                 appdb.record_review(app, batch_id, step, steps[step],
