@@ -12,7 +12,7 @@ from dash import ClientsideFunction, Input, Output, dash_table, dcc, html
 from dash.dash_table.Format import Format, Group, Scheme
 from flask_wtf.csrf import generate_csrf
 
-from dashboard import data, ids, numbers
+from dashboard import data, ids, numbers, search
 from dashboard import provenance as readable
 from dashboard.auth import access
 from dashboard.i18n import t
@@ -67,6 +67,7 @@ def header(active: str, lang: str, path: str, query: dict) -> html.Header:
     return html.Header(className="site-header", children=[
         html.Div(className="brand-row", children=[
             html.A(t("app_title", lang), href=href("/", lang), className="brand"),
+            site_search(lang),
             html.A(t("language", lang), id=ids.LANG_TOGGLE, href=href(path, other, **toggle_query),
                    className="lang-toggle", lang=other, hrefLang=other,
                    **{"aria-label": "Switch to English" if lang == "zh" else "切换为中文"}),
@@ -76,6 +77,33 @@ def header(active: str, lang: str, path: str, query: dict) -> html.Header:
         preliminary_banner(lang),
         synthetic_banner(lang) if path not in NO_DATA_PATHS else None,
     ])
+
+
+def site_search(lang: str) -> html.Div:
+    """The header's search box: indicators and places by name, code, pinyin or initials (dashboard/search.py);
+    picking one opens its page (the shell's navigation callback, dashboard/app.py)."""
+    label = t("site_search", lang)
+    return html.Div(dcc.Dropdown(id={"type": ids.GO, "key": "site"}, options=search.site_options(lang), value=None,
+                                 placeholder=label, clearable=False, optionHeight=44, maxHeight=320),
+                    className="site-search", role="search", **{"aria-label": label})
+
+
+DROPDOWN_LABELS = ("select_all", "deselect_all", "selected_count", "search", "clear_search", "clear_selection",
+                   "no_options_found")
+
+
+def localise_dropdowns(component, lang: str) -> None:
+    """Give every dropdown of a page its texts in the page's language ("已选 3 项", not "3 selected" on a Chinese
+    page): Dash's Dropdown has English defaults only. Walks the page's tree once, when the page is built."""
+    if isinstance(component, list | tuple):
+        for child in component:
+            localise_dropdowns(child, lang)
+        return
+    if isinstance(component, dcc.Dropdown) and getattr(component, "labels", None) is None:
+        component.labels = {k: t("dd_" + k, lang) for k in DROPDOWN_LABELS}
+    children = getattr(component, "children", None)
+    if children is not None and not isinstance(children, str | int | float):
+        localise_dropdowns(children, lang)
 
 
 def account(lang: str, here: str) -> html.Div:
@@ -145,7 +173,7 @@ def page(active: str, lang: str, path: str, query: dict, title: str, *body, cont
     """The frame of every page: header, title, controls, body, provenance panel, URL sync target, footer."""
     if not data.available():
         body = (warehouse_hint(lang),)
-    return html.Div(lang="en" if lang == "en" else "zh-CN", className="page", children=[
+    frame = html.Div(lang="en" if lang == "en" else "zh-CN", className="page", children=[
         html.A(t("skip_to_content", lang), href="#main", className="skip-link"),
         header(active, lang, path, query),
         html.Main(id="main", tabIndex="-1", children=[
@@ -158,6 +186,8 @@ def page(active: str, lang: str, path: str, query: dict, title: str, *body, cont
         dcc.Store(id=ids.LANG, data=lang),
         footer(lang),
     ])
+    localise_dropdowns(frame, lang)
+    return frame
 
 
 def warehouse_hint(lang: str) -> html.Div:
@@ -299,11 +329,6 @@ def as_list(value: object) -> list[str]:
 def year_options() -> list[dict]:
     years = data.data_years() if data.available() else []
     return [{"label": str(y), "value": y} for y in reversed(years)]
-
-
-def indicator_options(lang: str, indicators=None) -> list[dict]:
-    cat = data.catalogue()
-    return [{"label": f"{i.code} {i.name(lang)}", "value": i.code} for i in (indicators or cat.indicators.values())]
 
 
 def synthetic_tag(lang: str) -> html.Span:

@@ -41,8 +41,8 @@ BREAKAGES = [
      "targets.csv: XX-06 150000 2025: target for unknown indicator XX-06"),
     ("official target without source", [("targets.csv", ">=,target,official,R,S18,", ">=,target,official,R,,")],
      "targets.csv: DI-06 150000 2025: an official target needs source_id, source_url and verification R or R*"),
-    ("region tree broken", [("regions.csv", "152921,阿拉善左旗,Alashanzuo Banner,county,旗,152900",
-                             "152921,阿拉善左旗,Alashanzuo Banner,county,旗,159900")],
+    ("region tree broken", [("regions.csv", "152921,阿拉善左旗,Alxa Left Banner,county,旗,152900",
+                             "152921,阿拉善左旗,Alxa Left Banner,county,旗,159900")],
      "regions.csv: county 152921 阿拉善左旗 has parent '159900', which is not a league"),
 ]
 

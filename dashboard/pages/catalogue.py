@@ -45,7 +45,7 @@ def duties_panel(lang: str) -> html.Section:
     for number in sorted({a for f in reg.features for a in f.articles}):
         art = reg.articles[number]
         items.append(html.Div(className="article", children=[
-            html.H3(art.heading, title=art.text), html.P(art.text, className="article-text"),
+            html.H3(art.title(lang), title=art.text), html.P(art.text, className="article-text"),
             html.Ul([html.Li([html.Strong(f.name(lang)), " — ", f.where(lang)]) for f in reg.features_for(number)])]))
     return html.Section(className="panel", id="duties", children=[html.H2(t("serves_articles", lang)), *items])
 
@@ -89,8 +89,7 @@ def update_table(text, lang):
         "code": t("code", lang), "name": t("indicator_name", lang), "chapter": t("chapter", lang),
         "articles": t("articles", lang), "unit": t("unit", lang), "frequency": t("frequency", lang),
         "department": t("department", lang), "definition": t("definition", lang), "link": t("details", lang)},
-        page_size=80, hidden=("id",))
-    table.columns[-1]["presentation"] = "markdown"
+        page_size=80, hidden=("id",), markdown=("link",))
     return [html.P(f"{len(frame)} / {len(data.catalogue().indicators)}", role="status"), table]
 
 

@@ -61,11 +61,11 @@ def articles(number: int, lang: str) -> list:
         art = reg.articles[k]
         note = art.note_en if lang == "en" else art.note_zh
         out.append(html.Div(className="article" + (" partial" if art.status == PARTIAL else ""), children=[
-            html.H3([art.heading, html.Span(note, className="flag") if note else None]),
+            html.H3([art.title(lang), html.Span(note, className="flag") if note else None]),
             *[html.P(p) for p in art.paragraphs]]))
     lost = [k for k, a in reg.articles.items() if a.status == MISSING and a.chapter is None]
     if lost and numbers and (min(lost) - 1 in numbers or max(lost) + 1 in numbers):
-        first, last = reg.articles[min(lost)].heading, reg.articles[max(lost)].heading
+        first, last = reg.articles[min(lost)].title(lang), reg.articles[max(lost)].title(lang)
         out.insert(0 if max(lost) + 1 in numbers else len(out), html.Div(className="article missing", children=[
             html.H3(f"{first}—{last}", className="missing-heading"),
             html.P(t("article_missing", lang) + " · " + t("missing_articles", lang))]))
@@ -93,12 +93,10 @@ def status_table(number: int, year: int, lang: str):
         row["link"] = f"[{t('indicator', lang)} →]({c.href('/indicator/' + code, lang)})"
         rows.append(row)
     frame = pd.DataFrame(rows)
-    table = c.table("chapter-status", frame, {
+    return c.table("chapter-status", frame, {
         "code": t("code", lang), "indicator_name": t("indicator_name", lang), "value": t("value", lang),
         "unit": t("unit", lang), "year": t("year", lang), "status": t("status", lang), "link": t("details", lang)},
-        page_size=40, hidden=("id",))
-    table.columns[-1]["presentation"] = "markdown"
-    return table
+        page_size=40, hidden=("id",), markdown=("link",), statuses=("status",))
 
 
 @dash.callback(Output(ids.CHAPTER_TABLE, "children"), Input(ids.CHAPTER_YEAR, "value"), State("chapter-number", "data"),

@@ -74,6 +74,10 @@ class Article:
     def heading(self) -> str:
         return f"第{chinese_numeral(self.number)}条"
 
+    def title(self, lang: str = "zh") -> str:
+        """第七十一条 | Article 71 (the text itself exists only in Chinese, as supplied)."""
+        return f"Article {self.number}" if lang == "en" else self.heading
+
 
 @dataclass
 class Chapter:
