@@ -22,6 +22,7 @@ from dashboard.i18n import t
 from indicators.base.settings import Settings, project_root
 
 HERE = Path(__file__).resolve().parent
+PAGES_LOCATION = "_pages_location"  # the dcc.Location of dash.page_container: writing its href navigates
 PAGE_MODULES = ("overview", "map", "league", "indicator", "chapter", "index", "quality", "catalogue", "calendar",
                 "releases", "revisions", "not_found_404")
 PORTAL_PAGE_MODULES = ("dashboard.portal.submit", "dashboard.portal.submissions")  # the officers' pages
@@ -113,6 +114,19 @@ def show_explanation(clicks, lang):
     code, region, period = inputs.explain_key(ctx.triggered_id["key"])
     lang = inputs.lang(lang)
     return components.provenance(code, region, period, lang)
+
+
+@dash.callback(Output(PAGES_LOCATION, "href"), Input({"type": ids.GO, "key": ALL}, "value"),
+               State(ids.LANG, "data"), State(PAGES_LOCATION, "search"), prevent_initial_call=True)
+def go(values, lang, query):
+    """A page was picked in a search box or picker: open it (without reloading the app). The header's search keeps
+    the language only; the indicator picker keeps the page's query (year, leagues, tab)."""
+    if not ctx.triggered_id or ctx.triggered[0]["value"] is None:
+        return no_update
+    path = inputs.target(ctx.triggered[0]["value"])
+    if ctx.triggered_id["key"] == "indicator":
+        return dash.get_relative_path(path) + (query if isinstance(query, str) and query.startswith("?") else "")
+    return dash.get_relative_path(components.href(path, inputs.lang(lang)))
 
 
 @dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True), Input(ids.PROVENANCE_CLOSE, "n_clicks"),

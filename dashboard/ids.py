@@ -19,6 +19,10 @@ PRELIMINARY_BANNER = "preliminary-banner"
 RELEASES_TABLE = "releases-table"
 REVISIONS_TABLE = "revisions-table"
 LOGIN_REDIRECT = "login-redirect"  # access.login_redirect's dcc.Location
+# pattern-matching type of a dropdown whose value is a page to open: {"type": GO, "key": "site"} (the header's
+# search; opens with the language only) or {"type": GO, "key": "indicator"} (the indicator page's picker; keeps
+# the page's query: year, leagues, tab)
+GO = "go"
 
 # ── URL-state controls ──
 # "q-<key>__<page>": the key is the query parameter, the page suffix keeps ids unique across pages (a callback

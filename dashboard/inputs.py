@@ -240,13 +240,24 @@ def explain_key(value: object) -> tuple[str, str, str]:
     return indicator(parts[0]), region(parts[1]), period(parts[2])
 
 
-def cell(value: object) -> object:
-    """A table's active_cell: None or an object; returns its row_id (None when there is none)."""
+def cell(value: object) -> str | None:
+    """A grid's cellClicked: None or an object; returns the clicked row's id, which the grid keeps as text
+    ({"rowId": "12", "colId": "file_name", …} → "12"); None when there is none."""
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise InvalidInput("active_cell", value, "an object")
-    return value.get("row_id")
+        raise InvalidInput("cellClicked", value, "an object")
+    row_id = value.get("rowId")
+    if row_id is not None and not isinstance(row_id, str):
+        raise InvalidInput("cellClicked", value, "a row id as text")
+    return row_id
+
+
+def row_number(row_id: str, what: str) -> int:
+    """A numeric row id as the grid reports it (text): "12" → 12; "1e3", "-1", "12; DROP" → InvalidInput."""
+    if not (row_id.isascii() and row_id.isdigit() and len(row_id) <= 10):
+        raise InvalidInput(what, row_id, "a number")
+    return int(row_id)
 
 
 def batch(value: object) -> int:
@@ -272,6 +283,19 @@ def page_code(pathname: object) -> str:
     if not isinstance(pathname, str):
         raise InvalidInput("pathname", pathname, "a path")
     return indicator(pathname.rstrip("/").rsplit("/", 1)[-1])
+
+
+def target(value: object) -> str:
+    """A page the search boxes offer: '/', '/indicator/<code>' or '/league/<league code>' — never another path
+    (the value becomes a navigation: nothing outside these pages, nothing off this site)."""
+    if value == "/":
+        return value
+    kind, _, key = value.strip("/").partition("/") if isinstance(value, str) else ("", "", "")
+    if kind == "indicator":
+        return "/indicator/" + indicator(key)
+    if kind == "league":
+        return "/league/" + league(key)
+    raise InvalidInput("page", value, "/, /indicator/<code> or /league/<code>")
 
 
 def weight(value: object) -> float:

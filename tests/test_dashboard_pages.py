@@ -264,7 +264,61 @@ def test_the_indicator_page_names_who_set_a_target_and_marks_benchmarks_and_repo
 def test_the_catalogue_page_shows_what_serves_articles_70_and_71(client):
     page, _ = route(client, "/catalogue", "?lang=en")
     assert "What this system does for the regulation" in page
-    assert "第七十一条" in page and "Supervision of the level below" in page and "Progress against plan targets" in page
+    assert "Article 71" in page and "Supervision of the level below" in page and "Progress against plan targets" in page
+    assert "第七十一条" not in page  # the English page names articles in English (their text exists in Chinese only)
+    assert "第七十一条" in route(client, "/catalogue", "")[0]
+
+
+def test_english_pages_use_the_established_english_names_of_banners(client):
+    page, _ = route(client, "/league/152900", "?lang=en")
+    assert "Alxa Left Banner" in page and "Ejin Banner" in page and "Alashanzuo" not in page
+    assert "Horqin Right Front Banner" in route(client, "/league/152200", "?lang=en")[0]
+
+
+GO_SITE, GO_INDICATOR = {"type": ids.GO, "key": "site"}, {"type": ids.GO, "key": "indicator"}
+
+
+def go(client, picked: dict, value, lang: str = "zh", search: str = ""):
+    """The browser's request when `value` is picked in the dropdown `picked` (changedPropIds names it)."""
+    body = {"output": "_pages_location.href", "outputs": {"id": "_pages_location", "property": "href"},
+            "inputs": [[{"id": picked, "property": "value", "value": value}]],
+            "state": [{"id": ids.LANG, "property": "data", "value": lang},
+                      {"id": "_pages_location", "property": "search", "value": search}],
+            "changedPropIds": [json.dumps(picked, sort_keys=True, separators=(",", ":")) + ".value"]}
+    return client.post("/_dash-update-component", json=body)
+
+
+def href(answer) -> str:
+    assert answer.status_code == 200, answer.data[-500:]
+    return answer.json["response"]["_pages_location"]["href"]
+
+
+def test_every_page_has_the_search_box_of_indicators_and_places_with_pinyin(client):
+    page, _ = route(client, "/map", "")
+    assert '"type":"go"' in page.replace(" ", "") or '"type": "go"' in page
+    assert "阿拉善左旗 · 阿拉善盟" in page and "alszq" in page and "szjj" in page  # initials are searchable
+    assert "搜索指标或地区" in page
+
+
+def test_picking_a_place_or_an_indicator_opens_its_page_in_the_same_language(client):
+    assert href(go(client, GO_SITE, "/league/152900", "en")) == "/league/152900?lang=en"
+    assert href(go(client, GO_SITE, "/indicator/DI-02")) == "/indicator/DI-02"
+    # the indicator page's picker keeps the page's own query: the year, the leagues and the tab stay
+    answer = go(client, GO_INDICATOR, "/indicator/DI-03", search="?leagues=150100&tab=table")
+    assert href(answer) == "/indicator/DI-03?leagues=150100&tab=table"
+
+
+@pytest.mark.parametrize("value", ["/quality", "https://example.org/", "//example.org/x", "/league/152921",
+                                   "/indicator/NOPE", "/indicator/../quality", ["/"], 7])
+def test_a_search_value_no_option_offers_opens_nothing(client, value):
+    """Anything else was built by hand: refused like every impossible callback value (dashboard/inputs.py)."""
+    assert go(client, GO_SITE, value).status_code in (204, 400)
+
+
+def test_chinese_pages_word_the_multi_select_dropdowns_in_chinese(client):
+    page, _ = route(client, "/indicator/DI-02", "")
+    assert "已选 {num_selected} 项" in page and "没有匹配的选项" in page
+    assert "{num_selected} selected" in route(client, "/indicator/DI-02", "?lang=en")[0]
 
 
 def test_english_pages_show_units_in_english_and_chinese_pages_as_the_catalogue_writes_them(client):

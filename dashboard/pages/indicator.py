@@ -11,7 +11,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids, inputs, numbers, warming
+from dashboard import data, ids, inputs, numbers, search, warming
 from dashboard.figures import choropleth, trend
 from dashboard.i18n import lang_of, t
 from indicators.engine import export, query
@@ -36,7 +36,10 @@ def layout(code: str | None = None, lang: str | None = None, leagues: str | None
     years = data.data_years()
     league_codes = [r.code for r in cat.regions.leagues()]
     chosen = [x for x in c.as_list(leagues) if x in league_codes] or default_leagues(code)
+    picker = {"type": ids.GO, "key": "indicator"}
     controls = [
+        c.labelled(t("pick_indicator", lang), c.dom_id(picker), dcc.Dropdown(
+            id=picker, options=search.indicator_options(lang, paths=True), value=path, clearable=False)),
         c.labelled(t("select_leagues", lang), ids.INDICATOR_LEAGUES, dcc.Dropdown(
             id=ids.INDICATOR_LEAGUES, multi=True, value=chosen, placeholder=t("select_leagues", lang),
             options=[{"label": r.name(lang), "value": r.code} for r in cat.regions.leagues()])),
@@ -69,7 +72,7 @@ def definition(ind, lang: str) -> html.Section:
     for article_no in ind.articles:
         art = reg.articles[article_no]
         text = art.text or t("article_missing", lang)
-        articles.append(html.Details([html.Summary(art.heading, title=text),
+        articles.append(html.Details([html.Summary(art.title(lang), title=text),
                                       html.P(text, className="article-text")], className="article-ref"))
     targets = [html.Li([f"{tg.year}: {tg.comparison} {numbers.value(tg.value, ind.decimals)} {ind.unit_label(lang)} · "
                         + target_kind(tg, lang),

@@ -11,7 +11,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, downloads, ids, inputs, matrix, numbers, warming
+from dashboard import data, downloads, ids, inputs, matrix, numbers, search, warming
 from dashboard.figures import chapter_labels, ranking, spark_text
 from dashboard.i18n import lang_of, t
 from indicators.engine import query
@@ -55,7 +55,7 @@ def layout(code: str | None = None, lang: str | None = None, year: str | None = 
         html.Section(className="panel", children=[
             html.H2(f"{t('counties_of', lang)} · {region.name(lang)}"),
             c.labelled(t("county_indicator", lang), ids.LEAGUE_COUNTY, dcc.Dropdown(
-                id=ids.LEAGUE_COUNTY, options=c.indicator_options(lang, [data.catalogue().indicator(x) for x in
+                id=ids.LEAGUE_COUNTY, options=search.indicator_options(lang, [data.catalogue().indicator(x) for x in
                                                                            county_codes]),
                 value=chosen_county, clearable=False)),
             c.graph(ids.LEAGUE_COUNTIES, label=t("counties_of", lang))]),
@@ -170,7 +170,8 @@ def tables(frame: pd.DataFrame, lang: str) -> list:
             {"type": ids.LEAGUE_TABLE, "chapter": int(chapter)},
             part.fillna({"value": t("not_reported", lang)}).assign(id=part["indicator_code"] + "|" +
                                                                      part["period"].fillna("")),
-            {k: headers[k] for k in COLUMNS}, page_size=50, hidden=("id",)), className="league-wide"),
+            {k: headers[k] for k in COLUMNS}, page_size=50, hidden=("id",), statuses=("status",)),
+            className="league-wide"),
             cards(part, headers, lang)], className="panel"))
     return out
 

@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components as c
-from dashboard import data, ids, inputs, warming
+from dashboard import data, ids, inputs, search, warming
 from dashboard.figures import choropleth
 from dashboard.i18n import lang_of, t
 from indicators.engine import query
@@ -44,7 +44,7 @@ def layout(lang: str | None = None, indicator: str | None = None, level: str | N
     chosen_year = c.as_int(year, years[-1], years)
     controls = [
         c.labelled(t("select_indicator", lang), ids.MAP_INDICATOR,
-                   dcc.Dropdown(id=ids.MAP_INDICATOR, options=c.indicator_options(lang), value=code, clearable=False)),
+                   dcc.Dropdown(id=ids.MAP_INDICATOR, options=search.indicator_options(lang), value=code, clearable=False)),
         html.Div([html.Span(t("level", lang), className="label", id="level-label"),
                   dcc.RadioItems(id=ids.MAP_LEVEL, options=level_options(code, lang), value=chosen_level, inline=True,
                                  inputStyle={"marginRight": "4px", "marginLeft": "10px"})],
