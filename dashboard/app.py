@@ -24,7 +24,7 @@ from indicators.base.settings import Settings, project_root
 HERE = Path(__file__).resolve().parent
 PAGES_LOCATION = "_pages_location"  # the dcc.Location of dash.page_container: writing its href navigates
 PAGE_MODULES = ("overview", "map", "league", "indicator", "chapter", "index", "quality", "catalogue", "calendar",
-                "releases", "revisions", "not_found_404")
+                "evaluation", "releases", "revisions", "not_found_404")
 PORTAL_PAGE_MODULES = ("dashboard.portal.submit", "dashboard.portal.submissions")  # the officers' pages
 REVIEW_PAGE_MODULES = ("dashboard.review.page",)  # the reviewers' page (docs/review.md)
 
@@ -37,11 +37,14 @@ def create_app(settings: Settings | None = None, db: Path | None = None, warm: b
                     background_callback_manager=downloads.manager(), on_error=errors.on_callback_error,
                     serve_locally=True, suppress_callback_exceptions=True, title=t("app_title"), update_title=None,
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
+    pages_with_routes = []
     for name in [f"dashboard.pages.{n}" for n in PAGE_MODULES] + list(PORTAL_PAGE_MODULES) + list(REVIEW_PAGE_MODULES):
         module = importlib.import_module(name)
         # Dash fills this in when it imports pages_folder itself; we import the modules by their package
         # names (so that tests and the app share one module object) and hand over the layout function.
         dash.page_registry[module.__name__].setdefault("layout", module.layout)
+        if hasattr(module, "install"):
+            pages_with_routes.append(module)  # e.g. the evaluation's PDF route, installed after auth
     app.layout = html.Div([dash.page_container])
     app.server.config["MAX_CONTENT_LENGTH"] = settings.server.max_request_bytes
     _count_requests(app)
@@ -49,6 +52,8 @@ def create_app(settings: Settings | None = None, db: Path | None = None, warm: b
     portal.install(app)  # uploads and /api/v1
     errors.install(app)
     downloads.install(app)  # bulletins on demand for logged-in users only
+    for module in pages_with_routes:
+        module.install(app)
     _geo_route(app)
     _status_route(app)
     if warm:

@@ -72,6 +72,21 @@ def report_pdf(year: int, quarter: int | None, region: str | None, out: Path | N
     click.echo(f"已生成 {path} | written {path}")
 
 
+@report.command("evaluation")
+@year_option
+@click.option("--region", required=True, help="The league evaluated: code or name (e.g. 152900, 阿拉善盟, 阿盟).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="PDF file. Default: <exports>/评估报告_<code>_<year>.pdf")
+@settings_options
+def report_evaluation(year: int, region: str, out: Path | None, settings: Settings) -> None:
+    """Write a league's evaluation (Art. 71) as PDF: its index and progress against the other leagues, and each
+    county's progress, reporting timeliness and data-quality record. Internal: it reads every file that arrived."""
+    from dashboard.report.evaluation import build_evaluation
+
+    path = build_evaluation(settings, year, region, out)
+    click.echo(f"已生成 {path} | written {path}")
+
+
 @report.command("all")
 @year_option
 @quarter_option

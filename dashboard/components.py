@@ -25,14 +25,14 @@ PAGES = (("/", "overview"), ("/map", "map"), ("/league/150100", "league"), ("/in
          ("/chapter/2", "chapter"), ("/index", "index"), ("/quality", "quality"), ("/catalogue", "catalogue"),
          ("/releases", "releases"))
 # shown to logged-in users only (Art. 9: the statistics are public, the office's workings are not)
-INTERNAL_PAGES = ("quality", "calendar", "submit", "submissions", "review")
+INTERNAL_PAGES = ("quality", "calendar", "evaluation", "submit", "submissions", "review")
 # the review's texts name its link; importing them registers them (dashboard/review/texts.py imports i18n and appdb)
 NAV_TEXT = {"calendar": "calendar_nav", "submit": "submit_nav", "submissions": "submissions_nav",
             "review": "review_title"}
 # pages that show no statistic: no 示例数据 banner there (the catalogue defines indicators, it shows no value)
 NO_DATA_PATHS = ("/catalogue", "/releases", "/calendar", "/submit", "/submissions", "/404")
-INTERNAL_LINKS = (("/calendar", "calendar"), ("/submit", "submit"), ("/submissions", "submissions"),
-                  ("/review", "review"))
+INTERNAL_LINKS = (("/calendar", "calendar"), ("/evaluation", "evaluation"), ("/submit", "submit"),
+                  ("/submissions", "submissions"), ("/review", "review"))
 
 
 def nav_target(key: str) -> str:
