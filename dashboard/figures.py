@@ -32,6 +32,7 @@ from indicators.engine.progress import status_label
 
 GEO = {"league": "inner_mongolia_leagues.geojson", "county": "inner_mongolia_counties.geojson"}
 MAP_CENTER = {"lat": 44.3, "lon": 113.5}
+BADGE_MARGIN = 36  # px above the plot for the synthetic badge (11 px text, padding, border, 2 % of the plot)
 
 
 @cache
@@ -54,9 +55,14 @@ def base_layout(fig: go.Figure, title: str = "", height: int = 380) -> go.Figure
 
 
 def synthetic_badge(fig: go.Figure, lang: str) -> go.Figure:
-    """A visible corner mark on figures that include synthetic data (it survives in PNG exports)."""
+    """A visible corner mark on figures that include synthetic data (it survives in PNG exports); above the plot,
+    so a figure without a title gets a top margin tall enough to hold it (else it is cut off at the top)."""
+    if (fig.layout.margin.t or 0) < BADGE_MARGIN:
+        fig.update_layout(margin_t=BADGE_MARGIN)
+    inset = 3 if fig.layout.margin.r == 0 else 0  # a plot reaching the right edge (the map) would cut its frame
     fig.add_annotation(text=f"{t('synthetic_mark', 'zh')} · synthetic" if lang == "zh" else "synthetic · 示例数据",
                        xref="paper", yref="paper", x=1, y=1.02, xanchor="right", yanchor="bottom", showarrow=False,
+                       xshift=-inset,
                        font={"size": 11, "color": "#8B0000"}, bordercolor="#8B0000", borderwidth=1, borderpad=2)
     return fig
 
@@ -120,8 +126,12 @@ def trend(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", reg
             marker={"symbol": ["circle-open" if s else "circle" for s in series["synthetic"].fillna(False)], "size": 7}))
     if target is not None:
         year, value, label = target
+        # beyond the last year the label reads leftwards, into the free space before the star (centred on a star at
+        # the axis' end it was cut off: "官方目标 202")
+        place = "middle left" if year > years[-1] else ("top left" if year == years[-1] else "top center")
         fig.add_trace(go.Scatter(x=[year], y=[value], name=label, mode="markers+text", text=[label],
-                                 textposition="top center", marker={"symbol": "star", "size": 14, "color": "#009E73"},
+                                 textposition=place, cliponaxis=False,
+                                 marker={"symbol": "star", "size": 14, "color": "#009E73"},
                                  hovertemplate=f"{label}: {numbers.value(value, decimals)} {unit}<extra></extra>"))
         fig.update_xaxes(range=[years[0] - 0.3, max(years[-1], year) + 0.3])
     if benchmark is not None:
@@ -178,12 +188,16 @@ def ranking(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", a
                              marker={"color": MISSING_COLOUR}, name=t("not_reported", lang),
                              text=[t("not_reported", lang)] * len(missing), textposition="outside",
                              hovertemplate="%{y}: " + t("not_reported", lang) + "<extra></extra>"))
+    fig.update_yaxes(categoryorder="array", categoryarray=names, title=None)
     if average is not None and not math.isnan(average):
-        # label to the left of the line: the top right corner holds the synthetic badge
+        # the label sits in an empty row above the top bar (drawn over the bars it hid the top one's value), on the
+        # side of the line with more room; the synthetic badge is above the plot
+        low, high = min(0.0, float(have["value"].min())), max(0.0, float(have["value"].max()))
+        side = "right" if average - low < 0.5 * (high - low) else "left"
         fig.add_vline(x=average, line_dash="dash", line_color="#555",
                       annotation_text=f"{t('league_average', lang)} {numbers.value(average, decimals)}",
-                      annotation_position="top left")
-    fig.update_yaxes(categoryorder="array", categoryarray=names, title=None)
+                      annotation_position=f"top {side}")
+        fig.update_yaxes(range=[-0.5, len(names) + 0.5])
     fig.update_xaxes(title=unit)
     base_layout(fig, title, height)
     fig.update_layout(showlegend=bool(len(missing)), bargap=0.25)

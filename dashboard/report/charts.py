@@ -8,12 +8,16 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import figures
+from dashboard import figures, numbers
 from dashboard.i18n import t
+from dashboard.report import maplabels
 from dashboard.report.content import Report, target_for
-from dashboard.report.renderer import Chart
+from dashboard.report.renderer import WIDTH_PX, Chart
+from dashboard.style import FONT_FAMILY
 from indicators.base.catalogue import Catalogue
 from indicators.engine.composite import SCORE_DECIMALS
+
+MAP_HEIGHT = 660  # CSS px at WIDTH_PX wide: room for the whole region, its labels and the colour bar
 
 
 def report_charts(report: Report, cat: Catalogue) -> dict[str, Chart]:
@@ -38,10 +42,26 @@ def report_charts(report: Report, cat: Catalogue) -> dict[str, Chart]:
         out[f"rank{section.number}"] = Chart(f"rank|{code}|{mine if report.is_league else data}",
                                              lambda c=code: _ranking(report, cat, c), shared=not report.is_league)
     if len(report.index):  # last: the slowest chart, and the last one the document places
-        out["map"] = Chart(f"map|{data}", lambda: figures.choropleth(_index_map_frame(report), "league", "综合指数",
-                                                                      height=420, ranks=_ranks(report),
-                                                                      decimals=SCORE_DECIMALS), shared=True)
+        out["map"] = Chart(f"map|{data}", lambda: _index_map(report), shared=True)
     return out
+
+
+def _index_map(report: Report) -> go.Figure:
+    """The composite index on the league map, fitted to the picture, every league named with its score and rank
+    (annotations: the printed map has no hover)."""
+    frame, ranks = _index_map_frame(report), _ranks(report)
+    fig = figures.choropleth(frame, "league", "综合指数", height=MAP_HEIGHT, ranks=ranks, decimals=SCORE_DECIMALS)
+    features = figures.geojson("league")["features"]
+    view = maplabels.fit(features, WIDTH_PX, MAP_HEIGHT - fig.layout.margin.b - fig.layout.margin.t)
+    shown = numbers.rank_labels(ranks)
+    scores = frame.set_index("region_code")["value"]
+    names = {f["properties"]["code"]: f["properties"]["name_zh"] for f in features}
+    texts = {code: name + (f"<br>{numbers.score(scores[code])}（{shown[code]}）" if code in shown.index else "")
+             for code, name in names.items()}
+    fig.update_layout(map={"center": {"lon": view.lon, "lat": view.lat}, "zoom": view.zoom},
+                      annotations=[*fig.layout.annotations,
+                                   *maplabels.annotations(maplabels.labels(features, texts, view), view, FONT_FAMILY)])
+    return fig
 
 
 def _index_map_frame(report: Report) -> pd.DataFrame:
@@ -65,7 +85,7 @@ def _trend(report: Report, cat: Catalogue, code: str) -> go.Figure:
     if target is not None:
         label = t("official_target" if target.is_official else "illustrative_target", "zh")
         mark = (target.year, target.value, f"{label} {target.year}")
-    return figures.trend(frame, ind.unit, title=f"{ind.name_zh}（{ind.unit}）", region_code=report.region.code,
+    return figures.trend(frame, ind.unit, title=ind.name_zh, region_code=report.region.code,  # trend adds the unit
                          target=mark, benchmark=benchmark.value if benchmark is not None else None, height=300,
                          decimals=ind.decimals)
 

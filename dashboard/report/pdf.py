@@ -158,7 +158,6 @@ def _rank_range_clause(report: Report) -> str:
 def _chapter(pdf: BulletinPDF, report: Report, cat: Catalogue, section: ChapterSection,
              images: Mapping[str, bytes]) -> None:
     if not section.codes:  # e.g. 第九章 附则: a short section, no page of its own
-        pdf.ln(6)
         pdf.heading(section.heading, new_page=False)
         pdf.paragraph("本章不设监测指标。")
         return
@@ -194,8 +193,7 @@ def _ranking(pdf: BulletinPDF, report: Report, images: Mapping[str, bytes]) -> N
                 "各章盟市比较表列出分项指数所用的主要指标。")
     _robustness(pdf, report)
     if "map" in images:  # placed last in the document, so the slowest chart (WebGL) renders while chapters are laid out
-        pdf.figure(images["map"], f"图：{report.spec.annual_year}年各盟市数字经济综合指数（灰色为无法计算）",
-                   width=pdf.epw * 0.8)
+        pdf.figure(images["map"], f"图：{report.spec.annual_year}年各盟市数字经济综合指数（括号内为排名；灰色为无法计算）")
 
 
 def _robustness(pdf: BulletinPDF, report: Report) -> None:
