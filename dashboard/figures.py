@@ -32,6 +32,7 @@ from indicators.engine.progress import status_label
 
 GEO = {"league": "inner_mongolia_leagues.geojson", "county": "inner_mongolia_counties.geojson"}
 MAP_CENTER = {"lat": 44.3, "lon": 113.5}
+HIGHLIGHT = "#ffecd6"  # the report's own league in a ranking (the PDF's highlighted table rows)
 BADGE_MARGIN = 36  # px above the plot for the synthetic badge (11 px text, padding, border, 2 % of the plot)
 
 
@@ -205,8 +206,9 @@ def ranking(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", a
 
 
 def index_bars(scores: pd.DataFrame, chapter_labels: dict[int, str], lang: str = "zh", title: str = "",
-               height: int = 440) -> go.Figure:
-    """Composite index per league (ranked), split into the weighted contributions of the chapter sub-indices."""
+               height: int = 440, highlight: str | None = None) -> go.Figure:
+    """Composite index per league (ranked), split into the weighted contributions of the chapter sub-indices;
+    `highlight` (a league's code: its own bulletin) shades that league's row and writes its name in bold."""
     total = scores[scores["chapter"] == 0].dropna(subset=["score"]).sort_values("score")
     if total.empty:
         return empty_figure(lang)
@@ -226,6 +228,13 @@ def index_bars(scores: pd.DataFrame, chapter_labels: dict[int, str], lang: str =
                                    for s, r in zip(total["score"], ranks, strict=True)],
                              textposition="middle right", hoverinfo="skip"))
     fig.update_layout(barmode="stack")
+    if highlight in set(total["region_code"]):
+        row = list(total["region_code"]).index(highlight)
+        names = list(total["region_name"])
+        fig.add_shape(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=row - 0.5, y1=row + 0.5, layer="below",
+                      fillcolor=HIGHLIGHT, line_width=0)
+        fig.update_yaxes(tickmode="array", tickvals=names,
+                         ticktext=[f"<b>{n}</b>" if i == row else n for i, n in enumerate(names)])
     fig.update_xaxes(title="0–100", range=[0, max(100, float(total["score"].max())) * 1.18])
     base_layout(fig, title, height)
     # Plotly lists the traces of stacked bars last first; the chapters read in the regulation's order

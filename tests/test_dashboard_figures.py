@@ -144,3 +144,14 @@ def test_a_trends_unit_is_read_beside_its_title_never_turned_on_its_side():
     assert titled.layout.title.text == "5G基站数（个）" and titled.layout.yaxis.title.text is None
     untitled = trend(frame, "100m yuan", "en")
     assert [a.text for a in untitled.layout.annotations] == ["100m yuan"]
+
+
+def test_the_index_chart_of_a_leagues_bulletin_shades_its_row_and_writes_its_name_in_bold():
+    scores = pd.DataFrame({"region_code": ["150100", "150200", "150100", "150200"], "chapter": [0, 0, 2, 2],
+                           "score": [60.0, 70.0, 60.0, 70.0], "rank": [2, 1, 2, 1], "chapter_weight": [None, None, 1, 1],
+                           "region_name": ["呼和浩特市", "包头市", "呼和浩特市", "包头市"], "synthetic": False})
+    plain = figures.index_bars(scores, {2: "第二章"})
+    marked = figures.index_bars(scores, {2: "第二章"}, highlight="150100")
+    assert not plain.layout.shapes and len(marked.layout.shapes) == 1
+    assert "<b>呼和浩特市</b>" in marked.layout.yaxis.ticktext and "包头市" in marked.layout.yaxis.ticktext
+    assert (marked.layout.shapes[0].y0, marked.layout.shapes[0].y1) == (-0.5, 0.5)  # the lowest bar: the smaller score

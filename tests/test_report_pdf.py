@@ -189,6 +189,17 @@ def test_league_report_ranks_the_league_among_the_12_and_uses_every_glyph_of_its
     assert not missing, missing  # a glyph missing from Noto Sans CJK would print as an empty box
 
 
+def test_a_leagues_report_has_a_county_section_and_the_regions_has_none(league_pdf, region_pdf):
+    from indicators.base.catalogue import default_catalogue
+
+    path, _ = league_pdf
+    text = _flat(_text(path))
+    assert "旗县（市、区）情况" in text and "旗县核心指标进度" in text and "2024年旗县数值（1）" in text
+    for county in default_catalogue().regions.counties(LEAGUE):
+        assert text.count(county.name_zh) >= 3  # in the progress matrix and both value tables at least
+    assert "旗县（市、区）情况" not in _flat(_text(region_pdf))
+
+
 def test_league_report_is_named_stably_by_default(demo_warehouse):
     from dashboard.report import default_name
 

@@ -32,8 +32,10 @@ def report_charts(report: Report, cat: Catalogue) -> dict[str, Chart]:
         out["status"] = Chart(f"status|{mine}", lambda: figures.status_summary(assessed, report.chapter_labels,
                                                                                height=300))
     if len(report.index):
-        out["index"] = Chart(f"index|{data}", lambda: figures.index_bars(report.index, report.chapter_labels,
-                                                                          height=430), shared=True)
+        own = report.region.code if report.is_league else None  # a league's bulletin: its row highlighted
+        out["index"] = Chart(f"index|{data}|{own}", lambda: figures.index_bars(report.index, report.chapter_labels,
+                                                                                height=430, highlight=own),
+                             shared=own is None)
     for section in report.chapters:
         code = section.key_code
         if code is None:

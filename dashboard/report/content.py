@@ -25,7 +25,7 @@ from indicators.base.catalogue import Catalogue, Indicator
 from indicators.base.regions import Region
 from indicators.base.regulation import MISSING, chinese_numeral
 from indicators.base.settings import Settings
-from indicators.engine import composite, precompute, query
+from indicators.engine import composite, precompute, query, supervision
 from indicators.engine import progress as progress_engine
 from indicators.engine.progress import choose_target
 from indicators.storage.warehouse import publication_time
@@ -96,6 +96,8 @@ class Report:
     quality: quality_annex.Quality | None = None
     methods: methods_annex.Methods | None = None
     attention: pd.DataFrame | None = None  # who is behind on which headline indicator, with the reason (需关注)
+    counties: pd.DataFrame | None = None  # a league's report: its counties' statuses on the headline indicators
+    county_values: pd.DataFrame | None = None  # … and their annual values of those indicators in annual_year
 
     @property
     def is_league(self) -> bool:
@@ -131,6 +133,8 @@ def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
                     chapters=[], robustness=robustness, chapter_labels=chapter_labels(cat))
     report.chapters = [_chapter(cat, report, n) for n in cat.regulation.chapters]
     report.attention = attention(con, cat, settings, report)
+    if report.is_league:
+        report.counties, report.county_values = county_section(con, cat, settings, report)
     report.quality = quality_annex.assemble(con, cat, report, settings.quality)
     report.methods = methods_annex.assemble(con, cat, settings, report)
     report.synthetic = report.synthetic or report.quality.synthetic
@@ -154,6 +158,22 @@ def attention(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings
     behind["order"] = behind["region_code"].map({u: n for n, u in enumerate(units)})
     return behind.sort_values(["unit_behind", "order", "indicator_code"], ascending=[False, True, True]) \
         .drop(columns=["unit_behind", "order"]).reset_index(drop=True)
+
+
+def county_section(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
+                   report: Report) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A league's counties on the headline indicators counties report: their progress statuses (with the reason)
+    and their complete annual values in annual_year."""
+    counties = [r.code for r in cat.regions.counties(report.region.code)]
+    codes = supervision.headline_codes(cat, "county")
+    found = precompute.progress(con, cat, report.spec.annual_year, settings.progress, regions=counties,
+                                indicators=codes)
+    found["reason"] = [progress_engine.status_sentence(r, cat, settings.progress) for r in found.to_dict("records")] \
+        if len(found) else []
+    values = query.values(con, indicators=codes, regions=counties, frequency="annual",
+                          years=(report.spec.annual_year, report.spec.annual_year))
+    values = values[values["complete"]] if len(values) else values
+    return found, values
 
 
 def league_index(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings, year: int) -> pd.DataFrame:

@@ -23,14 +23,13 @@ from dashboard import numbers
 from dashboard.figures import chapter_labels
 from dashboard.report.content import league_index
 from dashboard.report.document import GREY, MARK, BulletinPDF
-from dashboard.report.tables import DASH, Table, progress_cell
-from dashboard.style import status_symbol
+from dashboard.report.tables import DASH, Table, progress_cell, status_legend, status_matrix
 from indicators.base.catalogue import Catalogue
 from indicators.base.errors import DataError, UsageError
 from indicators.base.regions import Region
 from indicators.base.settings import Settings
 from indicators.engine import precompute, query, supervision
-from indicators.engine.progress import BEHIND, STATUSES, status_label, status_sentence
+from indicators.engine.progress import BEHIND, STATUSES, status_sentence
 from indicators.storage import warehouse
 
 NAME = "评估报告"
@@ -179,21 +178,6 @@ def behind_table(frame: pd.DataFrame, cat: Catalogue, unit_column: bool = False)
     return table
 
 
-def county_matrix(ev: Evaluation, cat: Catalogue) -> Table:
-    """Counties × headline indicators counties report: each cell the status symbol (the legend below the table
-    gives the words)."""
-    codes = supervision.headline_codes(cat, "county")
-    cells = {(r["region_code"], r["indicator_code"]): r["status"] for r in ev.counties.to_dict("records")}
-    width = max(9.0, 132 / max(len(codes), 1))
-    table = Table(["旗县（市、区）", "落后", *codes], [34, 12, *[width] * len(codes)], "LR" + "C" * len(codes),
-                  font_size=7)
-    for county in cat.regions.counties(ev.league.code):
-        statuses = [cells.get((county.code, c)) for c in codes]
-        behind = sum(s in BEHIND for s in statuses)
-        table.rows.append([county.name_zh, str(behind), *[status_symbol(s) if s else DASH for s in statuses]])
-    return table
-
-
 def reporting_table(ev: Evaluation, cat: Catalogue) -> Table:
     table = Table(["旗县（市、区）", "应报", "按时", "逾期报送", "被退回", "逾期未报", "未到期", "按时率"],
                   [34, 16, 16, 20, 18, 20, 18, 20], "LRRRRRRR")
@@ -259,8 +243,8 @@ def render(ev: Evaluation, cat: Catalogue, out: Path) -> Path:
 
     pdf.heading("三、对旗县（市、区）的监督")
     pdf.heading("（一）目标进展", level=1)
-    legend = "　".join(f"{status_symbol(s)} {status_label(s)}" for s in STATUSES)
-    pdf.draw_table(county_matrix(ev, cat), caption="表4 旗县核心指标进展（" + legend + "；— 无数值）")
+    pdf.draw_table(status_matrix(ev.counties, cat.regions.counties(ev.league.code), supervision.headline_codes(
+        cat, "county")), caption="表4 旗县核心指标进展（" + status_legend() + "）")
     county_behind = behind_table(ev.counties, cat, unit_column=True)
     if county_behind.rows:
         pdf.draw_table(county_behind, caption="表5 旗县需关注的指标")

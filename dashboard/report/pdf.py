@@ -14,6 +14,7 @@ from dashboard.report import tables
 from dashboard.report.content import ChapterSection, Report, period_zh
 from dashboard.report.document import FONT, GREY, MARK, BulletinPDF
 from indicators.base.catalogue import Catalogue
+from indicators.engine import supervision
 from indicators.engine.composite import rank_ranges
 from indicators.engine.progress import STATUSES, status_label
 from indicators.engine.query import tied
@@ -32,6 +33,8 @@ def render(report: Report, cat: Catalogue, images: Mapping[str, bytes], out: Pat
     _summary(pdf, report, cat, images)
     for section in report.chapters:
         _chapter(pdf, report, cat, section, images)
+    if report.is_league:
+        _counties(pdf, report, cat)
     _ranking(pdf, report, images)
     _quality(pdf, report, cat)
     _methods(pdf, report)
@@ -183,6 +186,24 @@ def _chapter(pdf: BulletinPDF, report: Report, cat: Catalogue, section: ChapterS
         pdf.draw_table(progress, "年份为基期→最新年份；年均增速为基期以来的年均增长率；所需增速为按期达到目标所需的年均增长率；目标性质见附件二")
     pdf.heading("数据缺失说明", level=1)
     pdf.bullets(section.notes or ["本章指标在报告期均有数值。"], size=8.5)
+
+
+COUNTY_COLUMNS = 5  # county values per table (A4 portrait width)
+
+
+def _counties(pdf: BulletinPDF, report: Report, cat: Catalogue) -> None:
+    """A league's counties on the headline indicators counties report: progress statuses, then their values."""
+    year, name = report.spec.annual_year, report.region.name_zh
+    codes = supervision.headline_codes(cat, "county")
+    counties = cat.regions.counties(report.region.code)
+    pdf.heading("旗县（市、区）情况")
+    pdf.paragraph(f"{name}所辖{len(counties)}个旗县（市、区）在综合指数核心指标中旗县报送的{len(codes)}项指标上的目标进度和"
+                  f"{year}年数值；落后指标的原因见摘要“需关注”。")
+    pdf.draw_table(tables.status_matrix(report.counties, counties, codes),
+                   f"{year}年旗县核心指标进度（{tables.status_legend()}）")
+    for start in range(0, len(codes), COUNTY_COLUMNS):
+        part = codes[start:start + COUNTY_COLUMNS]
+        pdf.draw_table(tables.county_values(report, cat, part), f"{year}年旗县数值（{start // COUNTY_COLUMNS + 1}）")
 
 
 def _ranking(pdf: BulletinPDF, report: Report, images: Mapping[str, bytes]) -> None:

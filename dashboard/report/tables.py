@@ -21,7 +21,7 @@ from dashboard.report.methods import SIGN, provenance_label
 from dashboard.style import status_symbol
 from indicators.base.catalogue import Catalogue
 from indicators.base.regulation import chinese_numeral
-from indicators.engine.progress import status_label
+from indicators.engine.progress import BEHIND, STATUSES, status_label
 
 DASH = "—"
 
@@ -72,6 +72,41 @@ def attention(report: Report, cat: Catalogue) -> Table:
     for r in (report.attention if report.attention is not None else pd.DataFrame()).to_dict("records"):
         table.rows.append([names.get(r["region_code"], r["region_code"]), f"{r['indicator_code']} "
                            f"{cat.indicator(r['indicator_code']).name_zh}", progress_cell(r["status"]), r["reason"]])
+    return table
+
+
+def status_matrix(statuses: pd.DataFrame | None, units: list, codes: list[str]) -> Table:
+    """Units × indicators, each cell the status symbol (a legend gives the words; — no status), with the number
+    of indicators each unit is behind on: a league's counties in its bulletin and its evaluation."""
+    records = statuses.to_dict("records") if statuses is not None else []
+    cells = {(r["region_code"], r["indicator_code"]): r["status"] for r in records}
+    width = max(9.0, 132 / max(len(codes), 1))
+    table = Table(["旗县（市、区）", "落后", *codes], [34, 12, *[width] * len(codes)], "LR" + "C" * len(codes),
+                  font_size=7)
+    for unit in units:
+        found = [cells.get((unit.code, c)) for c in codes]
+        table.rows.append([unit.name_zh, str(sum(s in BEHIND for s in found)),
+                           *[status_symbol(s) if s else DASH for s in found]])
+    return table
+
+
+def status_legend() -> str:
+    return "　".join(f"{status_symbol(s)} {status_label(s)}" for s in STATUSES) + "；— 无数值"
+
+
+def county_values(report: Report, cat: Catalogue, codes: list[str]) -> Table:
+    """A league's counties' annual values of `codes` (a league's bulletin), 未报送 where a county has none."""
+    titles = ["旗县（市、区）"] + [f"{c} {cat.indicator(c).name_zh}（{cat.indicator(c).unit}）" for c in codes]
+    table = Table(titles, [30] + [30] * len(codes), "L" + "R" * len(codes), font_size=7.5)
+    frame = report.county_values if report.county_values is not None else pd.DataFrame(
+        columns=["indicator_code", "region_code", "value"])
+    found = frame.set_index(["region_code", "indicator_code"])["value"].to_dict()
+    for county in cat.regions.counties(report.region.code):
+        cells = [county.name_zh]
+        for code in codes:
+            v = found.get((county.code, code))
+            cells.append(numbers.value(v, cat.indicator(code).decimals) if finite(v) else t("not_reported", "zh"))
+        table.rows.append(cells)
     return table
 
 
