@@ -125,6 +125,13 @@ def trend(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", reg
             line={"color": REGION_COLOUR if is_region else OKABE_ITO[i % len(OKABE_ITO)], "width": 3 if is_region else 2,
                   "dash": "solid"},
             marker={"symbol": ["circle-open" if s else "circle" for s in series["synthetic"].fillna(False)], "size": 7}))
+    synthetic = frame["synthetic"].fillna(False).astype(bool)
+    if synthetic.any():  # the legend says what a hollow marker means (never an unexplained encoding)
+        for hollow in ([False] if not synthetic.all() else []) + [True]:
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", hoverinfo="skip",
+                                     name=t("legend_synthetic" if hollow else "legend_real", lang),
+                                     marker={"symbol": "circle-open" if hollow else "circle", "size": 8,
+                                             "color": "#555"}))
     if target is not None:
         year, value, label = target
         # beyond the last year the label reads leftwards, into the free space before the star (centred on a star at
@@ -183,7 +190,8 @@ def ranking(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", a
         marker={"color": [OKABE_ITO[5] if s else OKABE_ITO[0] for s in have["synthetic"][::-1]],
                 "pattern": {"shape": ["/" if s else "" for s in have["synthetic"][::-1]]}},
         text=[numbers.value(v, decimals) for v in have["value"][::-1]], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{x:" + numbers.d3(decimals) + "} " + unit + "<extra></extra>", name=t("value", lang)))
+        hovertemplate="%{y}: %{x:" + numbers.d3(decimals) + "} " + unit + "<extra></extra>", name=t("value", lang),
+        showlegend=False))
     if len(missing):
         fig.add_trace(go.Bar(x=[0] * len(missing), y=list(missing["region_name"]), orientation="h",
                              marker={"color": MISSING_COLOUR}, name=t("not_reported", lang),
@@ -199,10 +207,14 @@ def ranking(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", a
                       annotation_text=f"{t('league_average', lang)} {numbers.value(average, decimals)}",
                       annotation_position=f"top {side}")
         fig.update_yaxes(range=[-0.5, len(names) + 0.5])
+    synthetic = bool(have["synthetic"].fillna(False).astype(bool).any())
+    if synthetic:  # the legend says what the hatching means
+        fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=t("legend_synthetic", lang), hoverinfo="skip",
+                             marker={"color": OKABE_ITO[5], "pattern": {"shape": "/"}}))
     fig.update_xaxes(title=unit)
     base_layout(fig, title, height)
-    fig.update_layout(showlegend=bool(len(missing)), bargap=0.25)
-    return synthetic_badge(fig, lang) if have["synthetic"].any() else fig
+    fig.update_layout(showlegend=bool(len(missing)) or synthetic, bargap=0.25)
+    return synthetic_badge(fig, lang) if synthetic else fig
 
 
 def index_bars(scores: pd.DataFrame, chapter_labels: dict[int, str], lang: str = "zh", title: str = "",

@@ -133,6 +133,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "Articles 13–23 are missing in the source; their chapter cannot be known."),
     "indicators_of_chapter": ("本章指标", "Indicators of this chapter"),
     "articles_of_chapter": ("本章条款", "Articles of this chapter"),
+    "legend_real": ("实际数据（实心）", "reported value (filled)"),
+    "legend_synthetic": ("示例数据（空心／斜线）", "synthetic value (hollow / hatched)"),
     "site_search": ("搜索指标或地区（拼音首字母亦可）", "Find an indicator or a place"),
     "pick_indicator": ("切换指标（名称、代码、拼音首字母）", "Another indicator (name, code, pinyin)"),
     "dd_select_all": ("全选", "Select all"),

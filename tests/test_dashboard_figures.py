@@ -155,3 +155,26 @@ def test_the_index_chart_of_a_leagues_bulletin_shades_its_row_and_writes_its_nam
     assert not plain.layout.shapes and len(marked.layout.shapes) == 1
     assert "<b>呼和浩特市</b>" in marked.layout.yaxis.ticktext and "包头市" in marked.layout.yaxis.ticktext
     assert (marked.layout.shapes[0].y0, marked.layout.shapes[0].y1) == (-0.5, 0.5)  # the lowest bar: the smaller score
+
+
+def _series(synthetic: list[bool]) -> pd.DataFrame:
+    n = len(synthetic)
+    return pd.DataFrame({"region_code": ["150100"] * n, "region_name": ["呼和浩特市"] * n, "year": range(2020, 2020 + n),
+                         "value": [1.0 + i for i in range(n)], "synthetic": synthetic, "status": "reported",
+                         "complete": True, "period": [str(2020 + i) for i in range(n)]})
+
+
+@pytest.mark.parametrize(("synthetic", "keys"), [([False, False], []),
+                                                 ([True, True], ["示例数据（空心／斜线）"]),
+                                                 ([False, True], ["实际数据（实心）", "示例数据（空心／斜线）"])])
+def test_a_trends_legend_says_what_hollow_markers_mean_whenever_it_has_them(synthetic, keys):
+    fig = figures.trend(_series(synthetic), "个", "zh")
+    assert [tr.name for tr in fig.data if tr.x == (None,)] == keys
+
+
+def test_a_rankings_legend_says_what_hatched_bars_mean():
+    frame = _series([True, False]).assign(region_code=["150100", "150200"], region_name=["呼和浩特市", "包头市"])
+    fig = figures.ranking(frame, "个", "en")
+    key = [tr for tr in fig.data if tr.x == (None,)]
+    assert len(key) == 1 and key[0].name == "synthetic value (hollow / hatched)" and key[0].marker.pattern.shape == "/"
+    assert fig.layout.showlegend and not figures.ranking(frame.assign(synthetic=False), "个").layout.showlegend
