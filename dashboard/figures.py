@@ -261,7 +261,7 @@ def geojson(level: str) -> dict:
 
 def choropleth(frame: pd.DataFrame, level: str, unit: str, lang: str = "zh", title: str = "", height: int = 520,
                ranks: pd.Series | None = None, geojson_url: str | None = None, zoom: float = 3.6,
-               decimals: int = 2, lower_is_better: bool = False) -> go.Figure:
+               decimals: int = 2, lower_is_better: bool = False, names: dict[str, str] | None = None) -> go.Figure:
     """Leagues or counties coloured by value on a blank background (no tiles, no network); the hover gives the
     value with `decimals` and the rank (ranks: region code → rank; a shared rank reads "3=").
     Darker is always better: for a lower-is-better indicator (PUE) the scale is reversed and its bar says so.
@@ -272,7 +272,8 @@ def choropleth(frame: pd.DataFrame, level: str, unit: str, lang: str = "zh", tit
     source = geojson_url or gj
     codes = [f["properties"]["code"] for f in gj["features"]]
     data = frame.set_index("region_code").reindex(codes)
-    names = {f["properties"]["code"]: f["properties"]["name_zh"] for f in gj["features"]}
+    # areas without a value are named from `names` (the page's language), else the boundary file's Chinese names
+    names = names or {f["properties"]["code"]: f["properties"]["name_zh"] for f in gj["features"]}
     data["region_name"] = data["region_name"].fillna(pd.Series(names))
     have = data[data["value"].notna()]
     missing = data[data["value"].isna()]

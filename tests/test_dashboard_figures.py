@@ -178,3 +178,12 @@ def test_a_rankings_legend_says_what_hatched_bars_mean():
     key = [tr for tr in fig.data if tr.x == (None,)]
     assert len(key) == 1 and key[0].name == "synthetic value (hollow / hatched)" and key[0].marker.pattern.shape == "/"
     assert fig.layout.showlegend and not figures.ranking(frame.assign(synthetic=False), "个").layout.showlegend
+
+
+def test_a_maps_areas_without_a_value_are_named_in_the_pages_language():
+    frame = pd.DataFrame({"region_code": ["150100"], "region_name": ["Hohhot"], "value": [1.0], "status": "reported",
+                          "synthetic": False, "complete": True})
+    names = default_catalogue().regions.names("en")
+    fig = figures.choropleth(frame, "league", "units", "en", names=names)
+    missing = [tr for tr in fig.data if "Alxa League" in str(tr.text) or "Alxa League" in str(tr.hovertext)]
+    assert missing and "阿拉善盟" not in str([tr.text for tr in fig.data])  # (the embedded boundaries name it)

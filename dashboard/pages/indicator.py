@@ -126,6 +126,7 @@ def map_tab(code: str, year: int, lang: str):
     values = frame.set_index("region_code")["value"]
     ranks = query.ranks(values, ind.decimals, ind.polarity == "lower_is_better").dropna()
     fig = choropleth(frame, "league", ind.unit_label(lang), lang, lower_is_better=ind.polarity == "lower_is_better", title=f"{ind.name(lang)} · {year}", ranks=ranks,
+                     names=data.catalogue().regions.names(lang),
                      geojson_url=c.geo_url("league"), decimals=ind.decimals)
     return [html.Div(c.missing_legend(lang), className="legend"), c.graph(ids.INDICATOR_MAP, fig, label=t("map", lang))]
 

@@ -91,6 +91,7 @@ def view(code: str, level: str, year: int, lang: str):
     frame, ranks = map_frame(code, level, year, lang)
     title = f"{ind.name(lang)} · {year} · {t('leagues' if level == 'league' else 'counties', lang)}"
     fig = choropleth(frame, level, ind.unit_label(lang), lang, lower_is_better=ind.polarity == "lower_is_better", title=title, height=560, ranks=ranks, geojson_url=c.geo_url(level),
+                     names=data.catalogue().regions.names(lang),
                      decimals=ind.decimals)
     return fig, title
 

@@ -120,6 +120,7 @@ def view(year: int, lang: str):
     # titles keep a top margin, where the 示例数据 badge of synthetic figures sits
     return (cards(year, lang), index_bars(scores, labels, lang, title=f"{t('composite', lang)} · {year}"),
             choropleth(composite, "league", "0–100", lang, title=f"{t('composite', lang)} · {year}", height=380,
+                       names=data.catalogue().regions.names(lang),
                        ranks=ranks, geojson_url=c.geo_url("league"), zoom=3.2, decimals=SCORE_DECIMALS))
 
 

@@ -81,6 +81,10 @@ class RegionTree:
             frontier = below
         return inside
 
+    def names(self, lang: str = "zh") -> dict[str, str]:
+        """Every unit's name in `lang`, by code: {'152921': 'Alxa Left Banner', …}."""
+        return {r.code: r.name(lang) for r in self.regions}
+
     def league_of(self, code: str) -> str | None:
         r = self.by_code[code]
         return r.code if r.level == "league" else (r.parent_code if r.level == "county" else None)
