@@ -111,6 +111,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "index_map": ("综合指数地图", "Composite index map"),
     "changes": ("最近一次入库的变化", "What changed in the last load"),
     "no_changes": ("最近一次入库没有新增或修订的数值。", "The last load added or revised no values."),
+    "changes_released": ("最近一批已发布数据的变化", "What the latest released batch changed"),
     "new": ("新增", "new"),
     "previous": ("原值", "Previous"),
     "change": ("变化", "Change"),

@@ -331,3 +331,8 @@ def test_english_pages_show_units_in_english_and_chinese_pages_as_the_catalogue_
     units = catalogue.catalogue_frame("en").set_index("code")["unit"]
     assert (units["CX-01"], units["DI-02"]) == ("100m yuan", "per 10k persons")
     assert catalogue.catalogue_frame("zh").set_index("code")["unit"]["CX-01"] == "亿元"
+
+
+def test_the_overview_says_its_changes_are_the_latest_released_batchs_on_the_public_layer(client):
+    page, _ = route(client, "/", "")
+    assert "最近一批已发布数据的变化" in page and "最近一次入库的变化" not in page

@@ -41,7 +41,9 @@ def layout(lang: str | None = None, year: str | None = None, rows: str | None = 
                 c.graph(ids.OVERVIEW_MAP, label=t("index_map", lang))]),
         ]),
         html.Section(id=ids.OVERVIEW_CHANGES, className="panel", children=[
-            html.H2(t("changes", lang)), changes_table(lang) if years else None]),
+            # the public warehouse's latest batch is the latest *released* one: say so
+            html.H2(t("changes" if data.preliminary() else "changes_released", lang)),
+            changes_table(lang) if years else None]),
     ]
     return c.page("overview", lang, "/", {"year": year, "lang": lang, "rows": rows, "sort": sort}, t("overview", lang),
                   *body, controls=controls)
