@@ -51,6 +51,8 @@ region_option = click.option("--region", default=None,
                              help="A league's code or name (e.g. 152500, 锡林郭勒盟, 锡盟). Default: the whole region.")
 since_option = click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
                             help="List revisions released on or after this day. Default: the previous period's deadline.")
+lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+                           help="Edition: zh (监测分析报告) or en (the English bulletin, monitoring_bulletin_… .pdf).")
 
 
 @report.command("pdf")
@@ -58,17 +60,21 @@ since_option = click.option("--since", type=click.DateTime(["%Y-%m-%d"]), defaul
 @quarter_option
 @region_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="PDF file. Default: <exports>/监测分析报告_<code>_<year>[Q<n>].pdf")
+              help="PDF file. Default: <exports>/监测分析报告_<code>_<year>[Q<n>].pdf "
+                   "(--lang en: monitoring_bulletin_<code>_<year>[Q<n>].pdf)")
 @since_option
+@lang_option
 @settings_options
-def report_pdf(year: int, quarter: int | None, region: str | None, out: Path | None, since, settings: Settings) -> None:
+def report_pdf(year: int, quarter: int | None, region: str | None, out: Path | None, since, lang: str,
+               settings: Settings) -> None:
     """Write the monitoring bulletin (监测分析报告) of the region or a league as PDF, from the released values."""
     from dashboard.report.renderer import ChartRenderer
 
     with ChartRenderer() as renderer:  # Chromium starts now, while the report modules load and the data is read
         from dashboard.report import build_report
 
-        path = build_report(released(settings), year, quarter, region, out, since.date() if since else None, renderer)
+        path = build_report(released(settings), year, quarter, region, out, since.date() if since else None, renderer,
+                            lang=lang)
     click.echo(f"已生成 {path} | written {path}")
 
 
@@ -93,12 +99,13 @@ def report_evaluation(year: int, region: str, out: Path | None, settings: Settin
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory. Default: settings [paths] exports (data/exports).")
 @since_option
+@lang_option
 @settings_options
-def report_all(year: int, quarter: int | None, out_dir: Path | None, since, settings: Settings) -> None:
+def report_all(year: int, quarter: int | None, out_dir: Path | None, since, lang: str, settings: Settings) -> None:
     """Write the region's and all 12 leagues' bulletins with stable names, with one browser for all charts."""
     from dashboard.report import build_all
 
-    paths = build_all(released(settings), year, quarter, out_dir, since.date() if since else None)
+    paths = build_all(released(settings), year, quarter, out_dir, since.date() if since else None, lang)
     for path in paths:
         click.echo(f"已生成 {path} | written {path}")
 

@@ -7,6 +7,10 @@ gunicorn worker) and its result travels through a disk cache shared by all worke
 spawned interpreter (see build()). The job cache and the render
 queue's directory sit side by side in the temporary directory, one pair per warehouse path.
 
+The page's language picks the edition: the English page downloads the English bulletin
+(monitoring_bulletin_<code>_<year>.pdf), the Chinese page the Chinese one (监测分析报告_<code>_<year>.pdf); each
+edition is rendered, cached and named on its own.
+
 Anonymous visitors get only bulletins already rendered — by a signed-in user's request, or by the scheduled
 `dem report all` into the exports folder after the warehouse was published (install(), rendered()); rendering on
 demand is for signed-in users, one job at a time per user.
@@ -49,7 +53,8 @@ def manager() -> DiskcacheManager:
 
 
 def build(request: RenderRequest, out: Path) -> None:
-    """The real render: the bulletin of a region or league for a year, charts drawn by Chromium (kaleido), in a
+    """The real render: the bulletin of a region or league for a year in the request's language, charts drawn by
+    Chromium (kaleido), in a
     fresh interpreter. Not in the job process itself: that is a fork of the threaded server, and a fork inherits
     the locks and DuckDB's open databases in whatever state the other threads (requests, the warmer) held them at
     that instant — a render reading the warehouse there could wait forever. A spawned process starts clean."""
@@ -59,7 +64,7 @@ def build(request: RenderRequest, out: Path) -> None:
     with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as process:
         # always the public warehouse: a bulletin is a publication, whoever asks for it
         public = data.settings().with_overrides(paths_warehouse=data.path(data.PUBLIC))
-        process.submit(build_report, public, request.year, region=request.region, out=out).result()
+        process.submit(build_report, public, request.year, region=request.region, out=out, lang=request.lang).result()
 
 
 def render_queue(render: Render = build) -> RenderQueue:
@@ -73,18 +78,18 @@ def bulletin(year: int, region: str, lang: str, progress=lambda text: None, rend
     again."""
     from dashboard.report.build import default_name
 
-    name = default_name(region, year)
+    name = default_name(region, year, lang=lang)
 
     def tell(ahead: int) -> None:
         progress(t("pdf_queued", lang).format(n=ahead) if ahead else t("pdf_running", lang))
 
     try:
-        ready = rendered(year, region)
+        ready = rendered(year, region, lang)
         if ready is not None:
             with contextlib.suppress(FileNotFoundError):  # a cleanup may remove it first: then it is made again
                 return dcc.send_file(str(ready), filename=name), t("pdf_ready", lang)
         for _ in range(2):
-            path = render_queue(render).produce(RenderRequest(data.identity(), region, year), name, tell)
+            path = render_queue(render).produce(RenderRequest(data.identity(), region, year, lang), name, tell)
             try:
                 return dcc.send_file(str(path), filename=name), t("pdf_ready", lang)
             except FileNotFoundError:
@@ -150,7 +155,7 @@ def install(app: dash.Dash) -> None:
         request, lang = found
         user = access.current_user()
         if user is None:
-            if rendered(request["year"], request["region"]) is not None:
+            if rendered(request["year"], request["region"], lang) is not None:
                 return None  # the job hands the rendered file over without rendering
             return answer(request["body"], "pdf_not_ready", lang)
         if _running_job(user.username) is not None:
@@ -186,13 +191,14 @@ def _running_job(username: str) -> int | None:
     return None
 
 
-def rendered(year: int, region: str) -> Path | None:
-    """The bulletin of the published warehouse already rendered: in the render cache, or written to the exports
-    folder (the scheduled `dem report all`, same file name) after the warehouse was published; else None."""
+def rendered(year: int, region: str, lang: str = "zh") -> Path | None:
+    """The bulletin (in `lang`) of the published warehouse already rendered: in the render cache, or written to the
+    exports folder (the scheduled `dem report all [--lang en]`, same file name) after the warehouse was published;
+    else None."""
     from dashboard.report.build import default_name
 
-    name = default_name(region, year)
-    cached = render_queue().path(RenderRequest(data.identity(), region, year), name)
+    name = default_name(region, year, lang=lang)
+    cached = render_queue().path(RenderRequest(data.identity(), region, year, lang), name)
     if cached.exists():
         return cached
     exported = data.settings().paths.exports / name

@@ -6,11 +6,13 @@ Every gunicorn worker and every background-job process of one warehouse shares a
     render.lock                      flock: held by the one process that renders (Chromium) right now
     queue/<time>-<pid>-<nonce>.ticket one per waiting or rendering job, flock-ed by its owner while it lives
     w<inode>-<mtime_ns>/监测分析报告_150100_2024.pdf   finished files, one folder per published warehouse
+    w<inode>-<mtime_ns>/monitoring_bulletin_150100_2024.pdf   … the English edition beside the Chinese one
 
 A job takes a ticket; its position is the number of live tickets before it (a ticket whose owner died — a job
 killed when the user left the page — has no lock and is removed by whoever sees it, so nobody waits for it).
 The first in line takes render.lock and renders; the others poll. Identical requests (same warehouse identity,
-region and year; the bulletin has one language) share one file: a job whose file appears while it waits is done.
+region, year and language — each edition has its own file name) share one file: a job whose file appears while it
+waits is done.
 Cleanup runs whenever a job starts and before every render: files older than keep_hours, folders of
 warehouses no longer published and half-written files go.
 """
@@ -34,6 +36,7 @@ class RenderRequest:
     identity: tuple[int, int]  # (inode, mtime_ns) of the published warehouse the bulletin is read from
     region: str
     year: int
+    lang: str = "zh"  # the edition: the Chinese bulletin, or the English one
 
     @property
     def folder(self) -> str:

@@ -238,18 +238,19 @@ def test_a_bulletin_exported_after_the_publish_is_handed_to_anonymous_visitors(a
     app, settings = auth_app
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     year = data.data_years()[-1]
-    exported = settings.paths.exports / default_name("150000", year)
+    exported = settings.paths.exports / default_name("150000", year, lang="en")  # the English page's edition
     exported.parent.mkdir(parents=True, exist_ok=True)
     exported.write_bytes(b"%PDF-1.4 the nightly bulletin")
     published = settings.paths.warehouse.stat().st_mtime
     os.utime(exported, (published - 60, published - 60))  # written before the warehouse now published
     with app.server.test_request_context():
-        assert downloads.rendered(year, "150000") is None
+        assert downloads.rendered(year, "150000", "en") is None
         os.utime(exported, (published + 60, published + 60))  # the scheduled run after the publish
 
         def never(request, out):
             raise AssertionError("rendered although a current bulletin exists")
 
-        assert downloads.rendered(year, "150000") == exported
+        assert downloads.rendered(year, "150000", "en") == exported
+        assert downloads.rendered(year, "150000", "zh") is None  # the Chinese edition is another file
         download, message = downloads.bulletin(year, "150000", "en", render=never)
     assert message == "The report is ready and downloading." and download["filename"] == exported.name

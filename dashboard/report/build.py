@@ -3,7 +3,8 @@ one short read-only connection and close it; render every chart with one browser
 
 So a report runs safely beside the dashboard (readers never block each other) and beside an ETL load (the
 writer publishes by renaming a new file into place; an open reader keeps the old one until it closes).
-Stable names for scheduled runs: 监测分析报告_150000_2024.pdf, 监测分析报告_152500_2024Q3.pdf.
+Stable names for scheduled runs: 监测分析报告_150000_2024.pdf, 监测分析报告_152500_2024Q3.pdf; the English edition
+(lang="en") monitoring_bulletin_150000_2024.pdf, monitoring_bulletin_152500_2024Q3.pdf.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from indicators.engine import query
 from indicators.storage import warehouse
 
 NAME = "监测分析报告"
+NAME_EN = "monitoring_bulletin"
+LANGS = ("zh", "en")
 
 
 def resolve_settings(settings_or_db_path: Settings | Path | str | None) -> Settings:
@@ -32,8 +35,9 @@ def resolve_settings(settings_or_db_path: Settings | Path | str | None) -> Setti
     return settings if settings_or_db_path is None else settings.with_overrides(paths_warehouse=Path(settings_or_db_path))
 
 
-def default_name(region_code: str, year: int, quarter: int | None = None) -> str:
-    return f"{NAME}_{region_code}_{year}{f'Q{quarter}' if quarter else ''}.pdf"
+def default_name(region_code: str, year: int, quarter: int | None = None, lang: str = "zh") -> str:
+    """监测分析报告_152500_2024Q3.pdf; the English edition monitoring_bulletin_152500_2024Q3.pdf."""
+    return f"{NAME_EN if lang == 'en' else NAME}_{region_code}_{year}{f'Q{quarter}' if quarter else ''}.pdf"
 
 
 def report_region(cat: Catalogue, region: str | None) -> str:
@@ -46,6 +50,8 @@ def report_region(cat: Catalogue, region: str | None) -> str:
 
 
 def _check(spec: ReportSpec, years: list[int]) -> None:
+    if spec.lang not in LANGS:
+        raise UsageError(f"报告语言应为 zh 或 en，而不是{spec.lang}", f"the language must be zh or en, not {spec.lang}")
     if spec.quarter is not None and spec.quarter not in (1, 2, 3, 4):
         raise UsageError(f"季度应为1–4，而不是{spec.quarter}", f"quarter must be 1–4, not {spec.quarter}")
     if spec.year not in years:
@@ -56,7 +62,8 @@ def _check(spec: ReportSpec, years: list[int]) -> None:
 
 def read_reports(settings: Settings, cat: Catalogue, specs: Sequence[ReportSpec]) -> list[Report]:
     """Assemble every report from one read-only connection, opened here and closed before returning.
-    The composite index and its robustness are computed once per year and shared (the same in every report)."""
+    The composite index and its robustness are computed once per year (and language) and shared (the same in
+    every report)."""
     with warehouse.reader(settings.paths.warehouse) as con:
         years = query.data_years(con)
         indices = {}
@@ -64,9 +71,10 @@ def read_reports(settings: Settings, cat: Catalogue, specs: Sequence[ReportSpec]
         for spec in specs:
             _check(spec, years)
             year = spec.annual_year
-            if year not in indices:
-                indices[year] = (league_index(con, cat, settings, year), index_robustness(con, cat, settings, year))
-            index, robustness = indices[year]
+            if (year, spec.lang) not in indices:
+                indices[year, spec.lang] = (league_index(con, cat, settings, year, spec.lang),
+                                            index_robustness(con, cat, settings, year))
+            index, robustness = indices[year, spec.lang]
             out.append(assemble(con, cat, settings, spec, index=index, robustness=robustness))
     return out
 
@@ -99,16 +107,17 @@ def _run(settings: Settings, cat: Catalogue, specs: list[ReportSpec], outs: list
 
 def build_report(settings_or_db_path: Settings | Path | str | None, year: int, quarter: int | None = None,
                  region: str | None = None, out: Path | str | None = None, since: date | None = None,
-                 renderer: ChartRenderer | None = None) -> Path:
-    """The monitoring bulletin of the region (default) or a league as a PDF; returns its path.
-    Default `out`: the exports directory with the stable name. Safe to call from a dashboard background job."""
+                 renderer: ChartRenderer | None = None, lang: str = "zh") -> Path:
+    """The monitoring bulletin of the region (default) or a league as a PDF, in Chinese or (lang="en") English;
+    returns its path. Default `out`: the exports directory with the stable name of that edition. Safe to call from
+    a dashboard background job."""
     own = renderer is None
     renderer = renderer or ChartRenderer(tabs=1)
     renderer.start()  # first: Chromium takes ~2 s to start, the rest of the preparation runs meanwhile
     try:
         settings, cat = resolve_settings(settings_or_db_path), default_catalogue()
-        spec = ReportSpec(year, quarter, report_region(cat, region), since)
-        out = Path(out) if out else settings.paths.exports / default_name(spec.region, year, quarter)
+        spec = ReportSpec(year, quarter, report_region(cat, region), since, lang)
+        out = Path(out) if out else settings.paths.exports / default_name(spec.region, year, quarter, lang)
         return _run(settings, cat, [spec], [out], renderer, tabs=1)[0]
     finally:
         if own:
@@ -116,14 +125,15 @@ def build_report(settings_or_db_path: Settings | Path | str | None, year: int, q
 
 
 def build_all(settings_or_db_path: Settings | Path | str | None, year: int, quarter: int | None = None,
-              out_dir: Path | str | None = None, since: date | None = None) -> list[Path]:
-    """The region's report and the 12 leagues' reports with stable names, from one consistent read of the
-    warehouse and one browser (two tabs: enough charts to pay for the second)."""
+              out_dir: Path | str | None = None, since: date | None = None, lang: str = "zh") -> list[Path]:
+    """The region's report and the 12 leagues' reports (one edition: `lang`) with stable names, from one
+    consistent read of the warehouse and one browser (two tabs: enough charts to pay for the second)."""
     settings, cat = resolve_settings(settings_or_db_path), default_catalogue()
     directory = Path(out_dir) if out_dir else settings.paths.exports
     codes = [cat.regions.root.code] + [r.code for r in cat.regions.leagues()]
-    specs = [ReportSpec(year, quarter, code, since) for code in codes]
-    return _run(settings, cat, specs, [directory / default_name(c, year, quarter) for c in codes], None, tabs=2)
+    specs = [ReportSpec(year, quarter, code, since, lang) for code in codes]
+    return _run(settings, cat, specs, [directory / default_name(c, year, quarter, lang) for c in codes], None,
+                tabs=2)
 
 
 def build_data(settings_or_db_path: Settings | Path | str | None, year: int, quarter: int | None = None,

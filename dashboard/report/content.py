@@ -5,6 +5,8 @@
 while Chromium renders). Periods: an annual report shows year Y; a quarterly report shows quarterly series at
 YQn, monthly series at the quarter's last month (YTD where cumulative) and annual series, progress and the
 composite index for the last full year Y−1 — each row carries its own period, so nothing is mislabelled.
+Names (indicators, regions, chapters) and every sentence are in the spec's language (zh, or en for the English
+edition); the regulation's article text is Chinese in both, quoted as supplied.
 Example: ReportSpec(2024, region="152500") → the 锡林郭勒盟 report for 2024, compared with the other 11 leagues.
 """
 
@@ -18,8 +20,10 @@ import numpy as np
 import pandas as pd
 
 from dashboard.figures import chapter_labels
+from dashboard.i18n import t
 from dashboard.report import methods as methods_annex
 from dashboard.report import quality as quality_annex
+from dashboard.report.texts import quoted, say
 from indicators.base import periods
 from indicators.base.catalogue import Catalogue, Indicator
 from indicators.base.regions import Region
@@ -40,13 +44,15 @@ class ReportSpec:
     quarter: int | None = None
     region: str | None = None  # a league code; None: the region (the root of the region tree)
     since: date | None = None  # revisions loaded on or after this day; default: previous period's deadline
+    lang: str = "zh"  # the edition: zh, or en (the English bulletin)
 
     @property
     def annual_year(self) -> int:
         return self.year if self.quarter is None else self.year - 1
 
     def period_label(self) -> str:
-        return f"{self.year}年" + (periods.QUARTER_ZH[self.quarter - 1] if self.quarter else "")
+        """2024年 · 2024年第三季度 (en: 2024 · 2024 Q3)."""
+        return periods.label(f"{self.year}" + (f"Q{self.quarter}" if self.quarter else ""), lang=self.lang)
 
     def native_period(self, frequency: str) -> str:
         """The period shown for a series of this frequency: 2024 · 2024Q3 · 2024M09."""
@@ -59,7 +65,7 @@ class ReportSpec:
 class ChapterSection:
     number: int
     heading: str  # as in the regulation; Chapter 3 keeps its "heading missing" label
-    articles: list[tuple[str, str]]  # (第十一条, excerpt or 原文缺失)
+    articles: list[tuple[str, str]]  # (第十一条 | Article 11, excerpt as supplied or 原文缺失)
     codes: list[str]  # indicators of the chapter
     key_code: str | None  # charted indicator
     compared: list[str]  # indicators in the league comparison table
@@ -104,8 +110,12 @@ class Report:
         return self.region.level == "league"
 
     @property
+    def lang(self) -> str:
+        return self.spec.lang
+
+    @property
     def title(self) -> str:
-        return f"{self.region.name_zh}数字经济监测分析报告"
+        return say("rp_title", self.lang, region=self.region.name(self.lang))
 
 
 def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings, spec: ReportSpec,
@@ -119,18 +129,19 @@ def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
     current = _current(facts, cat, spec, region.code)
     prog = precompute.progress(con, cat, spec.annual_year, settings.progress, regions=[region.code])
     if index is None:
-        index = league_index(con, cat, settings, spec.annual_year)
+        index = league_index(con, cat, settings, spec.annual_year, spec.lang)
     if robustness is None:
         robustness = index_robustness(con, cat, settings, spec.annual_year)
     annual = facts[(facts["frequency"] == "annual") & facts["complete"]]
-    league_values = query.label(annual[(annual["region_level"] == "league") & (annual["year"] == spec.annual_year)], cat)
+    league_values = query.label(annual[(annual["region_level"] == "league") & (annual["year"] == spec.annual_year)],
+                                cat, spec.lang)
     trend_regions = [region.code] + ([cat.regions.root.code] if region.level == "league" else [])
     trends = query.label(annual[annual["region_code"].isin(trend_regions)
-                                & (annual["year"] > spec.annual_year - TREND_YEARS)], cat)
+                                & (annual["year"] > spec.annual_year - TREND_YEARS)], cat, spec.lang)
     report = Report(spec, region, leagues, publication_time(con), datetime.now(UTC).replace(microsecond=0),
                     synthetic=_uses_synthetic(current, league_values, trends, index),
                     current=current, league_values=league_values, trends=trends, progress=prog, index=index,
-                    chapters=[], robustness=robustness, chapter_labels=chapter_labels(cat))
+                    chapters=[], robustness=robustness, chapter_labels=chapter_labels(cat, spec.lang))
     report.chapters = [_chapter(cat, report, n) for n in cat.regulation.chapters]
     report.attention = attention(con, cat, settings, report)
     if report.is_league:
@@ -152,7 +163,8 @@ def attention(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings
     if found.empty:
         return found.assign(reason=pd.Series(dtype=str))
     behind = found[found["status"].isin(progress_engine.BEHIND)].copy()
-    behind["reason"] = [progress_engine.status_sentence(r, cat, settings.progress) for r in behind.to_dict("records")]
+    behind["reason"] = [progress_engine.status_sentence(r, cat, settings.progress, report.lang)
+                        for r in behind.to_dict("records")]
     counts = behind["region_code"].value_counts()
     behind["unit_behind"] = behind["region_code"].map(counts)
     behind["order"] = behind["region_code"].map({u: n for n, u in enumerate(units)})
@@ -168,17 +180,18 @@ def county_section(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Set
     codes = supervision.headline_codes(cat, "county")
     found = precompute.progress(con, cat, report.spec.annual_year, settings.progress, regions=counties,
                                 indicators=codes)
-    found["reason"] = [progress_engine.status_sentence(r, cat, settings.progress) for r in found.to_dict("records")] \
-        if len(found) else []
+    found["reason"] = [progress_engine.status_sentence(r, cat, settings.progress, report.lang)
+                       for r in found.to_dict("records")] if len(found) else []
     values = query.values(con, indicators=codes, regions=counties, frequency="annual",
                           years=(report.spec.annual_year, report.spec.annual_year))
     values = values[values["complete"]] if len(values) else values
     return found, values
 
 
-def league_index(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings, year: int) -> pd.DataFrame:
+def league_index(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings, year: int,
+                 lang: str = "zh") -> pd.DataFrame:
     frame = precompute.index_scores(con, cat, year, settings.index)
-    return frame.assign(region_name=frame["region_code"].map({c: r.name_zh for c, r in cat.regions.by_code.items()}))
+    return frame.assign(region_name=frame["region_code"].map({c: r.name(lang) for c, r in cat.regions.by_code.items()}))
 
 
 def index_robustness(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Settings,
@@ -210,7 +223,7 @@ def _current(facts: pd.DataFrame, cat: Catalogue, spec: ReportSpec, code: str) -
             continue
         row = series.iloc[-1].to_dict()
         rows.append({**row, "stale": row["period"] != wanted, "wanted": wanted})
-    frame = query.label(pd.DataFrame(rows), cat)
+    frame = query.label(pd.DataFrame(rows), cat, spec.lang)
     frame["chapter"] = frame["indicator_code"].map({c: i.chapter for c, i in cat.indicators.items()})
     return frame
 
@@ -232,20 +245,23 @@ def _compared(inds: list[Indicator], key: Indicator | None) -> list[str]:
     return [i.code for i in pool[:MAX_COMPARED]]
 
 
-def _articles(cat: Catalogue, number: int, inds: list[Indicator]) -> list[tuple[str, str]]:
-    """The chapter's articles that its indicators cite (Art. 9, the monitoring mandate, is cited once up front)."""
+def _articles(cat: Catalogue, number: int, inds: list[Indicator], lang: str = "zh") -> list[tuple[str, str]]:
+    """The chapter's articles that its indicators cite (Art. 9, the monitoring mandate, is cited once up front):
+    an excerpt of the Chinese text as supplied (the English edition says so), or the note that it is missing."""
     cited = sorted({a for i in inds for a in i.articles if a != 9})
     out = []
     for n in cited:
         art = cat.regulation.article(n)
+        note = art.note_en if lang == "en" else art.note_zh
         if art.status == MISSING:
-            out.append((art.heading, "【原文缺失】"))
+            out.append((art.title(lang), say("rp_article_missing", lang, note=t("article_missing", lang))))
             continue
         text = art.text.replace("\n", "")
         excerpt = text[:70] + ("……" if len(text) > 70 else "")
         where = "" if art.chapter == number or art.chapter is None else \
-            f"（第{chinese_numeral(art.chapter)}章）"
-        out.append((art.heading + where, excerpt + (f"【{art.note_zh}】" if art.note_zh else "")))
+            say("rp_article_elsewhere", lang, numeral=chinese_numeral(art.chapter), number=art.chapter)
+        out.append((art.title(lang) + where, quoted(excerpt, lang) + (say("rp_article_note", lang, note=note)
+                                                                       if note else "")))
     return out
 
 
@@ -253,7 +269,8 @@ def _chapter(cat: Catalogue, report: Report, number: int) -> ChapterSection:
     chapter = cat.regulation.chapters[number]
     inds = cat.by_chapter(number)
     key = key_indicator(inds)
-    section = ChapterSection(number, chapter.label_zh, _articles(cat, number, inds), [i.code for i in inds],
+    heading = chapter.label_en if report.lang == "en" else chapter.label_zh
+    section = ChapterSection(number, heading, _articles(cat, number, inds, report.lang), [i.code for i in inds],
                              key.code if key else None, _compared(inds, key))
     section.notes = _missing_notes(report, section)
     return section
@@ -262,30 +279,37 @@ def _chapter(cat: Catalogue, report: Report, number: int) -> ChapterSection:
 def _missing_notes(report: Report, section: ChapterSection) -> list[str]:
     """Plain-language notes on gaps: no value, an older period shown, an incomplete year, leagues not reporting."""
     cur = report.current[report.current["indicator_code"].isin(section.codes)]
+    lang, year = report.lang, report.spec.annual_year
+    sep = say("rp_sep", lang)
     notes = []
     absent = cur[cur["value"].isna()]
     if len(absent):
-        notes.append(f"{report.region.name_zh}以下指标在{report.spec.period_label()}及以前均无数值（未报送）："
-                     + "、".join(f"{r.indicator_code} {r.indicator_name}" for r in absent.itertuples()) + "。")
+        notes.append(say("rp_note_absent", lang, name=report.region.name(lang), period=report.spec.period_label(),
+                         listed=sep.join(f"{r.indicator_code} {r.indicator_name}" for r in absent.itertuples())))
     stale = cur[cur["value"].notna() & cur["stale"].astype(bool)]
     for r in stale.itertuples():
-        notes.append(f"{r.indicator_code} {r.indicator_name}：{period_zh(r.wanted)}未报送，表中为最近一期"
-                     f"（{period_zh(r.period)}）数值。")
+        notes.append(say("rp_note_stale", lang, code=r.indicator_code, name=r.indicator_name,
+                         wanted=period_label(r.wanted, lang=lang), period=period_label(r.period, lang=lang)))
     leagues = report.league_values
     for code in section.compared:
         have = set(leagues.loc[leagues["indicator_code"] == code, "region_code"])
-        missing = [r.name_zh for r in report.leagues if r.code not in have]
+        missing = [r.name(lang) for r in report.leagues if r.code not in have]
         if missing and len(missing) < len(report.leagues):
-            notes.append(f"{code}：{report.spec.annual_year}年{len(missing)}个盟市未报送（"
-                         + "、".join(missing) + "），盟市比较中标为“未报送”。")
+            notes.append(say("rp_note_leagues_missing", lang, code=code, year=year, n=len(missing),
+                             names=sep.join(missing)))
         elif missing:
-            notes.append(f"{code}：{report.spec.annual_year}年各盟市均无数值。")
+            notes.append(say("rp_note_no_league", lang, code=code, year=year))
     return notes
 
 
 def period_zh(period: str, measure: str = "stock") -> str:
     """'2024Q3' → 2024年第三季度; a year-to-date month as its range: 2024M09 → 2024年1–9月 (periods.label_zh)."""
     return periods.label_zh(period, measure)
+
+
+def period_label(period: str, measure: str = "stock", lang: str = "zh") -> str:
+    """period_zh, or in English: '2024Q3' → 2024 Q3; 2024M09 year-to-date → Jan–Sep 2024 (periods.label_en)."""
+    return periods.label(period, measure, lang)
 
 
 def target_for(cat: Catalogue, code: str, region: str, year: int):

@@ -2,6 +2,7 @@
 the 示例数据 mark on every page when synthetic data is used, headings that feed the contents and the outline,
 tables and chart images.
 
+The page furniture speaks the bulletin's language (`lang`: the mark, "Page 3 of 34", the document language).
 The font is found through fontconfig (`fc-match "Noto Sans CJK SC"`), never a hard-coded path; fpdf2 embeds
 only the glyphs used. Two dingbats of the shared status symbols are not in Noto Sans CJK (✔ ✖): they are
 printed as ✓ and ×, which are, so no glyph ever falls back to an empty box.
@@ -21,6 +22,7 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 
 from dashboard.report.tables import Table
+from dashboard.report.texts import say
 from dashboard.report.wrap import wrap
 from indicators.base.errors import ConfigError
 
@@ -36,6 +38,7 @@ CELL_PAD_X, CELL_PAD_Y = 1.2, 0.9  # mm
 FIRST_ROWS = 3  # a table starts on a page with at least its header and this many rows (or all it has)
 SHORT_TAIL = 1 / 3  # of a page: a part's tail no longer than this shares its page with the next part
 SHRINK = 0.85  # a figure is shrunk to no less than this to stay on the page that holds what precedes it
+MARK_WIDTH, MARK_SIZE, RUNNING_SIZE = 40, 8, 8  # mm, pt, pt: the synthetic mark's box (at least) and the header
 
 
 class FontMissing(ConfigError):
@@ -68,9 +71,9 @@ def cjk_font(style: str = "Regular") -> FontFile:
 class BulletinPDF(FPDF):
     """A4 portrait, 18 mm side margins; header and footer on every page but the cover's number."""
 
-    def __init__(self, running_title: str, synthetic: bool, subject: str = ""):
+    def __init__(self, running_title: str, synthetic: bool, subject: str = "", lang: str = "zh"):
         super().__init__(orientation="P", unit="mm", format="A4")
-        self.running_title, self.synthetic = running_title, synthetic
+        self.running_title, self.synthetic, self.lang = running_title, synthetic, lang
         self._held: list[tuple[str, int]] = []  # headings waiting for the start of what follows them
         self._in_part = False  # a part (level 0) has begun: the cover or the contents are behind
         regular, bold = cjk_font("Regular"), cjk_font("Bold")
@@ -86,8 +89,10 @@ class BulletinPDF(FPDF):
         self.set_text_color(*INK)
         self.set_title(running_title)
         self.set_subject(subject)
-        self.set_creator("北疆数字经济监测 dem report")
-        self.set_lang("zh-CN")
+        self.set_creator(say("rp_creator", lang))
+        self.set_lang("en" if lang == "en" else "zh-CN")
+        mark = self.measure(MARK_SIZE)(say("rp_mark", lang)) + 4
+        self.mark_width = max(MARK_WIDTH, mark) if synthetic else 0
 
     def normalize_text(self, text: str) -> str:
         return super().normalize_text(text.translate(GLYPH_SUBSTITUTES))
@@ -97,24 +102,27 @@ class BulletinPDF(FPDF):
         if self.synthetic:
             self._synthetic_mark()
         if self.page_no() > 1:
-            with self.local_context(font_size_pt=8, text_color=GREY):
+            room = self.epw - max(self.mark_width, MARK_WIDTH) - 4
+            # a long (English) title is set smaller rather than run under the mark
+            size = min(RUNNING_SIZE, RUNNING_SIZE * room / max(self.measure(RUNNING_SIZE)(self.running_title), 1))
+            with self.local_context(font_size_pt=size, text_color=GREY):
                 self.set_xy(self.l_margin, 9)
-                self.cell(self.epw - 44, 5, self.running_title)
+                self.cell(room, 5, self.running_title)
             self.set_draw_color(*RULE)
             self.line(self.l_margin, 15, self.w - self.r_margin, 15)
         self.set_xy(self.l_margin, self.t_margin)
 
     def _synthetic_mark(self) -> None:
-        with self.local_context(font_size_pt=8, text_color=MARK, draw_color=MARK, line_width=0.3):
-            self.set_xy(self.w - self.r_margin - 40, 8.5)
-            self.cell(40, 5.5, "示例数据 · 非真实统计", border=1, align="C")
+        with self.local_context(font_size_pt=MARK_SIZE, text_color=MARK, draw_color=MARK, line_width=0.3):
+            self.set_xy(self.w - self.r_margin - self.mark_width, 8.5)
+            self.cell(self.mark_width, 5.5, say("rp_mark", self.lang), border=1, align="C")
 
     def footer(self) -> None:
         if self.page_no() == 1:
             return
         with self.local_context(font_size_pt=8, text_color=GREY):
             self.set_y(-12)
-            self.cell(0, 5, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align="C")
+            self.cell(0, 5, say("rp_page", self.lang, page=self.page_no(), total="{nb}"), align="C")
 
     # ── text ──
     def heading(self, text: str, level: int = 0, new_page: bool = True) -> None:
@@ -216,7 +224,7 @@ class BulletinPDF(FPDF):
         rather than with fpdf2's table(): that one breaks lines without the Chinese punctuation rules, and loops
         forever on a column narrower than one character."""
         if not table.rows:
-            self.caption((caption + "：" if caption else "") + "无数据。")
+            self.caption((caption + say("rp_caption_sep", self.lang) if caption else "") + say("rp_no_rows", self.lang))
             return
         widths = self._column_widths(table)
         line_h = table.font_size * 0.45

@@ -1,6 +1,7 @@
 """The bulletin's document order: cover, contents, summary, one section per chapter of the regulation, the
 league ranking, the data-quality annex and the methodology annex — laid out from an assembled `Report` and
-its rendered chart images (no database access here).
+its rendered chart images (no database access here). One layout for both editions: every text is looked up in
+the report's language (dashboard.report.texts); the regulation's text is quoted in Chinese, as supplied.
 """
 
 from __future__ import annotations
@@ -10,24 +11,31 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dashboard import numbers, sensitivity
+from dashboard.i18n import t
 from dashboard.report import tables
-from dashboard.report.content import ChapterSection, Report, period_zh
+from dashboard.report.content import ChapterSection, Report, period_label
 from dashboard.report.document import FONT, GREY, MARK, BulletinPDF
+from dashboard.report.texts import ART9_QUOTE, quoted, say
 from indicators.base.catalogue import Catalogue
 from indicators.engine import supervision
 from indicators.engine.composite import rank_ranges
 from indicators.engine.progress import STATUSES, status_label
 from indicators.engine.query import tied
 
-REGULATION = "《内蒙古自治区数字经济促进条例》"
 MAX_LISTED = 25
+
+
+def regulation_name(cat: Catalogue, lang: str) -> str:
+    """《内蒙古自治区数字经济促进条例》 · Regulation of the Inner Mongolia Autonomous Region on Promoting …"""
+    return say("rp_regulation", lang, zh=cat.regulation.title_zh, en=cat.regulation.title_en)
 
 
 def render(report: Report, cat: Catalogue, images: Mapping[str, bytes], out: Path) -> Path:
     """Write the PDF to `out` atomically (a reader never sees half a file)."""
     pdf = BulletinPDF(f"{report.title} · {report.spec.period_label()}", report.synthetic,
-                      subject=f"{REGULATION}第九条 监测分析结果")
-    _cover(pdf, report)
+                      subject=say("rp_subject", report.lang, regulation=regulation_name(cat, report.lang)),
+                      lang=report.lang)
+    _cover(pdf, report, cat)
     pdf.add_page()
     pdf.insert_toc_placeholder(_contents, pages=1)
     _summary(pdf, report, cat, images)
@@ -49,34 +57,31 @@ def _data_date(report: Report) -> str:
     return (report.published_at or "")[:16].replace("T", " ") or "—"
 
 
-def _cover(pdf: BulletinPDF, report: Report) -> None:
+def _cover(pdf: BulletinPDF, report: Report, cat: Catalogue) -> None:
+    lang, name = report.lang, report.region.name(report.lang)
     pdf.add_page()
     pdf.set_y(48)
-    pdf.paragraph("北疆数字经济监测", size=12, colour=GREY, gap=6)
+    pdf.paragraph(t("app_title", lang), size=12, colour=GREY, gap=6)
     with pdf.local_context(font_family=FONT, font_style="B", font_size_pt=26):
         pdf.multi_cell(0, 13, report.title, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    pdf.paragraph(f"报告期：{report.spec.period_label()}", size=14, gap=2)
-    pdf.paragraph(f"范围：{report.region.name_zh}" + ("（自治区，含12个盟市比较）" if not report.is_league
-                                                   else "（与全区12个盟市比较）"), size=11, gap=14)
-    pdf.paragraph(f"依据{REGULATION}第九条“建立健全数字经济统计和监测体系，开展数字经济监测分析，"
-                  "定期向社会公布统计结果和监测分析结果”编制。", size=10, gap=4)
-    pdf.paragraph(f"数据截至：{_data_date(report)}（数据仓库发布时间，UTC）", size=10, gap=1)
-    pdf.paragraph(f"报告生成：{report.generated_at:%Y-%m-%d %H:%M}（UTC）", size=10, gap=10)
+    pdf.paragraph(say("rp_period", lang, period=report.spec.period_label()), size=14, gap=2)
+    pdf.paragraph(say("rp_scope_league" if report.is_league else "rp_scope_region", lang, name=name), size=11, gap=14)
+    pdf.paragraph(say("rp_mandate", lang, regulation=regulation_name(cat, lang), quote=quoted(ART9_QUOTE, lang)),
+                  size=10, gap=4)
+    pdf.paragraph(say("rp_data_date", lang, date=_data_date(report)), size=10, gap=1)
+    pdf.paragraph(say("rp_generated", lang, date=f"{report.generated_at:%Y-%m-%d %H:%M}"), size=10, gap=10)
     if report.synthetic:
         with pdf.local_context(text_color=MARK, draw_color=MARK, line_width=0.5, font_size_pt=11):
-            pdf.multi_cell(0, 6.5, "示例数据：本报告使用了示例（合成）数据，相关数值不是真实统计结果，仅用于演示系统功能，"
-                                   "不得作为统计数据引用。含示例数据的页面均在页眉标注“示例数据”。",
-                           border=1, padding=3, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 6.5, say("rp_synthetic_box", lang), border=1, padding=3, new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(-40)
-    pdf.paragraph("本报告由北疆数字经济监测系统根据数据仓库中已入库的报送数据自动生成；数值以所注数据仓库发布版本为准。"
-                  "指标定义、计算方法与目标出处见附件二。", size=8.5, colour=GREY)
+    pdf.paragraph(say("rp_cover_note", lang), size=8.5, colour=GREY)
 
 
 def _contents(pdf: BulletinPDF, outline) -> None:
     pdf.set_y(pdf.t_margin)
     with pdf.local_context(font_family=FONT, font_style="B", font_size_pt=16):
-        pdf.cell(0, 10, "目录", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 10, say("rp_contents", pdf.lang), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     for section in outline:
         if section.level > 0:
@@ -88,63 +93,62 @@ def _contents(pdf: BulletinPDF, outline) -> None:
 
 
 def _summary(pdf: BulletinPDF, report: Report, cat: Catalogue, images: Mapping[str, bytes]) -> None:
-    spec = report.spec
-    pdf.heading("摘要")
-    scope = "12个盟市" if not report.is_league else f"{report.region.name_zh}及全区12个盟市比较"
-    text = (f"本报告依据{REGULATION}第九条，报告{report.region.name_zh}{spec.period_label()}数字经济发展监测结果，"
-            f"覆盖条例各章的{len(cat.indicators)}项监测指标（{scope}）。")
+    spec, lang, name = report.spec, report.lang, report.region.name(report.lang)
+    pdf.heading(say("rp_summary", lang))
+    scope = say("rp_summary_scope_league", lang, name=name) if report.is_league else say("rp_summary_scope_region", lang)
+    text = say("rp_summary_text", lang, regulation=regulation_name(cat, lang), name=name, period=spec.period_label(),
+               n=len(cat.indicators), scope=scope)
     if spec.quarter:
-        text += (f"季度和月度指标为{spec.period_label()}数值（累计指标为1月至季末累计），年度指标、目标进度和综合指数为"
-                 f"{spec.annual_year}年数值。")
+        text += say("rp_summary_quarter", lang, period=spec.period_label(), year=spec.annual_year)
     pdf.paragraph(text)
-    pdf.heading("需关注", level=1)
-    who = "本盟市及所辖旗县（市、区）" if report.is_league else "各盟市"
+    pdf.heading(say("rp_attention", lang), level=1)
+    who = say("rp_who_league" if report.is_league else "rp_who_region", lang)
     needing = tables.attention(report, cat)
     if needing.rows:
-        pdf.draw_table(needing, f"{who}在综合指数核心指标上需加快推进、进展有限或出现倒退的情况（{spec.annual_year}年，"
-                                "落后指标多者在前；原因为进度评估的依据）")
+        pdf.draw_table(needing, say("rp_attention_caption", lang, who=who, year=spec.annual_year))
     else:
-        pdf.paragraph(f"{spec.annual_year}年{who}在综合指数核心指标上没有需加快推进、进展有限或倒退的情况。")
-    pdf.heading("主要指标", level=1)
-    pdf.draw_table(tables.headline(report, cat), "各章重点指标（同比：比上年同期；占比类指标为百分点变化）")
-    pdf.heading("目标进度", level=1)
+        pdf.paragraph(say("rp_attention_none", lang, who=who, year=spec.annual_year))
+    pdf.heading(say("rp_key_indicators", lang), level=1)
+    pdf.draw_table(tables.headline(report, cat), say("rp_key_caption", lang))
+    pdf.heading(say("rp_progress", lang), level=1)
     pdf.paragraph(_progress_sentence(report))
     if "status" in images:
-        pdf.figure(images["status"], f"图：{report.region.name_zh}各章指标进度状态（{spec.annual_year}年）")
-    pdf.heading("综合指数", level=1)
+        pdf.figure(images["status"], say("rp_status_figure", lang, name=name, year=spec.annual_year))
+    pdf.heading(say("rp_index", lang), level=1)
     pdf.paragraph(_index_sentence(report))
     if "index" in images:
-        pdf.figure(images["index"], "图：综合指数及各章贡献（括号内为得分和排名）")
+        pdf.figure(images["index"], say("rp_index_figure", lang))
 
 
 def _progress_sentence(report: Report) -> str:
-    prog = report.progress
+    prog, lang = report.progress, report.lang
     assessed = prog[prog["status"] != "not_assessed"] if len(prog) else prog
     if assessed.empty:
-        return "暂无可评估的指标。"
+        return say("rp_nothing_assessed", lang)
     counts = assessed["status"].value_counts()
-    parts = [f"{status_label(s)}{int(counts[s])}项" for s in STATUSES if s in counts]
-    return (f"{report.spec.annual_year}年{report.region.name_zh}共评估{len(assessed)}项指标：" + "，".join(parts)
-            + "。有本地区目标的指标按目标所需增速评估，其余按年均增速评估（方法见附件二）。")
+    parts = [say("rp_status_count", lang, label=status_label(s, lang), n=int(counts[s])) for s in STATUSES if s in counts]
+    return say("rp_progress_sentence", lang, year=report.spec.annual_year, name=report.region.name(lang),
+               n=len(assessed), parts=say("rp_list_sep", lang).join(parts))
 
 
 def _index_sentence(report: Report) -> str:
     total = report.index[report.index["chapter"] == 0].dropna(subset=["score"]).sort_values("rank")
-    year = report.spec.annual_year
+    year, lang, name = report.spec.annual_year, report.lang, report.region.name(report.lang)
     if total.empty:
-        return f"{year}年数据不足，未能计算综合指数。"
+        return say("rp_index_none", lang, year=year)
     if report.is_league:
         mine = total[total["region_code"] == report.region.code]
         if mine.empty:
-            return f"{year}年{report.region.name_zh}数据不足，未计算综合指数。"
+            return say("rp_index_none_league", lang, year=year, name=name)
         r, shared = mine.iloc[0], bool(tied(total["rank"]).loc[mine.index[0]])
-        return (f"{year}年{report.region.name_zh}数字经济综合指数为{numbers.score(r['score'])}，"
-                f"居{len(total)}个盟市第{int(r['rank'])}位{'（并列）' if shared else ''}"
-                f"（指标覆盖率{r['coverage']:.0%}）{_rank_range_clause(report)}。")
-    top = "、".join(f"{r.region_name}（{numbers.score(r.score)}）" for r in total.head(3).itertuples())
+        return say("rp_index_league", lang, year=year, name=name, score=numbers.score(r["score"]), n=len(total),
+                   rank=int(r["rank"]), shared=say("rp_shared", lang) if shared else "",
+                   coverage=f"{r['coverage']:.0%}", clause=_rank_range_clause(report))
+    top = say("rp_sep", lang).join(say("rp_index_top_item", lang, name=r.region_name, score=numbers.score(r.score))
+                                   for r in total.head(3).itertuples())
     last = total.iloc[-1]
-    return (f"{year}年{len(total)}个盟市数字经济综合指数前三位依次为{top}；末位为{last['region_name']}"
-            f"（{numbers.score(last['score'])}）。综合指数为各章分项指数的加权合成。")
+    return say("rp_index_region", lang, year=year, n=len(total), top=top, last=last["region_name"],
+               score=numbers.score(last["score"]))
 
 
 def _rank_range_clause(report: Report) -> str:
@@ -154,38 +158,38 @@ def _rank_range_clause(report: Report) -> str:
         return ""
     r = ranges.loc[report.region.code]
     if r["rank_min"] == r["rank_max"]:
-        return "；逐一去掉一章或指标等权时，名次不变"
-    return f"；逐一去掉一章或指标等权时，名次在{int(r['rank_min'])}–{int(r['rank_max'])}位之间"
+        return say("rp_rank_same", report.lang)
+    return say("rp_rank_range", report.lang, low=int(r["rank_min"]), high=int(r["rank_max"]))
 
 
 def _chapter(pdf: BulletinPDF, report: Report, cat: Catalogue, section: ChapterSection,
              images: Mapping[str, bytes]) -> None:
+    lang, name = report.lang, report.region.name(report.lang)
     if not section.codes:  # e.g. 第九章 附则: a short section, no page of its own
         pdf.heading(section.heading, new_page=False)
-        pdf.paragraph("本章不设监测指标。")
+        pdf.paragraph(say("rp_no_indicators", lang))
         return
     pdf.heading(section.heading)
     if cat.regulation.chapters[section.number].heading_missing:
-        pdf.caption("注：条例原文本章标题缺失，此处按现存条文内容标注，未补写标题。")
-    pdf.paragraph("条例依据：第九条（统计监测）及本章指标所引条文：", size=9, gap=0.5)
-    pdf.bullets([f"{head}　{text}" for head, text in section.articles], size=8.5)
-    pdf.heading(f"{report.region.name_zh}指标一览", level=1)
-    pdf.draw_table(tables.indicators(report, cat, section.codes),
-                   "统计期为各指标实际采用的最近一期；同比为比上年同期；取得方式：本级报送／下级汇总／公式计算")
+        pdf.caption(say("rp_heading_missing", lang))
+    pdf.paragraph(say("rp_basis", lang), size=9, gap=0.5)
+    pdf.bullets([say("rp_article_item", lang, head=head, text=text) for head, text in section.articles], size=8.5)
+    pdf.heading(say("rp_indicators_of", lang, name=name), level=1)
+    pdf.draw_table(tables.indicators(report, cat, section.codes), say("rp_indicators_caption", lang))
     if section.key_code:
-        ind = cat.indicator(section.key_code)
-        pdf.heading(f"重点指标：{ind.name_zh}", level=1)
-        pdf.figure(images[f"trend{section.number}"], f"图：{report.region.name_zh}{ind.name_zh}历年变化（空缺为未报送）")
-        pdf.figure(images[f"rank{section.number}"], f"图：{ind.name_zh}盟市比较（虚线为盟市平均）")
-    pdf.heading("盟市比较", level=1)
+        key = cat.indicator(section.key_code).name(lang)
+        pdf.heading(say("rp_key_indicator", lang, name=key), level=1)
+        pdf.figure(images[f"trend{section.number}"], say("rp_trend_figure", lang, region=name, name=key))
+        pdf.figure(images[f"rank{section.number}"], say("rp_rank_figure", lang, name=key))
+    pdf.heading(say("rp_leagues", lang), level=1)
     pdf.draw_table(tables.leagues(report, cat, section.compared, section.number),
-                   f"{report.spec.annual_year}年各盟市数值与本章分项指数（0–100）")
+                   say("rp_leagues_caption", lang, year=report.spec.annual_year))
     progress = tables.progress(report, cat, section.codes)
     if progress.rows:
-        pdf.heading("目标进度", level=1)
-        pdf.draw_table(progress, "年份为基期→最新年份；年均增速为基期以来的年均增长率；所需增速为按期达到目标所需的年均增长率；目标性质见附件二")
-    pdf.heading("数据缺失说明", level=1)
-    pdf.bullets(section.notes or ["本章指标在报告期均有数值。"], size=8.5)
+        pdf.heading(say("rp_progress", lang), level=1)
+        pdf.draw_table(progress, say("rp_progress_caption", lang))
+    pdf.heading(say("rp_missing_data", lang), level=1)
+    pdf.bullets(section.notes or [say("rp_all_present", lang)], size=8.5)
 
 
 COUNTY_COLUMNS = 5  # county values per table (A4 portrait width)
@@ -193,42 +197,40 @@ COUNTY_COLUMNS = 5  # county values per table (A4 portrait width)
 
 def _counties(pdf: BulletinPDF, report: Report, cat: Catalogue) -> None:
     """A league's counties on the headline indicators counties report: progress statuses, then their values."""
-    year, name = report.spec.annual_year, report.region.name_zh
+    year, lang = report.spec.annual_year, report.lang
     codes = supervision.headline_codes(cat, "county")
     counties = cat.regions.counties(report.region.code)
-    pdf.heading("旗县（市、区）情况")
-    pdf.paragraph(f"{name}所辖{len(counties)}个旗县（市、区）在综合指数核心指标中旗县报送的{len(codes)}项指标上的目标进度和"
-                  f"{year}年数值；落后指标的原因见摘要“需关注”。")
-    pdf.draw_table(tables.status_matrix(report.counties, counties, codes),
-                   f"{year}年旗县核心指标进度（{tables.status_legend()}）")
+    pdf.heading(say("rp_counties", lang))
+    pdf.paragraph(say("rp_counties_text", lang, name=report.region.name(lang), n=len(counties), k=len(codes), year=year))
+    pdf.draw_table(tables.status_matrix(report.counties, counties, codes, lang),
+                   say("rp_counties_status", lang, year=year, legend=tables.status_legend(lang)))
     for start in range(0, len(codes), COUNTY_COLUMNS):
         part = codes[start:start + COUNTY_COLUMNS]
-        pdf.draw_table(tables.county_values(report, cat, part), f"{year}年旗县数值（{start // COUNTY_COLUMNS + 1}）")
+        pdf.draw_table(tables.county_values(report, cat, part),
+                       say("rp_counties_values", lang, year=year, n=start // COUNTY_COLUMNS + 1))
 
 
 def _ranking(pdf: BulletinPDF, report: Report, images: Mapping[str, bytes]) -> None:
-    pdf.heading("盟市综合指数排名")
+    year, lang = report.spec.annual_year, report.lang
+    pdf.heading(say("rp_ranking", lang))
     pdf.paragraph(_index_sentence(report), size=9)
-    pdf.draw_table(tables.ranking(report), f"{report.spec.annual_year}年综合指数与各章分项指数（0–100；覆盖率为有数值的指标占比）")
-    pdf.caption("名次按公布的得分（1位小数）排列，得分相同者并列（标为“=”）。各章分项指数的构成与权重见附件二“综合指数方法”；"
-                "各章盟市比较表列出分项指数所用的主要指标。")
+    pdf.draw_table(tables.ranking(report), say("rp_ranking_caption", lang, year=year))
+    pdf.caption(say("rp_ranking_note", lang))
     _robustness(pdf, report)
     if "map" in images:  # placed last in the document, so the slowest chart (WebGL) renders while chapters are laid out
-        pdf.figure(images["map"], f"图：{report.spec.annual_year}年各盟市数字经济综合指数（括号内为排名；灰色为无法计算）")
+        pdf.figure(images["map"], say("rp_map_figure", lang, year=year))
 
 
 def _robustness(pdf: BulletinPDF, report: Report) -> None:
     """How fragile the index is: chapters resting on too few indicators, coverage by year, rank ranges."""
-    robust, year = report.robustness, report.spec.annual_year
-    pdf.heading("指数的覆盖与稳健性", level=1)
-    warning = sensitivity.fragile_warning(robust.basis, robust.min_chapter_indicators, "zh")
+    robust, year, lang = report.robustness, report.spec.annual_year, report.lang
+    pdf.heading(say("rp_robustness", lang), level=1)
+    warning = sensitivity.fragile_warning(robust.basis, robust.min_chapter_indicators, lang)
     if warning:
         pdf.paragraph(warning, size=9)
     years = sorted(y for y in robust.coverage["year"].unique() if y <= year)[-5:]
-    pdf.draw_table(tables.index_coverage(report, years), "各章所依据的指标数、权重，以及各年有数值的“盟市×指标”数／应有数")
-    pdf.draw_table(tables.sensitivity_ranks(report),
-                   f"{year}年名次的敏感性：所选权重下的名次、名次范围（含所选权重），以及逐一去掉一章（其余按原权重比例重新加权）"
-                   "和全部指标等权时的名次（参照JRC/OECD《构建综合指数手册》）")
+    pdf.draw_table(tables.index_coverage(report, years), say("rp_coverage_caption", lang))
+    pdf.draw_table(tables.sensitivity_ranks(report), say("rp_sensitivity_caption", lang, year=year))
 
 
 def _listing(pdf: BulletinPDF, title: str, table: tables.Table, total: int, empty: str) -> None:
@@ -236,53 +238,45 @@ def _listing(pdf: BulletinPDF, title: str, table: tables.Table, total: int, empt
     if total == 0:
         pdf.paragraph(empty, size=9)
         return
-    shown = f"，下表列出前{MAX_LISTED}条" if total > MAX_LISTED else ""
-    pdf.draw_table(table, f"共{total}条{shown}")
+    shown = say("rp_listed_first", pdf.lang, n=MAX_LISTED) if total > MAX_LISTED else ""
+    pdf.draw_table(table, say("rp_listed", pdf.lang, total=total) + shown)
 
 
 def _quality(pdf: BulletinPDF, report: Report, cat: Catalogue) -> None:
-    q, spec = report.quality, report.spec
-    pdf.heading("附件一 数据质量")
-    pdf.heading("数据覆盖", level=1)
-    pdf.draw_table(tables.coverage(q, report.is_league), f"{spec.annual_year}年（年度值）有数值的指标与地区")
-    pdf.heading("逾期与未报送", level=1)
-    days = q.deadline_days
-    pdf.paragraph(f"报送期限为统计期结束后：年度{days['annual']}天、季度{days['quarterly']}天、月度{days['monthly']}天。"
-                  f"按{period_zh(spec.native_period('quarterly' if spec.quarter else 'annual'))}统计各盟市应报指标"
-                  "（不含公式计算的派生指标）；盟市数值可由其全部旗县汇总得到。", size=8.5)
-    pdf.draw_table(tables.submissions(q, report.region.code))
-    _listing(pdf, f"{q.since:%Y-%m-%d}以来的数据修订", tables.revisions(q, cat, MAX_LISTED), len(q.revisions),
-             f"{q.since:%Y-%m-%d}（上期报告可发布之日）以来没有修订。")
-    _listing(pdf, "同比异常预警（未处理）", tables.outliers(q, MAX_LISTED), len(q.outliers), "报告期内没有未处理的同比异常预警。")
-    _listing(pdf, "上下级数值不一致", tables.reconciliation(q, cat, MAX_LISTED), len(q.reconciliation),
-             "报告期内本级报送数与下级汇总数一致（在容差内）。")
-    _listing(pdf, "退回或部分入库的报送文件", tables.rejected(q, MAX_LISTED), len(q.rejected),
-             f"{q.since:%Y-%m-%d}以来没有退回的报送文件。")
+    q, spec, lang = report.quality, report.spec, report.lang
+    since = f"{q.since:%Y-%m-%d}"
+    pdf.heading(say("rp_quality", lang))
+    pdf.heading(say("rp_coverage", lang), level=1)
+    pdf.draw_table(tables.coverage(q, report.is_league, lang), say("rp_coverage_of", lang, year=spec.annual_year))
+    pdf.heading(say("rp_late", lang), level=1)
+    period = period_label(spec.native_period("quarterly" if spec.quarter else "annual"), lang=lang)
+    pdf.paragraph(say("rp_late_text", lang, **q.deadline_days, period=period), size=8.5)
+    pdf.draw_table(tables.submissions(q, report.region.code, lang))
+    _listing(pdf, say("rp_revisions", lang, since=since), tables.revisions(q, cat, MAX_LISTED, lang),
+             len(q.revisions), say("rp_revisions_none", lang, since=since))
+    _listing(pdf, say("rp_outliers", lang), tables.outliers(q, MAX_LISTED, lang, cat), len(q.outliers),
+             say("rp_outliers_none", lang))
+    _listing(pdf, say("rp_reconciliation", lang), tables.reconciliation(q, cat, MAX_LISTED, lang),
+             len(q.reconciliation), say("rp_reconciliation_none", lang))
+    _listing(pdf, say("rp_rejected", lang), tables.rejected(q, MAX_LISTED, lang), len(q.rejected),
+             say("rp_rejected_none", lang, since=since))
 
 
 def _methods(pdf: BulletinPDF, report: Report) -> None:
-    m = report.methods
-    pdf.heading("附件二 方法说明")
-    pdf.heading("汇总、频率折算与派生指标", level=1)
-    for text in m.rollup_text:
-        pdf.paragraph(text, size=8.5, gap=1)
-    pdf.heading("目标进度评估方法", level=1)
-    for text in m.progress_text:
-        pdf.paragraph(text, size=8.5, gap=1)
-    pdf.heading("综合指数方法", level=1)
-    for text in m.index_text:
-        pdf.paragraph(text, size=8.5, gap=1)
-    pdf.heading("数值的显示", level=1)
-    for text in m.presentation_text:
-        pdf.paragraph(text, size=8.5, gap=1)
-    pdf.heading("目标与基准的出处", level=1)
-    pdf.paragraph("官方目标先注明发布机构，再注明所据页面（S编号为研究资料来源编号；“转载”为转载他处报道的页面；"
-                  "“仅经二手文献转述”者发布前须核对原文）；示例目标（非官方）仅用于演示；基准（全国数值、只约束一部分的规定、"
-                  "原文注明“作参照”的目标）仅作参照，不用于判定进度。", size=8.5)
-    pdf.draw_table(tables.targets(m))
-    pdf.heading("数据来源", level=1)
-    more = f"（共{m.sources_total}个来源，列出条数最多的{len(m.sources)}个）" if m.sources_total > len(m.sources) else ""
-    pdf.draw_table(tables.sources(m), f"报告所用数值的来源，按报送文件中注明的来源统计{more}")
-    pdf.heading("指标定义", level=1)
-    pdf.paragraph("比率类指标由分子、分母在各级分别计算，不对下级比率求平均。", size=8.5)
-    pdf.draw_table(tables.definitions(m))
+    m, lang = report.methods, report.lang
+    pdf.heading(say("rp_methods", lang))
+    for key, texts in (("rp_m_rollup", m.rollup_text), ("rp_m_progress", m.progress_text),
+                       ("rp_m_index", m.index_text), ("rp_m_presentation", m.presentation_text)):
+        pdf.heading(say(key, lang), level=1)
+        for text in texts:
+            pdf.paragraph(text, size=8.5, gap=1)
+    pdf.heading(say("rp_m_targets", lang), level=1)
+    pdf.paragraph(say("rp_m_targets_text", lang), size=8.5)
+    pdf.draw_table(tables.targets(m, lang))
+    pdf.heading(say("rp_m_sources", lang), level=1)
+    more = say("rp_m_sources_more", lang, total=m.sources_total, n=len(m.sources)) \
+        if m.sources_total > len(m.sources) else ""
+    pdf.draw_table(tables.sources(m, lang), say("rp_m_sources_caption", lang, more=more))
+    pdf.heading(say("rp_m_definitions", lang), level=1)
+    pdf.paragraph(say("rp_m_ratios", lang), size=8.5)
+    pdf.draw_table(tables.definitions(m, lang))

@@ -10,6 +10,7 @@ and its reason (indicators.engine.quality.revisions_since).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -60,20 +61,21 @@ def assemble(con: duckdb.DuckDBPyConnection, cat: Catalogue, report, q: QualityS
     outliers = outliers[outliers["region_code"].isin(scope) & outliers["period"].str[:4].astype(int).between(*years)]
     recon = engine.reconciliation(con, cat)
     recon = recon[recon["region_code"].isin(scope) & recon["period"].str[:4].astype(int).between(*years)]
-    revisions = _by_level(engine.revisions_since(con, since, scope), cat)
+    revisions = _by_level(engine.revisions_since(con, since, scope), cat, report.lang)
     return Quality(since=since, coverage=_coverage(con, cat, report), submissions=_submissions(con, cat, report, q),
-                   revisions=revisions, outliers=_by_level(outliers, cat), reconciliation=_by_level(recon, cat),
-                   rejected=_rejected(con, cat, scope, since, include_unknown=not report.is_league),
+                   revisions=revisions, outliers=_by_level(outliers, cat, report.lang),
+                   reconciliation=_by_level(recon, cat, report.lang),
+                   rejected=_rejected(con, cat, scope, since, include_unknown=not report.is_league, lang=report.lang),
                    synthetic=bool(revisions["synthetic"].any()) if len(revisions) else False,
                    deadline_days=engine.deadline_days(q))
 
 
-def _by_level(frame: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
+def _by_level(frame: pd.DataFrame, cat: Catalogue, lang: str = "zh") -> pd.DataFrame:
     """Region first, then leagues, then counties (the rows a reader of the report acts on come first)."""
     order = {"region": 0, "league": 1, "county": 2}
     level = frame["region_code"].map(lambda c: order[cat.regions.by_code[c].level])
     frame = frame.assign(_level=level).sort_values(["_level", "indicator_code", "region_code", "period"], kind="stable")
-    return query.label(frame.drop(columns="_level").reset_index(drop=True), cat)
+    return query.label(frame.drop(columns="_level").reset_index(drop=True), cat, lang)
 
 
 def _coverage(con: duckdb.DuckDBPyConnection, cat: Catalogue, report) -> pd.DataFrame:
@@ -119,7 +121,7 @@ def _submissions(con: duckdb.DuckDBPyConnection, cat: Catalogue, report, q: Qual
     for league in report.leagues:
         missing = [i.code for i in expected if (i.code, league.code) not in have]
         n_late = sum(1 for i in expected if (i.code, league.code) in have and (i.code, league.code) in late)
-        rows.append({"region_code": league.code, "region_name": league.name_zh, "expected": len(expected),
+        rows.append({"region_code": league.code, "region_name": league.name(report.lang), "expected": len(expected),
                      "received": len(expected) - len(missing) - n_late, "late": n_late, "missing": len(missing),
                      "missing_codes": missing})
     return pd.DataFrame(rows)
@@ -142,10 +144,21 @@ def _late(con: duckdb.DuckDBPyConnection, cat: Catalogue, spec, native: dict[str
 
 
 def _rejected(con: duckdb.DuckDBPyConnection, cat: Catalogue, scope: list[str], since: date,
-              include_unknown: bool) -> pd.DataFrame:
+              include_unknown: bool, lang: str = "zh") -> pd.DataFrame:
     """Files rejected (or loaded only in part) since `since` from the scope; files whose region could not be
     told (unreadable) belong to the region-wide report."""
     frame = engine.rejected_since(con, since)
     frame = frame[frame["submitter_region"].isin(scope) | (frame["submitter_region"].isna() & include_unknown)]
-    names = {c: r.name_zh for c, r in cat.regions.by_code.items()}
+    names = {c: r.name(lang) for c, r in cat.regions.by_code.items()}
     return frame.assign(submitter_name=frame["submitter_region"].map(names).fillna("—"))
+
+
+def english_units(message: str, cat: Catalogue) -> str:
+    """A warning's English text on an English page: the ETL writes the unit after a number as the catalogue spells it
+    ("value 10814 个 changed +58.8% from last year (6809 个)"); here it reads as units.yaml's English name
+    ("value 10814 changed …", 亿元 → 100m yuan; a bare count has none). Longest names first (万元 before 元)."""
+    names = {alias: unit.name_en for unit in cat.units.values() for alias in (unit.name, *unit.aliases)}
+    for name in sorted(names, key=len, reverse=True):
+        english = names[name]
+        message = re.sub(rf"(?<=\d) {re.escape(name)}(?=$|[\s),;:])", f" {english}" if english else "", message)
+    return message

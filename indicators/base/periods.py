@@ -91,6 +91,26 @@ def label_zh(code: str, measure: str = "stock") -> str:
     return f"{p.year}年"
 
 
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def label_en(code: str, measure: str = "stock") -> str:
+    """A canonical period as English text: '2024' → 2024 · '2024Q3' → 2024 Q3 · '2024M09' → Sep 2024; a year-to-date
+    month reads as the range it covers: label_en('2024M09', 'ytd') → Jan–Sep 2024."""
+    p = from_code(str(code))
+    if p.kind == "Q":
+        return f"{p.year} Q{p.sub}"
+    if p.kind == "M":
+        month = MONTHS_EN[p.sub - 1]
+        return (f"Jan–{month} {p.year}" if p.sub > 1 else f"Jan {p.year}") if measure == "ytd" else f"{month} {p.year}"
+    return f"{p.year}"
+
+
+def label(code: str, measure: str = "stock", lang: str = "zh") -> str:
+    """label_en or label_zh by language."""
+    return label_en(code, measure) if lang == "en" else label_zh(code, measure)
+
+
 def from_code(code: str) -> Period:
     """Canonical code back to a Period: '2023M03' → Period(2023, 3, 'M')."""
     if len(code) == 4:

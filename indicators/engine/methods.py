@@ -129,7 +129,7 @@ def _progress_which_target(settings: Settings, lang: str) -> str:
                 "the unit's own targets count (official or illustrative). National figures, rules that bind only a "
                 "part (new data centres, one cluster) and goals their source gives “as a reference” are benchmarks: "
                 "shown for reference, never used for a status. An official target names its issuer and source, a "
-                "repost is marked as such (转载), and one confirmed only through a secondary source says so. "
+                "repost is marked as such, and one confirmed only through a secondary source says so. "
                 "Illustrative targets only demonstrate the method. Every status comes with one sentence in each "
                 "language saying why (base and latest values, observed and required growth, the target and its "
                 "source, or the bands used).")
