@@ -61,7 +61,7 @@ def synthetic_badge(fig: go.Figure, lang: str) -> go.Figure:
     if (fig.layout.margin.t or 0) < BADGE_MARGIN:
         fig.update_layout(margin_t=BADGE_MARGIN)
     inset = 3 if fig.layout.margin.r == 0 else 0  # a plot reaching the right edge (the map) would cut its frame
-    fig.add_annotation(text=f"{t('synthetic_mark', 'zh')} · synthetic" if lang == "zh" else "synthetic · 示例数据",
+    fig.add_annotation(text=f"{t('synthetic_mark', 'zh')} · synthetic" if lang == "zh" else "synthetic data",
                        xref="paper", yref="paper", x=1, y=1.02, xanchor="right", yanchor="bottom", showarrow=False,
                        xshift=-inset,
                        font={"size": 11, "color": "#8B0000"}, bordercolor="#8B0000", borderwidth=1, borderpad=2)
@@ -148,17 +148,26 @@ def trend(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", reg
                       annotation_position="top left")
     fig.update_xaxes(dtick=1, title=None)
     fig.update_yaxes(title=None, rangemode="tozero" if frame["value"].min() >= 0 else "normal")
+    titled(fig, title, unit, lang, height)
+    return synthetic_badge(fig, lang) if frame["synthetic"].any() else fig
+
+
+def titled(fig: go.Figure, title: str, unit: str, lang: str, height: int) -> go.Figure:
+    """The base layout with the unit beside the title, or above the plot's top left corner when there is no title
+    — never as an axis title (a rotated 个 reads like an arrow; under the plot it collided with the legend)."""
     base_layout(fig, with_unit(title, unit, lang), height)
     if unit and not title:
         fig.add_annotation(text=unit, xref="paper", yref="paper", x=0, y=1.02, xanchor="left", yanchor="bottom",
                            showarrow=False, font={"size": 11, "color": "#555"})
-    return synthetic_badge(fig, lang) if frame["synthetic"].any() else fig
+        if (fig.layout.margin.t or 0) < 24:
+            fig.update_layout(margin_t=24)
+    return fig
 
 
 def with_unit(title: str, unit: str, lang: str) -> str:
     """The unit read beside the title, not as a y-axis title that Plotly turns on its side (a rotated 个 reads like
     an arrow): with_unit("5G基站数", "个", "zh") → "5G基站数（个）"."""
-    if not title or not unit:
+    if not title or not unit or title.endswith((f"（{unit}）", f"({unit})")):  # a title that names it already
         return title
     return f"{title} ({unit})" if lang == "en" else f"{title}（{unit}）"
 
@@ -211,8 +220,7 @@ def ranking(frame: pd.DataFrame, unit: str, lang: str = "zh", title: str = "", a
     if synthetic:  # the legend says what the hatching means
         fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=t("legend_synthetic", lang), hoverinfo="skip",
                              marker={"color": OKABE_ITO[5], "pattern": {"shape": "/"}}))
-    fig.update_xaxes(title=unit)
-    base_layout(fig, title, height)
+    titled(fig, title, unit, lang, height)
     fig.update_layout(showlegend=bool(len(missing)) or synthetic, bargap=0.25)
     return synthetic_badge(fig, lang) if synthetic else fig
 
@@ -247,8 +255,8 @@ def index_bars(scores: pd.DataFrame, chapter_labels: dict[int, str], lang: str =
                       fillcolor=HIGHLIGHT, line_width=0)
         fig.update_yaxes(tickmode="array", tickvals=names,
                          ticktext=[f"<b>{n}</b>" if i == row else n for i, n in enumerate(names)])
-    fig.update_xaxes(title="0–100", range=[0, max(100, float(total["score"].max())) * 1.18])
-    base_layout(fig, title, height)
+    fig.update_xaxes(range=[0, max(100, float(total["score"].max())) * 1.18])
+    titled(fig, title, "0–100", lang, height)
     # Plotly lists the traces of stacked bars last first; the chapters read in the regulation's order
     fig.update_layout(legend={"traceorder": "normal"})
     return synthetic_badge(fig, lang) if scores["synthetic"].fillna(False).any() else fig

@@ -187,3 +187,12 @@ def test_a_maps_areas_without_a_value_are_named_in_the_pages_language():
     fig = figures.choropleth(frame, "league", "units", "en", names=names)
     missing = [tr for tr in fig.data if "Alxa League" in str(tr.text) or "Alxa League" in str(tr.hovertext)]
     assert missing and "阿拉善盟" not in str([tr.text for tr in fig.data])  # (the embedded boundaries name it)
+
+
+def test_a_rankings_and_the_index_charts_unit_is_beside_the_title_never_an_axis_title_under_the_legend():
+    frame = _series([False, False]).assign(region_code=["150100", "150200"], region_name=["呼和浩特市", "包头市"])
+    titled = figures.ranking(frame, "亿元", "zh", title="地区生产总值")
+    assert titled.layout.title.text == "地区生产总值（亿元）" and not titled.layout.xaxis.title.text
+    assert figures.ranking(frame, "亿元", title="地区生产总值（亿元）").layout.title.text == "地区生产总值（亿元）"
+    bare = figures.ranking(frame, "亿元")
+    assert [a.text for a in bare.layout.annotations] == ["亿元"]

@@ -33,7 +33,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
   }
 });
 
-/* Maps fit the screen they are on. A map figure comes from the server with a zoom for a desktop column; on a
+/* Figures fit the screen they are on. Maps fit the screen they are on. A map figure comes from the server with a zoom for a desktop column; on a
    narrower graph (a phone: 390 px) the region would be cut off (Alxa in the west, the colour bar over the east).
    So each map is fitted to its own width once drawn: the zoom at which the region's ~31° of longitude (with a
    margin) fill the graph — MapLibre's world is 512 px wide at zoom 0. (The colour bar lies under the map at every
@@ -50,11 +50,29 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       window.Plotly.relayout(gd, { "map.zoom": fitted });
     }
   }
+  /* A long title on a narrow graph runs into the 示例数据 badge at the top right: then the title goes to the top
+     of the figure and the plot down by one line, the badge between them (once per figure from the server: its
+     title is then anchored to the container, which no figure from the server is). */
+  function clearBadge(gd) {
+    const title = gd.querySelector(".gtitle");
+    const layout = gd.layout || {};
+    if (!title || !window.Plotly || (layout.title && layout.title.yref === "container")) { return; }
+    const badge = Array.from(gd.querySelectorAll(".annotation")).find(function (a) {
+      return a.textContent.indexOf("synthetic") !== -1;
+    });
+    if (!badge) { return; }
+    const t = title.getBoundingClientRect(), b = badge.getBoundingClientRect();
+    if (t.right > b.left && t.left < b.right && t.bottom > b.top && t.top < b.bottom) {
+      window.Plotly.relayout(gd, { "margin.t": ((layout.margin && layout.margin.t) || 48) + 26, "title.yref": "container",
+                                   "title.y": 1, "title.yanchor": "top", "title.pad.t": 6 });
+    }
+  }
   function watch(gd) {
     if (gd.demFitted) { return; }
     gd.demFitted = true;
-    if (gd.on) { gd.on("plotly_afterplot", function () { fit(gd); }); }
+    if (gd.on) { gd.on("plotly_afterplot", function () { fit(gd); clearBadge(gd); }); }
     fit(gd);
+    clearBadge(gd);
   }
   function scan() { document.querySelectorAll(".js-plotly-plot").forEach(watch); }
   new MutationObserver(scan).observe(document.documentElement, { childList: true, subtree: true });
