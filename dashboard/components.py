@@ -4,12 +4,14 @@ panel, the status legend, accessible tables and labelled controls. Pure function
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from urllib.parse import urlencode
 
 import dash
+import dash_ag_grid as dag
 import pandas as pd
-from dash import ClientsideFunction, Input, Output, dash_table, dcc, html
-from dash.dash_table.Format import Format, Group, Scheme
+from dash import ClientsideFunction, Input, Output, dcc, html
 from flask_wtf.csrf import generate_csrf
 
 from dashboard import data, ids, numbers, search
@@ -88,8 +90,9 @@ def site_search(lang: str) -> html.Div:
                     className="site-search", role="search", **{"aria-label": label})
 
 
-DROPDOWN_LABELS = ("select_all", "deselect_all", "selected_count", "search", "clear_search", "clear_selection",
-                   "no_options_found")
+DROPDOWN_LABELS = {"select_all": "dd_select_all", "deselect_all": "dd_deselect_all",  # Dropdown label → text key
+                   "selected_count": "dd_selected_count", "search": "dd_search", "clear_search": "dd_clear_search",
+                   "clear_selection": "dd_clear_selection", "no_options_found": "dd_no_options_found"}
 
 
 def localise_dropdowns(component, lang: str) -> None:
@@ -100,7 +103,7 @@ def localise_dropdowns(component, lang: str) -> None:
             localise_dropdowns(child, lang)
         return
     if isinstance(component, dcc.Dropdown) and getattr(component, "labels", None) is None:
-        component.labels = {k: t("dd_" + k, lang) for k in DROPDOWN_LABELS}
+        component.labels = {label: t(key, lang) for label, key in DROPDOWN_LABELS.items()}
     children = getattr(component, "children", None)
     if children is not None and not isinstance(children, str | int | float):
         localise_dropdowns(children, lang)
@@ -267,36 +270,98 @@ def missing_legend(lang: str) -> html.Span:
                      className="legend-item")
 
 
+# The grid's own texts (pagination, an empty table): neutral signs and both languages, as one grid serves both
+GRID_TEXTS = {"page": "", "of": "/", "to": "–", "more": "…", "firstPage": "首页 First page",
+              "previousPage": "上一页 Previous page", "nextPage": "下一页 Next page", "lastPage": "末页 Last page",
+              "noRowsToShow": "无数据 No rows"}
+# the grid's look (AG Grid's Quartz theme, its <style> elements made in the browser): the site's font and focus
+GRID_THEME = {"function": "themeQuartz.withParams(" + json.dumps({
+    "fontFamily": FONT_FAMILY, "fontSize": 14, "headerFontWeight": 600, "headerBackgroundColor": "#f2f4f7",
+    "accentColor": "#0b5cad", "rangeSelectionBorderColor": "#0b5cad", "wrapperBorderRadius": 4,
+    "cellHorizontalPadding": 10}) + ")"}
+STATUS_COLOURS = {symbol: colour for colour, symbol, _ in STATUS_STYLE.values()}  # '▲' → '#0072B2'
+
+
 def table(table_id, frame: pd.DataFrame, columns: dict[str, str], page_size: int = 25, hidden: tuple = (),
-          decimals: dict[str, int] | None = None, **kwargs) -> dash_table.DataTable:
-    """An accessible DataTable of `frame` with the given {column: header}; `hidden` columns travel in the rows
-    without being shown (e.g. "id", which active_cell reports as row_id whatever the sort order). Columns named in
-    `decimals` are numbers of one indicator: rounded and shown with those decimals and thousands separators
-    (they still sort as numbers); columns mixing indicators are formatted text (dashboard.numbers)."""
+          decimals: dict[str, int] | None = None, row_selectable: str | None = None, markdown: tuple = (),
+          statuses: tuple = (), **kwargs) -> dag.AgGrid:
+    """An accessible grid (dash-ag-grid) of `frame` with the given {column: header}, sorting by a click on a
+    header and paged by `page_size` rows; long texts wrap. `hidden` columns travel in the rows without being shown
+    (e.g. "id", the row id cellClicked reports whatever the sort order). Columns named in `decimals` are numbers of
+    one indicator: rounded, they sort as numbers and show the text of dashboard.numbers (thousands separators, the
+    decimals, '—' when missing), which travels beside them; columns mixing indicators are formatted text already.
+    `markdown` columns hold links ('[详情](/indicator/DI-01)'); `statuses` columns progress statuses as
+    status_text writes them, shown with the symbol in its colour. row_selectable="multi" adds a tick box per row
+    (selectedRows)."""
     decimals = decimals or {}
     keep = list(columns) + [h for h in hidden if h in frame.columns and h not in columns]
     shown = frame[keep].assign(**{c: pd.to_numeric(frame[c], errors="coerce").round(d) for c, d in decimals.items()})
     # missing cells as None, row by row: for tables of tens of rows several times faster than DataFrame.where
     records = [{k: None if _missing(v) else v for k, v in row.items()} for row in shown.to_dict("records")]
-    return dash_table.DataTable(
-        id=table_id, data=records, columns=[_column(c, n, decimals.get(c)) for c, n in columns.items()],
-        page_size=page_size, sort_action="native", style_as_list_view=True, cell_selectable=True,
-        style_table={"overflowX": "auto"},
-        style_cell={"fontFamily": FONT_FAMILY, "fontSize": "14px", "textAlign": "left", "padding": "6px",
-                    "whiteSpace": "normal", "height": "auto", "maxWidth": "420px"},
-        style_header={"fontWeight": "600", "backgroundColor": "#f2f4f7"},
-        css=[{"selector": "td.focused", "rule": "outline: 3px solid #0b5cad !important;"}], **kwargs)
+    for row in records:
+        row.update({_text_field(c): numbers.value(row[c], d) for c, d in decimals.items()})
+    # every cell of a page is in the document, in reading order (find in page, screen readers): a page is small
+    options = {"pagination": True, "paginationPageSize": page_size, "paginationPageSizeSelector": False,
+               "domLayout": "autoHeight", "suppressRowVirtualisation": True, "suppressColumnVirtualisation": True,
+               "ensureDomOrder": True, "enableCellTextSelection": True, "suppressFieldDotNotation": True,
+               "theme": GRID_THEME, "localeText": GRID_TEXTS}
+    if row_selectable == "multi":
+        options["rowSelection"] = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": False,
+                                   "enableClickSelection": False}
+    if "id" in keep:  # AG Grid's row ids are text: the id 12 becomes "12"
+        kwargs.setdefault("getRowId", "'' + params.data.id")
+    return dag.AgGrid(
+        id=table_id, rowData=records, className="dem-grid", dashGridOptions=options, style={"width": "100%"},
+        columnDefs=[_column(c, n, records, decimals.get(c), c in markdown, c in statuses) for c, n in columns.items()],
+        defaultColDef={"sortable": True, "resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True,
+                       "cellDataType": False, "suppressHeaderMenuButton": True}, **kwargs)
 
 
 def _missing(value: object) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
-def _column(column: str, name: str, decimals: int | None) -> dict:
-    if decimals is None:
-        return {"id": column, "name": name}
-    return {"id": column, "name": name, "type": "numeric",
-            "format": Format(precision=decimals, scheme=Scheme.fixed, group=Group.yes, nully=numbers.DASH)}
+def _text_field(column: str) -> str:
+    """Where a number column's shown text travels in a row: 'value' → 'value__text'."""
+    return f"{column}__text"
+
+
+def _column(column: str, name: str, records: list[dict], decimals: int | None, markdown: bool = False,
+            status: bool = False) -> dict:
+    """One column: a share of the width after its typical cell (long texts get more), never narrower than its
+    longest unbreakable word ('25,612.06' stays on one line) nor than about eight Chinese characters of a longer
+    text (which wraps between any two). On a narrow screen the grid scrolls sideways inside itself, never the
+    page."""
+    shown = column if decimals is None else _text_field(column)
+    texts = [str(r[shown]) for r in records[:200] if r.get(shown) is not None]
+    if markdown:  # a link is as wide as its words: '[详情](/indicator/DI-01)' → '详情'
+        texts = [LINK.sub(r"\1", x) for x in texts]
+    widths = sorted(_width(x) for x in texts)
+    typical = max(_width(name) // 2, widths[len(widths) // 2] if widths else 0)
+    word = max([_width(w) for x in texts for w in WORD.findall(x)] + [2])
+    fits = max(word, min(typical, 16))  # in its narrowest, the column holds this many half-width characters a line
+    out = {"field": column, "headerName": name, "flex": min(40, max(3, typical)),
+           "minWidth": min(200, max(56, 8 * fits + 34))}
+    if not widths or widths[-1] > fits:  # only texts that may need several lines wrap (each such cell is measured)
+        out |= {"wrapText": True, "autoHeight": True}
+    if decimals is not None:  # the number sorts, its text shows (a lookup, not code: nothing is evaluated)
+        out["valueFormatter"] = {"function": f"params.data[{json.dumps(_text_field(column))}]"}
+        out["type"] = "rightAligned"
+    if markdown:
+        out["cellRenderer"] = "markdown"
+    if status:
+        out |= {"cellRenderer": "DemStatus", "cellRendererParams": {"colours": STATUS_COLOURS}}
+    return out
+
+
+LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+WORD = re.compile(r"[^\s\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+")  # text between spaces and CJK
+
+
+def _width(text: str) -> int:
+    """Columns a text takes in a fixed-width font: a CJK character two ('数据' → 4, 'DI-01' → 5), and so the
+    signs a CJK font draws as wide ('—', '·', '▁')."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
 
 
 def graph(graph_id, figure=None, label: str = "", **kwargs) -> html.Div:

@@ -240,9 +240,13 @@ def explain_key(value: object) -> tuple[str, str, str]:
     return indicator(parts[0]), region(parts[1]), period(parts[2])
 
 
+TICK_COLUMN = "ag-Grid-SelectionColumn"  # AG Grid's column of the tick boxes of a grid whose rows can be ticked
+
+
 def cell(value: object) -> str | None:
     """A grid's cellClicked: None or an object; returns the clicked row's id, which the grid keeps as text
-    ({"rowId": "12", "colId": "file_name", …} → "12"); None when there is none."""
+    ({"rowId": "12", "colId": "file_name", …} → "12"); None when there is none, and for a click on a row's tick
+    box (it ticks the row, it opens nothing)."""
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -250,7 +254,7 @@ def cell(value: object) -> str | None:
     row_id = value.get("rowId")
     if row_id is not None and not isinstance(row_id, str):
         raise InvalidInput("cellClicked", value, "a row id as text")
-    return row_id
+    return None if value.get("colId") == TICK_COLUMN else row_id
 
 
 def row_number(row_id: str, what: str) -> int:

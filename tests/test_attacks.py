@@ -152,7 +152,7 @@ def test_explanations_go_only_to_ones_own_upload_and_only_for_warnings_it_has(po
             [(3, "not_reported", "closed for renovation")]
     other, other_csrf = signed_in(portal, "hohhot")  # the submissions page's detail of it: nothing for another
     shown = callback(other, other_csrf, [(pid.DETAIL, "children")],
-                     [(pid.LIST, "active_cell", {"row": 0, "column": 0, "row_id": queued.id})],
+                     [(pid.LIST, "cellClicked", {"rowIndex": 0, "colId": "filename", "rowId": str(queued.id)})],
                      [(shell.LANG, "data", "en")])
     assert "closed for renovation" not in json.dumps(shown.json) and "warned.csv" not in json.dumps(shown.json)
 
@@ -266,7 +266,7 @@ def test_script_in_a_file_name_reaches_the_quality_page_and_its_batch_report_onl
     assert_only_data(page, FILE_NAME)
     batch = next(row["batch_id"] for row in _tables(page.json, shell.QUALITY_BATCHES) if row["file_name"] == FILE_NAME)
     report = callback(client, csrf, [(shell.QUALITY_PROBLEMS, "children")],
-                      [(shell.QUALITY_BATCHES, "active_cell", {"row": 0, "column": 0, "row_id": batch})],
+                      [(shell.QUALITY_BATCHES, "cellClicked", {"rowIndex": 0, "colId": "batch_id", "rowId": str(batch)})],
                       [(shell.LANG, "data", "zh")])
     assert report.status_code in (200, 204)
     if report.status_code == 200:
@@ -277,7 +277,7 @@ def _tables(node, table_id: str) -> list[dict]:
     if isinstance(node, dict):
         props = node.get("props", {})
         if isinstance(props, dict) and props.get("id") == table_id:
-            return props["data"]
+            return props["rowData"]
         return [r for v in node.values() for r in _tables(v, table_id)]
     if isinstance(node, list):
         return [r for v in node for r in _tables(v, table_id)]
@@ -296,10 +296,10 @@ def test_script_in_an_uploaded_file_name_and_note_is_only_data_in_the_portal_and
     assert_only_data(shown)
     api = api_post(client_of(portal), portal[2]["baotou"], BAOTOU_FILE, filename=UPLOAD_NAME)
     assert api.status_code == 202 and api.mimetype == "application/json"
-    rows = callback(client, csrf, [(pid.LIST, "data")], [(pid.TICK, "n_intervals", 1)], [(shell.LANG, "data", "zh")])
+    rows = callback(client, csrf, [(pid.LIST, "rowData")], [(pid.TICK, "n_intervals", 1)], [(shell.LANG, "data", "zh")])
     assert_only_data(rows, UPLOAD_NAME)
     detail = callback(client, csrf, [(pid.DETAIL, "children")],
-                      [(pid.LIST, "active_cell", {"row": 0, "column": 0, "row_id": api.json["id"]})],
+                      [(pid.LIST, "cellClicked", {"rowIndex": 0, "colId": "filename", "rowId": str(api.json["id"])})],
                       [(shell.LANG, "data", "en")])
     assert_only_data(detail, UPLOAD_NAME)
 

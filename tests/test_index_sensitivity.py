@@ -186,11 +186,11 @@ def test_the_index_page_warns_of_fragile_chapters_and_shows_rank_ranges(app):
         assert f"第{row.chapter}章（{row.indicators}项指标）" in warning.children
     ranges = composite.rank_ranges(data.index_sensitivity(YEAR, _default_weights())).set_index("region_code")
     names = {r.code: r.name_zh for r in data.catalogue().regions.leagues()}
-    for row in table.data:
+    for row in table.rowData:
         code = next(c for c, n in names.items() if n == row["region_name"])
         lo, hi = ranges.loc[code, "rank_min"], ranges.loc[code, "rank_max"]
         assert row["range"] == (str(lo) if lo == hi else f"{lo}–{hi}")
-    assert {c["id"] for c in table.columns} >= {"chosen", "range", "equal_indicators", "without:8"}
+    assert {c["field"] for c in table.columnDefs} >= {"chosen", "range", "equal_indicators", "without:8"}
 
 
 def test_the_index_page_has_no_warning_when_the_fragile_chapters_weigh_nothing(app):
@@ -235,7 +235,7 @@ def test_ties_are_shown_as_ties_on_the_index_page_and_in_the_bulletin(app, repor
         shown = {row[0]: row[-1] for row in rows}
         assert {names[c]: label for c, label in expected.items()} == shown
         assert any(label.endswith("=") for label in shown.values())
-    total = index.coverage_table(scores, "zh").data
+    total = index.coverage_table(scores, "zh").rowData
     assert [row["rank"] for row in total] == list(numbers.rank_labels(
         scores[scores["chapter"] == 0].sort_values("rank")["rank"]))
 

@@ -147,20 +147,20 @@ def test_a_script_in_a_file_name_is_shown_as_text_on_the_submissions_page(portal
     callback(client, csrf, [(pid.RESULT, "children@x"), (pid.SUBMIT, "disabled@y")], [(pid.SUBMIT, "n_clicks", 1)],
              [(pid.UPLOADED, "data", uploaded), ([], "value", []), (shell.LANG, "data", "zh")],
              key=submit_key(portal[0]))
-    rows = callback(client, csrf, [(pid.LIST, "data")], [(pid.TICK, "n_intervals", 1)], [(shell.LANG, "data", "zh")])
-    assert rows.json["response"][pid.LIST]["data"][0]["filename"] == "<script>alert(1)</script>.csv"
+    rows = callback(client, csrf, [(pid.LIST, "rowData")], [(pid.TICK, "n_intervals", 1)], [(shell.LANG, "data", "zh")])
+    assert rows.json["response"][pid.LIST]["rowData"][0]["filename"] == "<script>alert(1)</script>.csv"
     assert rows.headers["Content-Type"].startswith("application/json")  # data, rendered as text by the table
 
 
 def test_the_submissions_list_shows_only_ones_own_and_the_analyst_sees_all(portal, client):
     csrf = login(client, "baotou")
-    own = callback(client, csrf, [(pid.LIST, "data")], [(pid.TICK, "n_intervals", 1)], [(shell.LANG, "data", "en")])
-    users = {r["username"] for r in own.json["response"][pid.LIST]["data"]}
+    own = callback(client, csrf, [(pid.LIST, "rowData")], [(pid.TICK, "n_intervals", 1)], [(shell.LANG, "data", "en")])
+    users = {r["username"] for r in own.json["response"][pid.LIST]["rowData"]}
     assert users == {"baotou"}
-    assert {r["status"] for r in own.json["response"][pid.LIST]["data"]} <= {"queued"}
+    assert {r["status"] for r in own.json["response"][pid.LIST]["rowData"]} <= {"queued"}
     csrf = login(client, "analyst")
-    every = callback(client, csrf, [(pid.LIST, "data")], [(pid.TICK, "n_intervals", 1)], [(shell.LANG, "data", "en")])
-    assert {"baotou", "hohhot"} <= {r["username"] for r in every.json["response"][pid.LIST]["data"]}
+    every = callback(client, csrf, [(pid.LIST, "rowData")], [(pid.TICK, "n_intervals", 1)], [(shell.LANG, "data", "en")])
+    assert {"baotou", "hohhot"} <= {r["username"] for r in every.json["response"][pid.LIST]["rowData"]}
 
 
 def test_anonymous_visitors_of_the_portal_pages_are_sent_to_the_login(portal, client):

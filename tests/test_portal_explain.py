@@ -38,7 +38,7 @@ def opened(app, username: str, submission: int) -> str:
     client = app.server.test_client()
     csrf = login(client, username)
     answer = callback(client, csrf, [(pid.DETAIL, "children")],
-                      [(pid.LIST, "active_cell", {"row": 0, "column": 0, "row_id": submission})],
+                      [(pid.LIST, "cellClicked", {"rowIndex": 0, "colId": "filename", "rowId": str(submission)})],
                       [(shell.LANG, "data", "en")])
     assert answer.status_code == 200, answer.get_data(as_text=True)
     return json.dumps(answer.json["response"][pid.DETAIL], ensure_ascii=False)

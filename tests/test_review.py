@@ -49,10 +49,10 @@ def press(app, username: str, button: str, batch: int, comment: str = "") -> str
     """Sign in as `username`, click the batch's row (from the user's queue) and press a button: the answer's text."""
     client = app.server.test_client()
     csrf = login(client, username)
-    key = next(k for k in app.callback_map if k.startswith(f"..{rid.RESULT}.children...{rid.QUEUE}.data..."))
+    key = next(k for k in app.callback_map if k.startswith(f"..{rid.RESULT}.children...{rid.QUEUE}.rowData..."))
     clicks = {b: (1 if b == button else None) for b in (rid.APPROVE, rid.ACCEPT, rid.RETURN)}
     body = {"output": key, "outputs": [{"id": rid.RESULT, "property": "children"},
-                                       {"id": rid.QUEUE, "property": "data"},
+                                       {"id": rid.QUEUE, "property": "rowData"},
                                        {"id": rid.DETAIL, "property": key.split("...")[2].split(".")[1].rstrip(".")}],
             "inputs": [{"id": b, "property": "n_clicks", "value": v} for b, v in clicks.items()],
             "state": [{"id": rid.SELECTED, "property": "data", "value": batch},
@@ -116,8 +116,8 @@ def test_a_returned_file_shows_its_reason_to_the_submitter_and_a_corrected_file_
     assert "returned: 2023Q1 数值有误" in press(app, "baotou", rid.RETURN, wrong, "2023Q1 数值有误")
     client = app.server.test_client()
     csrf = login(client, "donghe")
-    listed = callback(client, csrf, [(pid.LIST, "data")], [(pid.TICK, "n_intervals", 1)],
-                      [(shell.LANG, "data", "en")]).json["response"][pid.LIST]["data"]
+    listed = callback(client, csrf, [(pid.LIST, "rowData")], [(pid.TICK, "n_intervals", 1)],
+                      [(shell.LANG, "data", "en")]).json["response"][pid.LIST]["rowData"]
     shown = {r["submission_id"]: r["review"] for r in listed}
     assert "returned: 2023Q1 数值有误" in shown.values() and "accepted" in shown.values()
     fixed = submitted(app, settings, "donghe", DONGHE_FIXED, "150202")

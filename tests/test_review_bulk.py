@@ -26,25 +26,23 @@ def league(tmp_path_factory):
     return app, settings, warned, clean
 
 
-def bulk(app, username: str, button: str, ticked: list, comment: str = "") -> str:
+def bulk(app, username: str, button: str, ticked: list, comment: str = "", by_id: bool = False) -> str:
     """Sign in as `username` and press a bulk button with these rows ticked (their batch ids, sent as the browser
-    does: positions in the queue's data, which holds them; ids not in the queue are appended as extra rows, as a
-    tampered request could): the answer's text."""
+    does: the grid's selectedRows, the ticked rows of the queue — a batch not in the queue as a row of its own, as a
+    tampered request could — or with `by_id` the row ids a callback ticked): the answer's text."""
     client = app.server.test_client()
     csrf = login(client, username)
     from dashboard.review import page  # a Dash page: imported once the app exists
 
-    shown = page.rows(appdb_user(username), "en").to_dict("records")
-    shown += [{"id": b} for b in ticked if b not in [r["id"] for r in shown]]
-    positions = [next(n for n, r in enumerate(shown) if r["id"] == b) for b in ticked]
+    shown = {r["id"]: r for r in page.rows(appdb_user(username), "en").to_dict("records")}
+    selected = {"ids": [str(b) for b in ticked]} if by_id else [shown.get(b, {"id": b}) for b in ticked]
     key = next(k for k, v in app.callback_map.items() if k.startswith(f"..{rid.RESULT}.children@")
                and v["inputs"][0]["id"] == rid.BULK_APPROVE)
     body = {"output": key, "outputs": [{"id": part.split(".")[0], "property": part.rsplit(".", 1)[1]}
                                        for part in key.strip(".").split("...")],
             "inputs": [{"id": b, "property": "n_clicks", "value": 1 if b == button else None}
                        for b in (rid.BULK_APPROVE, rid.BULK_RETURN)],
-            "state": [{"id": rid.QUEUE, "property": "selected_rows", "value": positions},
-                      {"id": rid.QUEUE, "property": "data", "value": shown},
+            "state": [{"id": rid.QUEUE, "property": "selectedRows", "value": selected},
                       {"id": rid.COMMENT, "property": "value", "value": comment},
                       {"id": shell.LANG, "property": "data", "value": "en"}],
             "changedPropIds": [f"{button}.n_clicks"]}
@@ -60,10 +58,12 @@ def ticked_for(app, username: str, period: str) -> list[int]:
     from dashboard.review import page  # a Dash page: imported once the app exists
 
     shown = page.rows(appdb_user(username), "en").to_dict("records")
-    answer = callback(client, csrf, [(rid.QUEUE, "selected_rows")], [(rid.PERIOD, "value", period)],
-                      [(rid.QUEUE, "data", shown)])
+    answer = callback(client, csrf, [(rid.QUEUE, "selectedRows")], [(rid.PERIOD, "value", period)],
+                      [(rid.QUEUE, "rowData", shown)])
     assert answer.status_code == 200, answer.get_data(as_text=True)
-    return [shown[n]["batch_id"] for n in answer.json["response"][rid.QUEUE]["selected_rows"]]
+    ticked = [int(i) for i in answer.json["response"][rid.QUEUE]["selectedRows"]["ids"]]  # row ids are text
+    assert set(ticked) <= {r["batch_id"] for r in shown}
+    return ticked
 
 
 def appdb_user(username: str) -> appdb.User:
@@ -96,6 +96,7 @@ def test_another_leagues_officer_ticking_them_by_hand_is_refused_for_each_and_no
     app, settings, warned, clean = league
     answer = bulk(app, "hohhot", rid.BULK_APPROVE, [warned, clean])
     assert "0 decision(s) recorded" in answer and "2 batch(es) not recorded" in answer
+    assert answer == bulk(app, "hohhot", rid.BULK_APPROVE, [warned, clean], by_id=True)  # ticked by a period
     assert f"Batch {warned}: batch {warned} (150202) is not of your league 150100" in answer
     assert f"Batch {clean}: batch {clean} (150204) is not of your league 150100" in answer
     assert "is not of your league 150100" in bulk(app, "hohhot", rid.BULK_RETURN, [warned], "数值有误")
@@ -130,12 +131,19 @@ def test_a_bulk_return_needs_a_reason_and_records_it_for_each_batch(league):
     assert review_events(settings)[0] == ("review_return", "baotou", f"batch {warned}")
 
 
-@pytest.mark.parametrize(("ticked", "shown"), [([3], [{"id": 11}]), ([-1], [{"id": 11}]), (["x"], [{"id": 11}]),
-                                               ([0], ["11"]), ([0], [{"id": "11; DROP"}])])
-def test_ticks_that_point_outside_the_queue_are_bad_input(league, ticked, shown):
+def test_the_ticks_are_read_from_the_ticked_rows_or_from_the_row_ids_a_period_ticked(league):
+    from dashboard.review import page
+
+    assert page.ticked_batches([{"id": 11, "batch_id": 11}, {"id": 15, "batch_id": 15}]) == [11, 15]
+    assert page.ticked_batches({"ids": ["11", "15"]}) == [11, 15]
+    assert page.ticked_batches(None) == page.ticked_batches([]) == page.ticked_batches({"ids": []}) == []
+
+
+@pytest.mark.parametrize("ticked", [[{"id": "11; DROP"}], ["11"], [{}], [{"id": 0}], [{"id": 2**40}],
+                                    {"ids": ["x"]}, {"ids": [11]}, {"ids": ["-1"]}, {"ids": ["1e3"]}])
+def test_ticks_that_are_no_row_of_a_batch_are_bad_input(league, ticked):
     from dashboard import inputs
     from dashboard.review import page
 
     with pytest.raises(inputs.InvalidInput):
-        page.ticked_batches(ticked, shown)
-    assert page.ticked_batches([0, 2], [{"id": 11}, {"id": 12}, {"id": 15}]) == [11, 15]
+        page.ticked_batches(ticked)

@@ -121,7 +121,7 @@ def index(weights, year=2023, sliders=SLIDERS) -> dict:
 
 
 def batch(cell) -> dict:
-    return body([(ids.QUALITY_PROBLEMS, "children")], [(ids.QUALITY_BATCHES, "active_cell", cell)], LANG)
+    return body([(ids.QUALITY_PROBLEMS, "children")], [(ids.QUALITY_BATCHES, "cellClicked", cell)], LANG)
 
 
 def search(text) -> dict:
@@ -172,9 +172,10 @@ BAD_REQUESTS = [
     ("weights off the slider steps", index([1.3] * 7), 204, "weight="),
     ("weights infinite", json.dumps(index([float("inf")] * 7)), 204, "weight="),
     ("weights for one chapter twice", index([1] * 7, sliders=[ids.weight(2)] * 7), 204, "slider="),
-    ("batch row id text", batch({"row": 0, "row_id": "abc"}), 204, "batch="),
-    ("batch row id huge", batch({"row": 0, "row_id": 10**30}), 204, "batch="),
-    ("active cell a string", batch("abc"), 204, "active_cell="),
+    ("batch row id text", batch({"rowIndex": 0, "rowId": "abc"}), 204, "batch="),
+    ("batch row id huge", batch({"rowIndex": 0, "rowId": str(10**30)}), 204, "batch="),
+    ("batch row id a number", batch({"rowIndex": 0, "rowId": 12}), 204, "cellClicked="),
+    ("clicked cell a string", batch("abc"), 204, "cellClicked="),
     ("search too long", search("x" * 300), 204, "text="),
     ("search a list", search(["5G"]), 204, "text="),
     ("regulation chapter text", regulation("abc"), 204, "chapter="),
@@ -261,7 +262,7 @@ def test_junk_requests_do_not_grow_the_view_cache(client):
     before = set(data.state().views)
     for n in range(100):
         for request in (overview(2100 + n), map_view(f"X-{n}"), league(str(n)), chapter(n + 10), search("x" * (300 + n)),
-                        indicator_tab(path=f"/indicator/{n}"), index([n + 4] * 7), batch({"row_id": f"{n}a"})):
+                        indicator_tab(path=f"/indicator/{n}"), index([n + 4] * 7), batch({"rowId": f"{n}a"})):
             assert send(client, request).status_code in (204, 400)
     assert set(data.state().views) == before  # (lookups only reorder it)
 

@@ -5,7 +5,9 @@ The policy, and why each part is what it is:
 - everything from the app's own origin ('self'): the JS bundles, CSS, boundary files, callbacks;
 - script-src: 'self' plus the sha256 of each inline script Dash writes into its index page (app.csp_hashes():
   the renderer's start-up and the inline clientside callbacks) — no 'unsafe-inline', no 'unsafe-eval';
-- style-src 'unsafe-inline': Dash components and plotly set style attributes and plotly injects <style> elements;
+- style-src 'unsafe-inline': Dash components and plotly set style attributes, plotly and the tables' grid (AG Grid's
+  theme, dash-ag-grid) inject <style> elements; the grid's cell texts and renderers are lookups dash-ag-grid reads
+  with its own expression reader (dashboard.components.table), never eval, so they need no 'unsafe-eval';
 - worker-src / child-src blob: plotly's maps (MapLibre) run their tiles in workers made from blob: URLs;
 - img-src data: blob:, font-src data:: plotly's mode-bar icons and the map's sprites;
 - frame-ancestors 'none' (with X-Frame-Options DENY for old browsers), form-action 'self', base-uri 'self',

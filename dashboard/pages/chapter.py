@@ -105,7 +105,7 @@ def update(year, number, lang):
     return status_table(inputs.chapter(number), inputs.year(year), inputs.lang(lang))
 
 
-@dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True), Input("chapter-status", "active_cell"),
+@dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True), Input("chapter-status", "cellClicked"),
                State(ids.CHAPTER_YEAR, "value"), State(ids.LANG, "data"), prevent_initial_call=True)
 def explain_cell(cell, year, lang):
     row_id = inputs.cell(cell)

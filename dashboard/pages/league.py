@@ -245,7 +245,7 @@ def county_view(league: str, code: str, year: int, lang: str):
 
 
 @dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True),
-               Input({"type": ids.LEAGUE_TABLE, "chapter": ALL}, "active_cell"), State("league-code", "data"),
+               Input({"type": ids.LEAGUE_TABLE, "chapter": ALL}, "cellClicked"), State("league-code", "data"),
                State(ids.LANG, "data"), prevent_initial_call=True)
 def explain_cell(cells, league, lang):
     if not ctx.triggered_id:

@@ -126,14 +126,14 @@ def freshness_table(lang: str):
         "last_loaded": t("last_loaded", lang)}, page_size=20)
 
 
-@dash.callback(Output(ids.QUALITY_PROBLEMS, "children"), Input(ids.QUALITY_BATCHES, "active_cell"),
+@dash.callback(Output(ids.QUALITY_PROBLEMS, "children"), Input(ids.QUALITY_BATCHES, "cellClicked"),
                State(ids.LANG, "data"), prevent_initial_call=True)
 def show_batch(cell, lang):
     """The report of the batch whose row was clicked: every problem row, errors first."""
     row_id = inputs.cell(cell)
     if row_id is None:
         return no_update
-    lang, batch = inputs.lang(lang), inputs.batch(row_id)
+    lang, batch = inputs.lang(lang), inputs.batch(inputs.row_number(row_id, "batch"))
     if not access.is_internal():  # batch reports are internal: nothing for a hand-made anonymous request
         raise PreventUpdate
     with data.working():

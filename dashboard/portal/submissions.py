@@ -76,7 +76,7 @@ def rows(user: appdb.User | None, lang: str) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["id", *columns(lang)])
 
 
-@dash.callback(Output(pid.LIST, "data"), Input(pid.TICK, "n_intervals"), State(shell.LANG, "data"),
+@dash.callback(Output(pid.LIST, "rowData"), Input(pid.TICK, "n_intervals"), State(shell.LANG, "data"),
                prevent_initial_call=True)
 def refresh(_ticks, lang):
     """The statuses now (a load may have finished since the page opened)."""
@@ -84,14 +84,14 @@ def refresh(_ticks, lang):
     return frame.to_dict("records")
 
 
-@dash.callback(Output(pid.DETAIL, "children"), Input(pid.LIST, "active_cell"), State(shell.LANG, "data"),
+@dash.callback(Output(pid.DETAIL, "children"), Input(pid.LIST, "cellClicked"), State(shell.LANG, "data"),
                prevent_initial_call=True)
 def show(cell, lang):
     """The report of the clicked submission (and the submitter's explanations of its warnings)."""
     row_id = inputs.cell(cell)
     if row_id is None:
         return no_update
-    lang, submission_id = inputs.lang(lang), inputs.integer(row_id, "submission")
+    lang, submission_id = inputs.lang(lang), inputs.row_number(row_id, "submission")
     user = access.current_user()
     found = next((s for s in visible(user) if s.id == submission_id), None)
     if found is None or found.report is None:

@@ -50,8 +50,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         html.P(t("review_bulk_hint", lang), className="hint"),
         c.labelled(t("review_select_period", lang), rid.PERIOD,
                    dcc.Dropdown(id=rid.PERIOD, options=period_options(frame), value=None, clearable=True)),
-        c.table(rid.QUEUE, frame, columns(lang), page_size=25, hidden=("id",), row_selectable="multi",
-                selected_rows=[]),
+        c.table(rid.QUEUE, frame, columns(lang), page_size=25, hidden=("id",), row_selectable="multi"),
         html.P(t("review_none", lang), className="hint") if frame.empty else None,
         dcc.Store(id=rid.SELECTED),
         html.Div(id=rid.DETAIL, role="region", **{"aria-live": "polite"}),
@@ -142,21 +141,21 @@ def warnings_list(found: queue.Item, lang: str) -> html.Component:
     return html.Ol(items)
 
 
-@dash.callback(Output(rid.DETAIL, "children"), Output(rid.SELECTED, "data"), Input(rid.QUEUE, "active_cell"),
+@dash.callback(Output(rid.DETAIL, "children"), Output(rid.SELECTED, "data"), Input(rid.QUEUE, "cellClicked"),
                State(shell.LANG, "data"), prevent_initial_call=True)
 def show(cell, lang):
     """The clicked batch (only one of the user's queue: a hand-made request for another batch shows nothing)."""
     row_id = inputs.cell(cell)
     if row_id is None:
         return no_update, no_update
-    lang, batch_id = inputs.lang(lang), inputs.batch(row_id)
+    lang, batch_id = inputs.lang(lang), inputs.batch(inputs.row_number(row_id, "batch"))
     found = next((i for i in queue.queue(access.current_user()) if i.batch.batch_id == batch_id), None)
     if found is None:
         return html.P(f"{t('review_batch', lang)} {batch_id}: {t('none', lang)}"), None
     return detail(found, lang), batch_id
 
 
-@dash.callback(Output(rid.RESULT, "children"), Output(rid.QUEUE, "data"), Output(rid.DETAIL, "children",
+@dash.callback(Output(rid.RESULT, "children"), Output(rid.QUEUE, "rowData"), Output(rid.DETAIL, "children",
                                                                                allow_duplicate=True),
                Input(rid.APPROVE, "n_clicks"), Input(rid.ACCEPT, "n_clicks"), Input(rid.RETURN, "n_clicks"),
                State(rid.SELECTED, "data"), State(rid.COMMENT, "value"), State(shell.LANG, "data"),
@@ -177,40 +176,39 @@ def decide(_approve, _accept, _return, selected, comment, lang):
     return html.P(done), rows(user, lang).to_dict("records"), None
 
 
-@dash.callback(Output(rid.QUEUE, "selected_rows"), Input(rid.PERIOD, "value"), State(rid.QUEUE, "data"),
+@dash.callback(Output(rid.QUEUE, "selectedRows"), Input(rid.PERIOD, "value"), State(rid.QUEUE, "rowData"),
                prevent_initial_call=True)
 def tick_period(period, shown):
-    """Picking a period ticks every row of the queue that wrote it (clearing it unticks them all); what is then
-    decided is checked again on the server, batch by batch."""
+    """Picking a period ticks every row of the queue that wrote it, by row id (clearing it unticks them all);
+    what is then decided is checked again on the server, batch by batch."""
     if period is None:
         return []
     period = inputs.period(period)
     rows_ = shown if isinstance(shown, list) else []
-    return [n for n, r in enumerate(rows_) if isinstance(r, dict) and period in str(r.get("periods", "")).split(", ")]
+    return {"ids": [str(r.get("id")) for r in rows_
+                    if isinstance(r, dict) and period in str(r.get("periods", "")).split(", ")]}
 
 
-@dash.callback(Output(rid.QUEUE, "selected_rows", allow_duplicate=True), Input(rid.QUEUE, "data"),
+@dash.callback(Output(rid.QUEUE, "selectedRows", allow_duplicate=True), Input(rid.QUEUE, "rowData"),
                prevent_initial_call=True)
 def untick(_shown):
-    """A decision changed the queue: its ticks would now point at other rows (they are row positions), so none
-    stays ticked."""
+    """A decision changed the queue: the person starts again from no ticks."""
     return []
 
 
-@dash.callback(Output(rid.RESULT, "children", allow_duplicate=True), Output(rid.QUEUE, "data", allow_duplicate=True),
-               Output(rid.QUEUE, "selected_rows", allow_duplicate=True),
+@dash.callback(Output(rid.RESULT, "children", allow_duplicate=True),
+               Output(rid.QUEUE, "rowData", allow_duplicate=True),
+               Output(rid.QUEUE, "selectedRows", allow_duplicate=True),
                Output(rid.DETAIL, "children", allow_duplicate=True),
                Input(rid.BULK_APPROVE, "n_clicks"), Input(rid.BULK_RETURN, "n_clicks"),
-               State(rid.QUEUE, "selected_rows"), State(rid.QUEUE, "data"), State(rid.COMMENT, "value"),
+               State(rid.QUEUE, "selectedRows"), State(rid.COMMENT, "value"),
                State(shell.LANG, "data"), prevent_initial_call=True)
-def decide_ticked(_approve, _return, ticked, shown, comment, lang):
+def decide_ticked(_approve, _return, ticked, comment, lang):
     """One click for every ticked batch: each goes through the policy on its own; the refused ones are listed
-    with their reasons, the others recorded (one reviews row and one audit row each). The ticks are read as row
-    positions in the queue's data (`selected_rows`): the table does not update `selected_row_ids` when a callback
-    ticks the rows (picking a period), only when a person clicks."""
+    with their reasons, the others recorded (one reviews row and one audit row each)."""
     lang, user = inputs.lang(lang), access.current_user()
     decision = BULK.get(ctx.triggered_id)
-    batch_ids = ticked_batches(ticked, shown)
+    batch_ids = ticked_batches(ticked)
     if decision is None or not batch_ids:
         return html.P(t("review_bulk_none", lang), className="hint"), no_update, no_update, no_update
     reason = inputs.text(comment or "", policy.MAX_REASON + 1)
@@ -218,18 +216,25 @@ def decide_ticked(_approve, _return, ticked, shown, comment, lang):
     return bulk_result(outcomes, lang), rows(user, lang).to_dict("records"), [], None
 
 
-def ticked_batches(ticked: object, shown: object) -> list[int]:
-    """The batch ids of the ticked rows: ticked_batches([0, 2], [{"id": 11}, {"id": 12}, {"id": 15}]) → [11, 15].
-    Anything else the browser could send (positions out of range, rows without an id) is refused as bad input."""
-    if not isinstance(ticked, list) or not isinstance(shown, list):
+def ticked_batches(ticked: object) -> list[int]:
+    """The batch ids of the ticked rows, as the grid's selectedRows has them: the ticked rows themselves
+    ([{"id": 11, …}, {"id": 15, …}] → [11, 15]), or the row ids a callback ticked ({"ids": ["11", "15"]}).
+    Anything else the browser could send (rows without a batch id, ids that are no number) is refused as bad
+    input; whether the person may decide each batch is the policy's question."""
+    if isinstance(ticked, dict) and isinstance(ticked.get("ids"), list):
+        return [inputs.batch(_row_id(i)) for i in ticked["ids"]]
+    if not isinstance(ticked, list):
         return []
-    out = []
-    for position in ticked:
-        number = inputs.integer(position, "row")
-        if not 0 <= number < len(shown) or not isinstance(shown[number], dict):
-            raise inputs.InvalidInput("row", position, "a row of the queue")
-        out.append(inputs.batch(shown[number].get("id")))
-    return out
+    for row in ticked:
+        if not isinstance(row, dict):
+            raise inputs.InvalidInput("row", row, "a row of the queue")
+    return [inputs.batch(row.get("id")) for row in ticked]
+
+
+def _row_id(value: object) -> int:
+    if not isinstance(value, str):
+        raise inputs.InvalidInput("row", value, "a row id")
+    return inputs.row_number(value, "row")
 
 
 def bulk_result(outcomes: list[queue.Outcome], lang: str) -> html.Div:

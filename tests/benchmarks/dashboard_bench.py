@@ -50,9 +50,9 @@ ANALYST, PASSWORD = "bench-analyst", "bench analyst passphrase"
 YEARS = [2019, 2020, 2021, 2022, 2023, 2024]
 GOAL_P95_MS, GOAL_FIRST_P95_MS, GOAL_RENDER_S, GOAL_BYTES = 80, 150, 2.0, 1_000_000
 READY = {"/": "#overview-cards .card .value", "/map": "#map-graph .js-plotly-plot canvas",
-         "/league/150100": "#league-tables .dash-cell", "/indicator/DI-02": "#indicator-chart .scatterlayer .trace",
-         "/chapter/2": "#chapter-table .dash-cell", "/index": "#index-graph .barlayer .trace",
-         "/quality": "#quality-matrix .heatmaplayer .hm", "/catalogue": "#catalogue-grid .dash-cell"}
+         "/league/150100": "#league-tables .ag-cell", "/indicator/DI-02": "#indicator-chart .scatterlayer .trace",
+         "/chapter/2": "#chapter-table .ag-cell", "/index": "#index-graph .barlayer .trace",
+         "/quality": "#quality-matrix .heatmaplayer .hm", "/catalogue": "#catalogue-grid .ag-cell"}
 
 
 def _arg(component_id, prop, value):

@@ -22,12 +22,12 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 PAGES = {
     "overview": ("/", "#overview-cards .card .value"),
     "map": ("/map", "#map-graph .js-plotly-plot canvas"),
-    "league": ("/league/150100", "#league-tables .dash-cell"),
+    "league": ("/league/150100", "#league-tables .ag-cell"),
     "indicator": ("/indicator/DI-02", "#indicator-chart .scatterlayer .trace"),
-    "chapter": ("/chapter/3", "#chapter-table .dash-cell"),
+    "chapter": ("/chapter/3", "#chapter-table .ag-cell"),
     "index": ("/index", "#index-graph .barlayer .trace"),
     "quality": ("/quality", "#quality-matrix .heatmaplayer .hm"),
-    "catalogue": ("/catalogue", "#catalogue-grid .dash-cell"),
+    "catalogue": ("/catalogue", "#catalogue-grid .ag-cell"),
 }
 
 
@@ -108,9 +108,39 @@ def test_controls_write_the_url_and_the_url_rebuilds_the_view(page, app_url):
 
 
 def test_indicator_state_in_the_url_reproduces_table_and_leagues(page, app_url):
-    open_page(page, app_url + "/indicator/DI-02?leagues=150100,152500&tab=table&lang=en", "#indicator-table .dash-cell")
+    open_page(page, app_url + "/indicator/DI-02?leagues=150100,152500&tab=table&lang=en", "#indicator-table .ag-cell")
     body = page.locator("#indicator-table").inner_text()
     assert "Hohhot" in body and "Xilingol" in body and "Baotou" not in body
+    assert_clean(page)
+
+
+def test_a_tables_numbers_sort_as_numbers_and_show_with_separators(page, app_url):
+    """The grid of every table (dashboard.components.table): a click on a header sorts a number column by the
+    number, not by its text ('6,643' before '13,414'), which shows with thousands separators; a page at a time."""
+    leagues = "150100,150200,150300,150400,150500"  # with the region, 6 × 6 years: 36 rows, 30 a page
+    open_page(page, app_url + f"/indicator/DI-01?leagues={leagues}&tab=table", "#indicator-table .ag-cell")
+    page.locator("#indicator-table .ag-header-cell[col-id=value]").click()
+    page.locator("#indicator-table .ag-header-cell[col-id=value][aria-sort=ascending]").wait_for()
+    cells = page.locator("#indicator-table .ag-center-cols-container .ag-cell[col-id=value]").all_inner_texts()
+    shown = [t for t in cells if t != "—"]  # missing values sort first
+    amounts = [float(t.replace(",", "")) for t in shown]
+    assert len(cells) == 30 and cells[:len(cells) - len(shown)] == ["—"] * (len(cells) - len(shown))  # a page
+    assert amounts == sorted(amounts) and any("," in t for t in shown)
+    assert "1 – 30 / 36" in page.locator("#indicator-table .ag-paging-panel").inner_text()
+    assert_clean(page)
+
+
+def test_a_table_row_opens_its_provenance_and_shows_the_status_in_colour_and_the_focus(page, app_url):
+    open_page(page, app_url + "/chapter/2", PAGES["chapter"][1])
+    symbol = page.locator("#chapter-table .status-symbol", has_text="▲").first
+    assert symbol.evaluate("e => getComputedStyle(e).color") == "rgb(0, 114, 178)"  # on_track: #0072B2
+    page.locator("#chapter-table .ag-cell[col-id=code]", has_text="DI-01").click()
+    page.wait_for_selector("#provenance .provenance-title")
+    assert "5G基站数" in page.locator("#provenance .provenance-title").inner_text()
+    page.keyboard.press("ArrowDown")  # the grid's keyboard navigation: the focused cell is outlined
+    focused = page.locator("#chapter-table .ag-cell-focus")
+    assert focused.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
+    assert page.locator("#chapter-table [role=columnheader]").count() == 7
     assert_clean(page)
 
 
@@ -217,6 +247,8 @@ def test_phone_width_has_no_horizontal_scrolling(browser, app_url):
     phone.wait_for_selector("#overview-matrix .matrix-narrow")  # the matrix as a list: who is behind on what
     assert phone.locator("#overview-matrix .matrix-wide").is_hidden()
     assert phone.locator("#overview-matrix .matrix-narrow > li").count() == 12
+    grid = phone.locator("#overview-changes .dem-grid").first  # a table scrolls inside itself, never the page
+    assert grid.evaluate("e => e.getBoundingClientRect().right") <= 390
     screenshot(phone, "overview-phone")
     context.close()
 

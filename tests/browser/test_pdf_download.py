@@ -15,6 +15,8 @@ def test_pdf_button_builds_the_bulletin_in_the_background_and_downloads_it(page,
     page.goto(app_url + path)
     button = page.locator("button[id^='pdf-button__']")
     button.wait_for()
+    page.wait_for_selector(".ag-cell")  # the page drawn (its tables) before the click
+    page.wait_for_load_state("networkidle")
     with page.expect_download(timeout=120_000) as info:
         button.click()
         page.wait_for_selector("[id^='pdf-running__']:has-text('正在生成报告')", timeout=30_000)

@@ -48,7 +48,7 @@ def test_an_officer_checks_submits_and_sees_the_submission_loaded(page, app_url,
     wrong = tmp_path / "包头含呼市.csv"
     wrong.write_text(WITH_HOHHOT, encoding="utf-8")
     drop(page, wrong)
-    page.wait_for_selector("#portal-errors-table .dash-cell")
+    page.wait_for_selector("#portal-errors-table .ag-cell")
     errors = page.locator("#portal-errors-table").inner_text()
     assert "out_of_scope" in errors and "3" in errors and "150100" in errors
     assert page.locator("#portal-submit").is_disabled()
@@ -64,7 +64,7 @@ def test_an_officer_checks_submits_and_sees_the_submission_loaded(page, app_url,
 
     page.click("#portal-result a")  # 查看报送记录
     page.wait_for_url("**/submissions**")
-    page.wait_for_selector("#portal-list .dash-cell")
+    page.wait_for_selector("#portal-list .ag-cell")
     listing = page.locator("#portal-list").inner_text()
     assert "<img src=x onerror=alert(1)>包头.csv" in listing and "排队待入库" in listing  # as text, not markup
 

@@ -63,11 +63,11 @@ def person(browser, app_url, page):
 def open_batch(tab) -> None:
     """Click the batch's row on /review, the only one of 东河区 (the queue is oldest first: the new batch is on its
     last page; the warehouse knows the file by its stored name, the unit names the row)."""
-    tab.wait_for_selector("#review-queue .dash-cell")
-    last = tab.locator("#review-queue button.last-page")
-    if last.count() and last.is_enabled():
+    tab.wait_for_selector("#review-queue .ag-cell")
+    last = tab.locator("#review-queue .ag-paging-button[aria-label*='Last page']")
+    if last.count() and last.get_attribute("aria-disabled") != "true":
         last.click()
-    tab.locator("#review-queue td", has_text="150202").first.click()
+    tab.locator("#review-queue .ag-cell", has_text="150202").first.click()
     tab.wait_for_selector("#review-detail h2")
 
 
@@ -108,7 +108,7 @@ def test_a_county_file_is_refused_until_explained_on_submissions_then_approved_a
     assert "第 2 行的警告尚未说明" in refused
 
     county.goto(county.url.rsplit("/", 1)[0] + "/submissions")
-    county.locator("#portal-list td", has_text=FILENAME).first.click()
+    county.locator("#portal-list .ag-cell", has_text=FILENAME).first.click()
     box = county.locator("#portal-detail .explain input[type=text]")
     box.wait_for()
     assert box.count() == 1 and "第 2 行" not in county.locator("#portal-explain-result").inner_text()
@@ -126,8 +126,8 @@ def test_a_county_file_is_refused_until_explained_on_submissions_then_approved_a
     assert "已接收" in decide(analyst, "#review-accept")
 
     county.reload()
-    county.locator("#portal-list td", has_text="已接收").wait_for(timeout=30_000)
-    county.locator("#portal-list td", has_text=FILENAME).first.click()
+    county.locator("#portal-list .ag-cell", has_text="已接收").wait_for(timeout=30_000)
+    county.locator("#portal-list .ag-cell", has_text=FILENAME).first.click()
     county.locator("#portal-detail", has_text=FILENAME).wait_for()
     assert county.locator("#portal-explain-save").count() == 0  # accepted: nothing left to explain
     clean(county, league, analyst)
@@ -138,7 +138,7 @@ def test_an_analyst_ticks_every_batch_of_a_period_and_decides_them_in_one_click(
     press the bulk button — the inbox batches with warnings are refused one by one with their reason (no submitter
     to explain them: the comment must), the others accepted; with a comment, every batch of the next period is."""
     analyst = person(*staff, "/review")
-    analyst.wait_for_selector("#review-queue .dash-cell")
+    analyst.wait_for_selector("#review-queue .ag-cell")
     before = analyst.locator("#review-queue").inner_text()
     assert "2019" in before
 
@@ -157,7 +157,14 @@ def test_an_analyst_ticks_every_batch_of_a_period_and_decides_them_in_one_click(
     assert "已记录" in text and "个批次未记录" in text and "请在审核意见中说明警告" in text
 
     analyst.reload()  # a fresh page: the period picker empty again
-    analyst.wait_for_selector("#review-queue .dash-cell")
+    analyst.wait_for_selector("#review-queue .ag-cell")
+    tick = analyst.locator("#review-queue .ag-cell[col-id=ag-Grid-SelectionColumn] input[type=checkbox]").first
+    tick.click()  # a tick by hand ticks its row and opens nothing; a second click unticks it
+    analyst.locator("#review-queue input[type=checkbox]:checked").first.wait_for()
+    assert analyst.locator("#review-queue input[type=checkbox]:checked").count() == 1
+    tick.click()
+    analyst.locator("#review-queue input[type=checkbox]:checked").first.wait_for(state="detached")
+    assert analyst.locator("#review-detail h2").count() == 0
     analyst.fill("#review-comment", "示例数据，警告已逐条核对")  # the comment stands in for the explanations
     assert pick("2020") >= 1
     analyst.click("#review-bulk-approve")
