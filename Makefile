@@ -7,16 +7,24 @@ STAMP := $(VENV)/.installed-stamp
 # CJK fonts (Chinese in charts and PDFs) and poppler (reading PDFs back in tests).
 APT_PACKAGES := chromium fonts-noto-cjk poppler-utils
 
-.PHONY: setup system-packages run demo test bench lint clean
+.PHONY: setup system-packages run demo test bench lint clean constraints wheel
 
 setup: system-packages $(STAMP)
 
-$(STAMP): pyproject.toml
+# constraints.txt: the exact versions the tests ran against (make constraints rewrites it from .venv)
+$(STAMP): pyproject.toml setup.py constraints.txt
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found " + sys.version.split()[0] + ")")'
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
+
+constraints: $(STAMP)
+	$(BIN)/python .ci/constraints.py > constraints.txt.new && mv constraints.txt.new constraints.txt
+	@touch $(STAMP)
+
+wheel: setup
+	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -w dist .
 
 system-packages:
 	@missing=""; \
@@ -50,4 +58,4 @@ lint: setup
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf data/warehouse data/inbox data/archive data/quarantine data/exports data/logs data/demo test-artifacts
+	rm -rf data/warehouse data/inbox data/archive data/quarantine data/exports data/logs data/demo test-artifacts build dist

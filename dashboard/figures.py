@@ -27,7 +27,7 @@ from dashboard.style import (
     STATUS_STYLE,
 )
 from indicators.base.regulation import chinese_numeral
-from indicators.base.settings import project_root
+from indicators.base.resources import bundled
 from indicators.engine.progress import status_label
 
 GEO = {"league": "inner_mongolia_leagues.geojson", "county": "inner_mongolia_counties.geojson"}
@@ -264,7 +264,7 @@ def index_bars(scores: pd.DataFrame, chapter_labels: dict[int, str], lang: str =
 
 @cache
 def geojson(level: str) -> dict:
-    return json.loads((project_root() / "data" / "geo" / GEO[level]).read_text(encoding="utf-8"))
+    return json.loads((bundled("geo") / GEO[level]).read_text(encoding="utf-8"))
 
 
 def choropleth(frame: pd.DataFrame, level: str, unit: str, lang: str = "zh", title: str = "", height: int = 520,

@@ -19,7 +19,7 @@ from indicators import console
 from indicators.base.catalogue import load_catalogue
 from indicators.base.errors import EXIT_INTERNAL, EXIT_IO, EXIT_USAGE, DemError
 from indicators.base.regulation import MISSING
-from indicators.base.settings import Settings, load_settings
+from indicators.base.settings import Settings, from_cwd, load_settings
 from indicators.storage.warehouse import utc_now
 
 
@@ -65,12 +65,18 @@ class RootGroup(click.Group):
 
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="beijiang-dem")
-def dem() -> None:
+@click.option("--config", "config", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              metavar="DIR", help="Configuration folder (settings.toml, indicators.yaml, …). Default: $DEM_CONFIG, "
+                                  "$DEM_HOME/config, the checkout's config/, the packaged default.")
+def dem(config: Path | None) -> None:
     """北疆数字经济监测 — Inner Mongolia Digital Economy Monitor.
 
     Exit codes: 0 success · 1 data problems · 2 usage or configuration error · 70 internal error (traceback in
     the log) · 74 a file or folder could not be read or written · 75 busy (another run holds the lock).
     """
+    if config is not None:
+        # through the environment, not an argument: every sub-command, gunicorn's workers and background jobs read it
+        os.environ["DEM_CONFIG"] = str(from_cwd(config))
 
 
 @click.group()

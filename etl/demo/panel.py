@@ -22,7 +22,7 @@ from etl.read import read_sheet
 from etl.source import SourceFile
 from indicators.base import periods
 from indicators.base.catalogue import Catalogue, Indicator
-from indicators.base.settings import project_root
+from indicators.base.resources import bundled
 
 YEARS = tuple(range(2019, 2025))
 HISTORY = (2018, *YEARS)  # 2018 only to interpolate the 2019 quarters of stocks
@@ -35,7 +35,7 @@ BEIJING = (116.40, 39.90)  # the 京津冀 hub that DI-11 latency is measured to
 
 
 def reference_dir() -> Path:
-    return project_root() / "data" / "reference"
+    return bundled("reference")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from indicators.base.errors import ConfigError
+from indicators.base.resources import bundled, checkout
 
 # Short environment names for the settings people change most (DEM_DB=/srv/dem/dem.duckdb).
 SHORT_ENV = {
@@ -25,12 +26,21 @@ SHORT_ENV = {
 
 
 def project_root() -> Path:
-    """DEM_HOME, else the checkout this package was installed from (editable install)."""
-    return Path(os.environ.get("DEM_HOME") or Path(__file__).resolve().parents[2])
+    """DEM_HOME, the folder relative paths of settings.toml start from: set, else the checkout the code runs from,
+    else (installed from a wheel) the current directory — never the installed package's folder."""
+    home = os.environ.get("DEM_HOME")
+    return Path(home) if home else checkout() or Path.cwd()
 
 
 def config_dir() -> Path:
-    return Path(os.environ.get("DEM_CONFIG") or project_root() / "config")
+    """config/, the first found: DEM_CONFIG (`dem --config DIR` sets it), DEM_HOME/config when DEM_HOME is set and
+    holds one, the checkout's config/, else the default packaged with the code (README "Configuration")."""
+    if os.environ.get("DEM_CONFIG"):
+        return Path(os.environ["DEM_CONFIG"])
+    home = os.environ.get("DEM_HOME")
+    if home and (Path(home) / "config").is_dir():
+        return Path(home) / "config"
+    return bundled("config")
 
 
 @dataclass(frozen=True)
