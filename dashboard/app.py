@@ -15,11 +15,12 @@ import dash
 from dash import ALL, Input, Output, State, ctx, html, no_update
 from flask import abort, g, send_file
 
-from dashboard import auth, components, data, downloads, errors, ids, inputs, portal
+from dashboard import api, auth, components, data, downloads, errors, ids, inputs, portal
 from dashboard.auth import access
 from dashboard.figures import GEO
 from dashboard.i18n import t
-from indicators.base.settings import Settings, project_root
+from indicators.base.resources import bundled
+from indicators.base.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 PAGES_LOCATION = "_pages_location"  # the dcc.Location of dash.page_container: writing its href navigates
@@ -49,7 +50,8 @@ def create_app(settings: Settings | None = None, db: Path | None = None, warm: b
     app.server.config["MAX_CONTENT_LENGTH"] = settings.server.max_request_bytes
     _count_requests(app)
     auth.install(app)  # sessions, CSRF, throttling, headers, the login page; before any route answers
-    portal.install(app)  # uploads and /api/v1
+    portal.install(app)  # uploads and /api/v1/submissions
+    api.install(app)  # the read API /api/v1 (open data), its OpenAPI description and page
     errors.install(app)
     downloads.install(app)  # bulletins on demand for logged-in users only
     for module in pages_with_routes:
@@ -84,7 +86,7 @@ def _geo_route(app: dash.Dash) -> None:
     def geo(level: str):
         if level not in GEO:
             abort(404)
-        return send_file(project_root() / "data" / "geo" / GEO[level], mimetype="application/geo+json",
+        return send_file(bundled("geo") / GEO[level], mimetype="application/geo+json",
                          max_age=86400)
 
 

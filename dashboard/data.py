@@ -112,6 +112,17 @@ def working() -> Iterator[None]:
         _forced.layer = before
 
 
+@contextlib.contextmanager
+def reading(layer_name: str) -> Iterator[None]:
+    """Read this layer inside, whatever the session says: the read API decides the layer from the caller's token
+    and its ?layer= parameter (dashboard/api), never from a browser session's switch."""
+    before, _forced.layer = _forced.layer, layer_name
+    try:
+        yield
+    finally:
+        _forced.layer = before
+
+
 def layer() -> str:
     """PUBLIC (released values only: every anonymous visitor, and by default everyone) or PRELIMINARY."""
     return _forced.layer or _layer_of()

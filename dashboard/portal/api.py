@@ -4,7 +4,8 @@ token`), hence exempt from the session's CSRF check. Answers are JSON, errors in
     POST /api/v1/submissions   multipart: file, [region], [period] → 202 queued · 422 rejected at check ·
                                400 malformed · 401 no or bad token · 403 out of scope · 413 too large
     GET  /api/v1/submissions/<id>  → its status (the owner, analysts and admins; anyone else 404)
-    GET  /api/v1/openapi.json      → this description as OpenAPI 3
+    OPENAPI                        → this description as OpenAPI 3, served with the read API's at
+                                   /api/v1/openapi.json (dashboard/api merges server.extensions["dem_openapi"])
 """
 
 from __future__ import annotations
@@ -65,16 +66,12 @@ def get_submission(submission_id: int):
     return flask.jsonify(status_of(found))
 
 
-@blueprint.get("/openapi.json")
-def openapi():
-    return flask.jsonify(OPENAPI)
-
-
 def install(server: flask.Flask, prefix: str = "") -> None:
     server.register_blueprint(blueprint, url_prefix=prefix + "/api/v1")
     csrf = server.extensions.get("csrf")
     if csrf is not None:  # a Bearer token, not a session cookie, authenticates these requests (flask-wtf docs)
         csrf.exempt(blueprint)
+    server.extensions.setdefault("dem_openapi", []).append(OPENAPI)  # one description of /api/v1 (dashboard/api)
 
 
 _ERROR = {"type": "object", "properties": {"error": {"type": "integer"}, "message_zh": {"type": "string"},

@@ -119,6 +119,28 @@ class Portal:
     load_at_once: bool = False  # load a submission at once in a background job (else the scheduled dem etl run)
 
 
+@dataclass(frozen=True)
+class Api:
+    """The public read API /api/v1 (dashboard/api, docs/api.md)."""
+
+    page_size: int = 100  # rows per page when the caller gives no limit
+    max_page_size: int = 1000  # the largest limit a caller may ask for (a larger one is a 400)
+    max_age: int = 300  # Cache-Control max-age (seconds) of anonymous answers; ETag revalidates them after
+    cors_origins: str = ""  # comma-separated origins allowed to read from a browser (CORS); empty: none; * any
+    rate_limit: str = "300 per minute"  # requests per client address and worker, then 429
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.page_size <= self.max_page_size <= 100_000 or self.max_age < 0:
+            raise ValueError(f"page_size ({self.page_size}) and max_page_size ({self.max_page_size}) must satisfy "
+                             f"1 ≤ page_size ≤ max_page_size ≤ 100000, max_age ({self.max_age}) ≥ 0")
+        for origin in self.origins():
+            if origin != "*" and not origin.startswith(("http://", "https://")) or origin.endswith("/"):
+                raise ValueError(f"cors_origins: {origin!r} is not an origin such as https://data.example.org")
+
+    def origins(self) -> tuple[str, ...]:
+        return tuple(o.strip() for o in self.cors_origins.split(",") if o.strip())
+
+
 REVIEW_STEPS = {"league", "bureau"}  # an officer of the batch's league; an analyst or administrator
 
 
@@ -184,6 +206,7 @@ class Settings:
     auth: Auth
     portal: Portal
     review: Review
+    api: Api = field(default_factory=Api)
     # the clock for 'period in the future' and 'year in progress', read once when the settings are loaded
     # (DEM_TODAY=YYYY-MM-DD pins it) and passed down with them: no module reads the environment or the clock itself
     today: date = dataclasses.field(default_factory=date.today)
@@ -225,7 +248,8 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
         raise ConfigError(f"{where}: {value!r} is not a valid {kind.__name__}") from exc
 
 
-SECTIONS = ("paths", "server", "etl", "limits", "inbox", "quality", "progress", "index", "auth", "portal", "review")
+SECTIONS = ("paths", "server", "etl", "limits", "inbox", "quality", "progress", "index", "auth", "portal", "review",
+            "api")
 
 
 def _build(sections: dict[str, dict[str, Any]], today: date | None = None) -> Settings:
