@@ -167,6 +167,25 @@ def catalogue_targets(fmt: str, settings: Settings) -> None:
     click.echo(console.render(rows, fmt, columns))
 
 
+@catalogue.command("metadata")
+@click.option("--indicator", "indicators", multiple=True, help="Indicator code; repeatable. Default: every indicator.")
+@format_option
+@settings_options
+def catalogue_metadata(indicators: tuple[str, ...], fmt: str, settings: Settings) -> None:
+    """Indicator reference metadata named by SDMX concepts (definition, unit, periodicity, source, method of
+    computation, limitations, release calendar, contact): docs/sdmx.md."""
+    from indicators.base.releases import load_calendar
+    from indicators.engine import sdmx
+
+    cat = load_catalogue()
+    for code in indicators:
+        cat.indicator(code)  # an unknown code is a usage error naming it
+    rows = sdmx.reference_metadata(cat, load_calendar(), indicators)
+    columns = None if fmt != "table" else ["INDICATOR", "INDICATOR_NAME", "UNIT_MEASURE", "FREQ", "SOURCE_TYPE",
+                                           "DATA_SOURCE"]
+    click.echo(console.render(rows, fmt, columns))
+
+
 @click.group()
 def data() -> None:
     """数据 — export observations and list load batches (reads the published warehouse read-only)."""
@@ -181,8 +200,9 @@ def data() -> None:
 @click.option("--history", is_flag=True, help="Every vintage, not only current values.")
 @click.option("--derived", is_flag=True,
               help="Also derived indicators, spatial aggregates and annual roll-ups (status, coverage columns).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None,
-              help="csv (with a <name>.metadata.csv sidecar) or xlsx (with a 说明 sheet). Default: from --out's suffix.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "sdmx-csv"]), default=None,
+              help="csv (with a <name>.metadata.csv sidecar), xlsx (with a 说明 sheet) or sdmx-csv (SDMX-CSV 2.0, "
+                   "docs/sdmx.md; with the sidecar). Default: from --out's suffix.")
 @click.option("--preliminary", is_flag=True,
               help="Every loaded value, released or not (the working warehouse); the metadata says 初步/未发布. "
                    "Default: the released values only (the public warehouse).")
@@ -194,6 +214,8 @@ def data_export(out: Path, indicators: tuple[str, ...], regions: tuple[str, ...]
     from indicators.engine import export
     from indicators.storage import warehouse
 
+    if fmt == "sdmx-csv" and (history or derived):
+        raise click.UsageError("--format sdmx-csv exports the current observations: without --history and --derived")
     cat = load_catalogue()
     codes = [cat.regions.resolve(r).code for r in regions]
     source = settings if preliminary else released(settings)
@@ -203,6 +225,16 @@ def data_export(out: Path, indicators: tuple[str, ...], regions: tuple[str, ...]
         else:
             frame = export.observations(con, cat, indicators, codes, periods, history=history)
         published = warehouse.publication_time(con)
+    if fmt == "sdmx-csv":
+        from indicators.engine import sdmx
+
+        meta = export.metadata(frame, cat, published, "dem data export --format sdmx-csv" + (
+            " --preliminary: 初步数据，含未发布值 preliminary, includes unreleased values" if preliminary else ""))
+        written = [export.write_bytes(sdmx.to_csv_bytes(sdmx.observations(frame, cat)), out),
+                   export.write_csv(meta, export.sidecar_path(out))]
+        click.echo(f"已导出 {len(frame)} 行 → {out} | exported {len(frame)} rows to {out} (SDMX-CSV 2.0)"
+                   f"\n说明 metadata → {written[1]}")
+        return
     written = export.write_export(frame, out, cat, fmt, published,
                                   description="dem data export" + (" --derived" if derived else "")
                                   + (" --history" if history else "")
@@ -210,6 +242,26 @@ def data_export(out: Path, indicators: tuple[str, ...], regions: tuple[str, ...]
                                      if preliminary else ""))
     click.echo(f"已导出 {len(frame)} 行 → {out} | exported {len(frame)} rows to {out}"
                + "".join(f"\n说明 metadata → {p}" for p in written[1:]))
+
+
+@data.command("publish-parquet")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write (replaced only when the new publication is complete, and only if it is an earlier "
+                   "publication or empty).")
+@settings_options
+def data_publish_parquet(out: Path, settings: Settings) -> None:
+    """Publish the released observations and facts as Hive-partitioned Parquet (indicator=…/year=…/) with _metadata
+    files and a README, for DuckDB, Spark, Trino and pyarrow: docs/open-data.md."""
+    from indicators.engine import parquet
+    from indicators.storage import warehouse
+
+    cat = load_catalogue()
+    with warehouse.reader(released(settings).paths.warehouse) as con:
+        manifest = parquet.publish(con, cat, out)
+    sets = manifest["datasets"]
+    click.echo(f"已发布 {sets['observations']['rows']} 条观测值、{sets['facts']['rows']} 条事实 → {out} | published "
+               f"{sets['observations']['rows']} observations and {sets['facts']['rows']} facts to {out} "
+               f"(release {manifest['release_id'] or '—'})")
 
 
 @data.command("batches")

@@ -38,6 +38,11 @@ class Period:
         return FREQUENCY_OF[self.kind]
 
     @property
+    def sdmx(self) -> str:
+        """The SDMX (ISO 8601) spelling: 2023 → 2023, 2023Q1 → 2023-Q1, 2023M03 → 2023-03."""
+        return {"A": f"{self.year}", "Q": f"{self.year}-Q{self.sub}", "M": f"{self.year}-{self.sub:02d}"}[self.kind]
+
+    @property
     def end(self) -> date:
         """Last day of the period: 2023Q1 → 2023-03-31."""
         month = {"A": 12, "Q": self.sub * 3, "M": self.sub}[self.kind]

@@ -104,10 +104,14 @@ def _atomic(path: Path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+def write_bytes(data: bytes, path: Path) -> Path:
     with _atomic(path) as partial:
-        partial.write_bytes(to_csv_bytes(frame))
+        partial.write_bytes(data)
     return path
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    return write_bytes(to_csv_bytes(frame), path)
 
 
 # Control characters XLSX cannot store (openpyxl refuses the whole file): removed from text cells.
