@@ -1,6 +1,7 @@
 """`make bench`: the ETL load benchmark at 250 000, 1 000 000 and 4 000 000 rows, the rejection of hostile files
 (hostile_bench.py), a small load into the demo and into the 1 M-row warehouse (publish_bench.py), then the
-indicator engine, dashboard-callback and report benchmarks (engine_bench.py, dashboard_bench.py, report_bench.py).
+indicator engine, dashboard-callback, concurrent-reader and report benchmarks (engine_bench.py, dashboard_bench.py,
+load_bench.py, report_bench.py).
 
 For each size: generate a valid long-layout submission, then in the same run measure (a) DuckDB's bare
 read_csv of the file into a table and (b) the ETL load of it (etl.pipeline.load_files into an empty warehouse,
@@ -133,6 +134,7 @@ def others(large: Path, workdir: Path) -> None:
     import demo_warehouse
     import engine_bench
     import hostile_bench
+    import load_bench
     import publish_bench
     import release_bench
     import report_bench
@@ -149,6 +151,8 @@ def others(large: Path, workdir: Path) -> None:
     engine_bench.main(["--db", db])
     print("\n── dashboard callbacks and first renders (tests/benchmarks/dashboard_bench.py) ──")
     dashboard_bench.main(["--db", db])
+    print("\n── concurrent readers: 10, 50, 100 clients against 1 and 2 workers (tests/benchmarks/load_bench.py) ──")
+    load_bench.main(["--db", db])
     print("\n── monitoring bulletins: region, one league, all 12 (tests/benchmarks/report_bench.py) ──")
     report_bench.main(["--db", db])
 
