@@ -101,7 +101,8 @@ def catalogue_check(settings: Settings) -> None:
 
 
 @catalogue.command("indicators")
-@click.option("--chapter", type=int, default=None, help="Only indicators of this chapter (1–8).")
+@click.option("--chapter", type=click.IntRange(1, 9), default=None,
+              help="Only indicators of this chapter of the regulation (1–9).")
 @format_option
 @settings_options
 def catalogue_indicators(chapter: int | None, fmt: str, settings: Settings) -> None:

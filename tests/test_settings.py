@@ -41,7 +41,27 @@ def test_bad_values_are_configuration_errors():
     ({"DEM_REVIEW_COUNTY_STEPS": "bureau,bureau"}, r"each once"),
     ({"DEM_ETL_PEER_Z_THRESHOLD": "0"}, r"\[etl\]: peer_z_threshold \(0.0\) must be > 0"),
     ({"DEM_ETL_PEER_MIN_UNITS": "1"}, r"peer_min_units \(1\) at least 3"),
+    ({"DEM_INDEX_MISSING": "bogus"}, r"\[index\]: missing = 'bogus': one of reweight, zero, exclude_region"),
+    ({"DEM_INDEX_MIN_COVERAGE": "1.5"}, r"\[index\]: min_coverage \(1.5\) must lie in 0–1"),
 ])
 def test_review_steps_and_peer_check_settings_are_checked_when_loaded(environ, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(environ=environ)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["catalogue", "indicators", "--chapter", "12"], "12 is not in the range 1<=x<=9"),
+    (["indicators", "progress", "--year", "2024", "--region", "foo"], "unknown region 'foo'"),
+])
+def test_a_wrong_option_value_is_a_usage_error_exit_2_naming_what_is_allowed(tmp_path, args, message):
+    from helpers import run_dem
+
+    result = run_dem(*args, db=tmp_path / "dem.duckdb")
+    assert result.returncode == 2 and message in result.stdout + result.stderr
+
+
+def test_a_misspelt_setting_stops_the_cli_with_exit_2_and_the_allowed_values(tmp_path):
+    from helpers import run_dem
+
+    result = run_dem("catalogue", "check", db=tmp_path / "dem.duckdb", DEM_INDEX_MISSING="bogus")
+    assert result.returncode == 2 and "one of reweight, zero, exclude_region" in result.stderr

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from indicators.base.errors import DataError
+from indicators.base.errors import UsageError
 
 LEVELS = ("region", "league", "county")
 KINDS = {"region": {"自治区"}, "league": {"市", "盟"}, "county": {"区", "县", "旗", "县级市", "自治旗"}}
@@ -30,12 +30,14 @@ class Region:
         return self.name_en if lang == "en" else self.name_zh
 
 
-class AmbiguousRegion(DataError):
-    pass
+class AmbiguousRegion(UsageError):
+    """A name typed (an option, a file's region cell) that fits several units: a usage error at the command line
+    (exit 2); the ETL reports it on the file's line instead."""
 
 
-class UnknownRegion(DataError):
-    pass
+class UnknownRegion(UsageError):
+    """A name or code no unit has: a usage error at the command line (`--region foo` exits 2); the ETL reports it on
+    the file's line instead."""
 
 
 def _key(text: str) -> str:

@@ -184,6 +184,9 @@ class Progress:
     no_target_mid: float = 0.005
 
 
+INDEX_MISSING = ("reweight", "zero", "exclude_region")  # what a league's missing indicator does to its index
+
+
 @dataclass(frozen=True)
 class Index:
     base_year: int = 2024
@@ -191,6 +194,16 @@ class Index:
     min_coverage: float = 0.5
     min_chapter_indicators: int = 2  # a chapter sub-index resting on fewer indicators is flagged as fragile
     chapter_weights: dict[int, float] = field(default_factory=lambda: {c: 1.0 for c in range(2, 9)})
+
+    def __post_init__(self) -> None:
+        # a misspelt policy (DEM_INDEX_MISSING=bogus) would otherwise be taken for "reweight" silently
+        if self.missing not in INDEX_MISSING:
+            raise ValueError(f"missing = {self.missing!r}: one of {', '.join(INDEX_MISSING)}")
+        if not 0 <= self.min_coverage <= 1 or self.min_chapter_indicators < 1:
+            raise ValueError(f"min_coverage ({self.min_coverage}) must lie in 0–1 and min_chapter_indicators "
+                             f"({self.min_chapter_indicators}) be ≥ 1")
+        if any(w < 0 for w in self.chapter_weights.values()):
+            raise ValueError(f"chapter_weights {self.chapter_weights}: no weight may be negative")
 
 
 @dataclass(frozen=True)
