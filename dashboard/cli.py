@@ -10,7 +10,7 @@ import click
 
 from indicators import console
 from indicators.base.settings import Settings
-from indicators.cli import released, settings_options
+from indicators.cli import progress, quiet_option, released, settings_options
 
 
 @click.command()
@@ -100,12 +100,25 @@ def report_evaluation(year: int, region: str, out: Path | None, settings: Settin
               help="Directory. Default: settings [paths] exports (data/exports).")
 @since_option
 @lang_option
+@quiet_option
 @settings_options
-def report_all(year: int, quarter: int | None, out_dir: Path | None, since, lang: str, settings: Settings) -> None:
-    """Write the region's and all 12 leagues' bulletins with stable names, with one browser for all charts."""
+def report_all(year: int, quarter: int | None, out_dir: Path | None, since, lang: str, quiet: bool,
+               settings: Settings) -> None:
+    """Write the region's and all 12 leagues' bulletins with stable names, with one browser for all charts.
+    Progress on standard error, one line per bulletin written (none with --quiet)."""
     from dashboard.report import build_all
 
-    paths = build_all(released(settings), year, quarter, out_dir, since.date() if since else None, lang)
+    from indicators.base.catalogue import load_catalogue
+
+    say, done, total = progress(quiet), [], 1 + len(load_catalogue().regions.leagues())
+    say("读取数据、启动浏览器 | reading the data, starting the browser")
+
+    def written(path: Path) -> None:
+        done.append(path)
+        say(f"{len(done)}/{total} {path.name}")
+
+    paths = build_all(released(settings), year, quarter, out_dir, since.date() if since else None, lang,
+                      on_written=written)
     for path in paths:
         click.echo(f"已生成 {path} | written {path}")
 

@@ -15,7 +15,7 @@ from indicators import console
 from indicators.base.catalogue import load_catalogue
 from indicators.base.errors import EXIT_INTERNAL
 from indicators.base.settings import Settings
-from indicators.cli import format_option, settings_options
+from indicators.cli import format_option, progress, quiet_option, settings_options
 
 MAX_PRINTED = 50
 
@@ -133,11 +133,13 @@ def demo_generate(seed: int, out: Path | None, settings: Settings) -> None:
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed; same seed, same files.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to (re)generate the demo files. Default: data/demo/ of the project.")
+@quiet_option
 @settings_options
-def demo_build(seed: int, out: Path | None, settings: Settings) -> None:
+def demo_build(seed: int, out: Path | None, quiet: bool, settings: Settings) -> None:
     """Regenerate the demo files and rebuild the warehouse from scratch: data/reference/ (real figures) first,
-    then the demo files, through the production loader. Exit 0 all loaded, 1 a file was rejected."""
-    report = build(seed, settings, out)
+    then the demo files, through the production loader. Progress on standard error (none with --quiet).
+    Exit 0 all loaded, 1 a file was rejected."""
+    report = build(seed, settings, out, on_step=progress(quiet))
     for line in report.lines():
         click.echo(line)
     sys.exit(1 if report.rejected else 0)

@@ -10,6 +10,8 @@ import contextlib
 import functools
 import os
 import sys
+import time
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -46,6 +48,19 @@ def released(settings: Settings) -> Settings:
 
 format_option = click.option("--format", "fmt", type=click.Choice(console.FORMATS), default="table",
                              show_default=True, help="Output format.")
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress lines on standard error.")
+
+
+def progress(quiet: bool) -> Callable[[str], None]:
+    """Progress of long work on standard error, each line with the seconds since the start ('[  4.2 s] …'):
+    never on standard output, which carries the results; nothing with --quiet."""
+    started = time.perf_counter()
+
+    def say(text: str) -> None:
+        if not quiet:
+            click.echo(f"[{time.perf_counter() - started:6.1f} s] {text}", err=True)
+
+    return say
 
 
 class RootGroup(click.Group):

@@ -49,6 +49,8 @@ def demo_warehouse(tmp_path_factory) -> Path:
                             timeout=600, env={**os.environ, "DEM_TODAY": "2026-11-27",
                                               "DEM_PATHS_APP_DB": str(folder / "app.sqlite")})
     assert result.returncode == 0, result.stdout + result.stderr
+    # its progress goes to standard error, step by step with the time since the start; the results to standard output
+    assert "s] 载入" in result.stderr and "loading" in result.stderr and "s] 载入" not in result.stdout
     return db
 
 

@@ -65,3 +65,12 @@ def test_a_misspelt_setting_stops_the_cli_with_exit_2_and_the_allowed_values(tmp
 
     result = run_dem("catalogue", "check", db=tmp_path / "dem.duckdb", DEM_INDEX_MISSING="bogus")
     assert result.returncode == 2 and "one of reweight, zero, exclude_region" in result.stderr
+
+
+def test_progress_goes_to_standard_error_with_the_seconds_and_nowhere_with_quiet(capsys):
+    from indicators.cli import progress
+
+    progress(False)("载入 3 个文件 | loading 3 files")
+    progress(True)("never shown")
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("[") and "s] 载入 3 个文件 | loading 3 files" in err and "never" not in err

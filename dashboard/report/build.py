@@ -9,7 +9,7 @@ Stable names for scheduled runs: 监测分析报告_150000_2024.pdf, 监测分�
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -79,9 +79,10 @@ def read_reports(settings: Settings, cat: Catalogue, specs: Sequence[ReportSpec]
     return out
 
 
-def write_reports(reports: Sequence[Report], cat: Catalogue, outs: Sequence[Path], renderer: ChartRenderer) -> list[Path]:
+def write_reports(reports: Sequence[Report], cat: Catalogue, outs: Sequence[Path], renderer: ChartRenderer,
+                  on_written: Callable[[Path], None] | None = None) -> list[Path]:
     """Lay out each PDF while its charts (and the next report's) render in the browser: the layout waits only
-    for the chart it is about to place."""
+    for the chart it is about to place; `on_written(path)` after each (the CLI's progress)."""
     paths = []
     pending = renderer.submit(report_charts(reports[0], cat)) if reports else None
     for i, (report, out) in enumerate(zip(reports, outs, strict=True)):
@@ -89,17 +90,19 @@ def write_reports(reports: Sequence[Report], cat: Catalogue, outs: Sequence[Path
         if i + 1 < len(reports):
             pending = renderer.submit(report_charts(reports[i + 1], cat))
         paths.append(render(report, cat, images, Path(out)))
+        if on_written is not None:
+            on_written(paths[-1])
     return paths
 
 
 def _run(settings: Settings, cat: Catalogue, specs: list[ReportSpec], outs: list[Path],
-         renderer: ChartRenderer | None, tabs: int) -> list[Path]:
+         renderer: ChartRenderer | None, tabs: int, on_written: Callable[[Path], None] | None = None) -> list[Path]:
     """Start the browser, read the warehouse meanwhile (and close it), then render and lay out."""
     own = renderer is None
     renderer = renderer or ChartRenderer(tabs=tabs)
     renderer.start()
     try:
-        return write_reports(read_reports(settings, cat, specs), cat, outs, renderer)
+        return write_reports(read_reports(settings, cat, specs), cat, outs, renderer, on_written)
     finally:
         if own:
             renderer.close()
@@ -125,15 +128,17 @@ def build_report(settings_or_db_path: Settings | Path | str | None, year: int, q
 
 
 def build_all(settings_or_db_path: Settings | Path | str | None, year: int, quarter: int | None = None,
-              out_dir: Path | str | None = None, since: date | None = None, lang: str = "zh") -> list[Path]:
+              out_dir: Path | str | None = None, since: date | None = None, lang: str = "zh",
+              on_written: Callable[[Path], None] | None = None) -> list[Path]:
     """The region's report and the 12 leagues' reports (one edition: `lang`) with stable names, from one
-    consistent read of the warehouse and one browser (two tabs: enough charts to pay for the second)."""
+    consistent read of the warehouse and one browser (two tabs: enough charts to pay for the second);
+    `on_written(path)` after each PDF."""
     settings, cat = resolve_settings(settings_or_db_path), default_catalogue()
     directory = Path(out_dir) if out_dir else settings.paths.exports
     codes = [cat.regions.root.code] + [r.code for r in cat.regions.leagues()]
     specs = [ReportSpec(year, quarter, code, since, lang) for code in codes]
     return _run(settings, cat, specs, [directory / default_name(c, year, quarter, lang) for c in codes], None,
-                tabs=2)
+                tabs=2, on_written=on_written)
 
 
 def build_data(settings_or_db_path: Settings | Path | str | None, year: int, quarter: int | None = None,

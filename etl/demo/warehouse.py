@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,24 +101,31 @@ def release_demo(cat: Catalogue, settings: Settings) -> list[str]:
     return done
 
 
-def build(seed: int, settings: Settings, out: Path | None = None, cat: Catalogue | None = None) -> BuildReport:
-    """Regenerate the demo files and rebuild the warehouse from scratch: the real figures first, then the demo."""
+def build(seed: int, settings: Settings, out: Path | None = None, cat: Catalogue | None = None,
+          on_step: Callable[[str], None] | None = None) -> BuildReport:
+    """Regenerate the demo files and rebuild the warehouse from scratch: the real figures first, then the demo;
+    `on_step(text)` as each step starts (the CLI's progress)."""
+    step = on_step or (lambda _text: None)
     started = time.perf_counter()
     cat = cat or load_catalogue()
     out = out or demo_dir()
     for stale in [*out.glob("*.csv"), *out.glob("*.xlsx")]:
         stale.unlink()  # files of an earlier plan; README.md stays
+    step("生成示例文件 | generating the demo files")
     demo = generate(seed, out, cat)
     published = settings.paths.warehouse
     with warehouse.exclusive_lock(published):  # a rebuild: nobody else may write meanwhile
         # build beside the published file and rename it into place, so readers never see a missing warehouse
         fresh = published.with_name(published.name + ".rebuild")
         fresh.unlink(missing_ok=True)
+        step(f"载入 {len(reference_files()) + len(demo)} 个文件并计算派生层 | loading {len(reference_files()) + len(demo)} "
+             "files and computing the derived layer")
         results = load_files(reference_files() + demo, cat, settings.with_overrides(paths_warehouse=fresh),
                              locked=True)
         os.replace(fresh, published)
     report = BuildReport(published, reference_files(), demo, results, 0.0)
     report.app_db_aside = set_aside_app_db(settings)
+    step("接受示例批次并按日程发布 | accepting the demo batches and carrying out the release calendar")
     report.released = release_demo(cat, settings)
     with warehouse.reader(published) as con:
         report.counts = dict(zip(("batches", "observations", "synthetic", "real"), con.execute(
