@@ -107,7 +107,6 @@ def report_all(year: int, quarter: int | None, out_dir: Path | None, since, lang
     """Write the region's and all 12 leagues' bulletins with stable names, with one browser for all charts.
     Progress on standard error, one line per bulletin written (none with --quiet)."""
     from dashboard.report import build_all
-
     from indicators.base.catalogue import load_catalogue
 
     say, done, total = progress(quiet), [], 1 + len(load_catalogue().regions.leagues())
