@@ -14,7 +14,7 @@ from urllib.parse import quote
 import dash
 import flask
 import pandas as pd
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, dcc, html
 
 from dashboard import components as c
 from dashboard import data, ids, inputs, matrix
@@ -23,7 +23,7 @@ from dashboard.i18n import add, lang_of, t
 from dashboard.report import evaluation as document
 from indicators.base.regions import Region
 from indicators.engine import supervision
-from indicators.engine.progress import BEHIND, STATUSES
+from indicators.engine.progress import BEHIND
 
 dash.register_page(__name__, path="/evaluation", name="评估与监督 Evaluation", title="北疆数字经济监测 · 评估与监督")
 
@@ -117,7 +117,7 @@ def update(league, year, lang):
     league, year, lang = inputs.league(league), inputs.year(year), inputs.lang(lang)
     if league not in {r.code for r in leagues_for(access.current_user())}:
         raise inputs.InvalidInput("league", league, "a league the user may evaluate")
-    return body(league, year, lang) if access.current_user() else no_update
+    return body(league, year, lang)  # (an anonymous caller may evaluate no league: refused above)
 
 
 # ── data: the published part cached per warehouse, the counties' records per working warehouse and day ──────
@@ -180,10 +180,7 @@ def index_view(ev: document.Evaluation, lang: str) -> list:
 
 def progress_view(ev: document.Evaluation, lang: str) -> list:
     own = ev.progress[ev.progress["region_code"] == ev.league.code] if len(ev.progress) else ev.progress
-    counts = pd.DataFrame([{"status": s, "own": int((own["status"] == s).sum()) if len(own) else 0,
-                            "all": int((ev.progress["status"] == s).sum()) if len(ev.progress) else 0}
-                           for s in STATUSES])
-    counts = counts[counts["all"] > 0]
+    counts = document.status_counts(ev)
     table = html.Table([html.Thead(html.Tr([html.Th(t("state", lang), scope="col"),
                                             html.Th(t("ev_status_count", lang), scope="col"),
                                             html.Th(t("ev_status_all", lang), scope="col")])),
@@ -202,13 +199,9 @@ def record_table(ev: document.Evaluation, lang: str, name: str, columns: tuple[s
     cat = data.catalogue()
     frame = ev.record.assign(
         name=ev.record["region_code"].map({r.code: r.name(lang) for r in cat.regions.regions}),
-        share=[numbers_share(v) for v in ev.record["on_time_share"]])
+        share=[document.share_text(v) for v in ev.record["on_time_share"]])
     headers = {"name": t("cal_unit", lang), **{k: t(f"ev_{k}", lang) for k in columns}}
     return c.table(f"evaluation-{name}", frame, headers, page_size=20)
-
-
-def numbers_share(value) -> str:
-    return "—" if pd.isna(value) else f"{100 * value:.0f}%"
 
 
 # ── the PDF, for the same users ───────────────────────────────────────────────────────────────────────────

@@ -152,14 +152,26 @@ def index_table(ev: Evaluation) -> Table:
     return table
 
 
+def status_counts(ev: Evaluation) -> pd.DataFrame:
+    """How many headline indicators are in each status (those any league is in): the league's (`own`) beside all
+    12 leagues' together (`all`), in the order of progress.STATUSES."""
+    found = ev.progress if len(ev.progress) else pd.DataFrame(columns=["region_code", "status"])
+    own = found[found["region_code"] == ev.league.code]["status"].value_counts()
+    every = found["status"].value_counts()
+    return pd.DataFrame([{"status": s, "own": int(own.get(s, 0)), "all": int(every[s])}
+                         for s in STATUSES if every.get(s, 0)], columns=["status", "own", "all"])
+
+
+def share_text(value) -> str:
+    """An on-time share as published: 0.458 → '46%'; none (nothing settled yet) → '—'."""
+    return DASH if pd.isna(value) else f"{100 * value:.0f}%"
+
+
 def status_table(ev: Evaluation) -> Table:
     """How many headline indicators are in each status: the league beside all 12 leagues together."""
-    own = ev.progress[ev.progress["region_code"] == ev.league.code]["status"].value_counts()
-    every = ev.progress["status"].value_counts()
     table = Table(["进展状态", "本盟市（项）", "12个盟市合计（项）"], [60, 34, 40], "LRR")
-    for status in STATUSES:
-        if every.get(status, 0):
-            table.rows.append([progress_cell(status), str(int(own.get(status, 0))), str(int(every.get(status, 0)))])
+    table.rows = [[progress_cell(r["status"]), str(r["own"]), str(r["all"])]
+                  for r in status_counts(ev).to_dict("records")]
     return table
 
 
@@ -182,9 +194,8 @@ def reporting_table(ev: Evaluation, cat: Catalogue) -> Table:
     table = Table(["旗县（市、区）", "应报", "按时", "逾期报送", "被退回", "逾期未报", "未到期", "按时率"],
                   [34, 16, 16, 20, 18, 20, 18, 20], "LRRRRRRR")
     for r in _named(ev.record, cat):
-        share = DASH if pd.isna(r["on_time_share"]) else f"{100 * r['on_time_share']:.0f}%"
         table.rows.append([r["name"], *(str(int(r[k])) for k in ("owed", "on_time", "late", "rejected", "missing",
-                                                                   "due")), share])
+                                                                   "due")), share_text(r["on_time_share"])])
     return table
 
 

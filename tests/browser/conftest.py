@@ -148,3 +148,13 @@ def page(browser, app_url):
     tab.recorder = Recorder(tab, app_url)
     yield tab
     context.close()
+
+
+@pytest.fixture
+def phone(browser, app_url):
+    """A phone: 390 × 844 CSS px, touch, no hover (the toolbar rule), Chinese locale."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, locale="zh-CN")
+    tab = context.new_page()
+    yield tab
+    context.close()

@@ -196,9 +196,7 @@ def test_the_overview_opens_with_who_is_behind_on_what_and_behind_only_keeps_tho
     assert_clean(page)
 
 
-def test_a_league_page_on_a_phone_folds_its_chapters_into_cards(browser, app_url):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
-    phone = context.new_page()
+def test_a_league_page_on_a_phone_folds_its_chapters_into_cards(phone, app_url):
     phone.goto(app_url + "/league/150100")
     phone.wait_for_selector("#league-tables .league-narrow summary")
     phone.wait_for_load_state("networkidle")
@@ -211,12 +209,9 @@ def test_a_league_page_on_a_phone_folds_its_chapters_into_cards(browser, app_url
     card.wait_for()
     assert card.locator("strong").inner_text() and card.locator(".card-value").inner_text()
     screenshot(phone, "league-phone")
-    context.close()
 
 
-def test_a_map_on_a_phone_shows_the_whole_region_with_its_colour_bar_below(browser, app_url):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
-    phone = context.new_page()
+def test_a_map_on_a_phone_shows_the_whole_region_with_its_colour_bar_below(phone, app_url):
     phone.goto(app_url + "/map")
     phone.wait_for_selector(PAGES["map"][1], state="attached")
     phone.wait_for_load_state("networkidle")
@@ -234,12 +229,9 @@ def test_a_map_on_a_phone_shows_the_whole_region_with_its_colour_bar_below(brows
     assert orientation == "h"
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= 391
     screenshot(phone, "map-phone")
-    context.close()
 
 
-def test_phone_width_has_no_horizontal_scrolling(browser, app_url):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
-    phone = context.new_page()
+def test_phone_width_has_no_horizontal_scrolling(phone, app_url):
     phone.goto(app_url + "/")
     phone.wait_for_selector(PAGES["overview"][1], state="attached")
     phone.wait_for_load_state("networkidle")
@@ -250,7 +242,6 @@ def test_phone_width_has_no_horizontal_scrolling(browser, app_url):
     grid = phone.locator("#overview-changes .dem-grid").first  # a table scrolls inside itself, never the page
     assert grid.evaluate("e => e.getBoundingClientRect().right") <= 390
     screenshot(phone, "overview-phone")
-    context.close()
 
 
 def test_a_newly_released_value_shows_without_restarting(page, app_url, served_warehouse, dem_env, tmp_path):

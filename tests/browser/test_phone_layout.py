@@ -54,16 +54,6 @@ OVERLAPS = """() => {
 }"""
 
 
-@pytest.fixture
-def phone(browser, app_url):
-    """A phone: 390 × 844 CSS px, touch, no hover (the toolbar rule), Chinese locale."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="zh-CN")
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
 def settle(tab, url: str) -> None:
     tab.goto(url)
     tab.wait_for_selector("main h1")
