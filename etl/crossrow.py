@@ -30,7 +30,8 @@ class Sorted:
 
 
 def _add_duplicates(d: pd.DataFrame, keys: np.ndarray) -> Sorted:
-    """Same key twice: identical value → warning on the later line; different value → error naming the first.
+    """Same key twice: identical value (and status) → warning on the later line; different value or status → error
+    naming the first.
     Every line of a key with conflicting values is marked `_conflicted`: which one is right is unknown, so
     --partial loads none of them."""
     n = len(d)
@@ -46,6 +47,8 @@ def _add_duplicates(d: pd.DataFrame, keys: np.ndarray) -> Sorted:
         lines = d["line"].to_numpy(dtype="int64")
         later = ~starts
         same = later & np.isclose(values[rows], values[first], rtol=1e-12, atol=0)
+        status = d["obs_status"].cat.codes.to_numpy()  # one number as provisional and as final: which is meant?
+        same &= status[rows] == status[first]
         same_as[rows[same]] = lines[first[same]]
         differs = later & ~same
         conflict_with[rows[differs]] = lines[first[differs]]

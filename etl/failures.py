@@ -12,6 +12,7 @@ import pandas as pd
 from etl import problems as P
 from etl.layout import LongTable
 from etl.rules import RULES, Thresholds
+from indicators.base import status
 from indicators.base.catalogue import Catalogue
 
 LEVEL_ZH = {"region": "自治区", "league": "盟市", "county": "旗县"}
@@ -56,6 +57,10 @@ def _params(rule: str, row: pd.Series, cat: Catalogue, limits: Thresholds, raw: 
                 "detail": f"[{_fmt(row['_plausible_min'])}, {_fmt(row['_plausible_max'])}]"}
     if rule == "unit_mismatch":
         return {"indicator": code, "detail": row["catalogue_unit"], "unit": row["unit_submitted"]}
+    if rule == "bad_status":
+        words = list(status.STATUSES.values())
+        return {"detail": "、".join(f"{s.code} {s.shown}" for s in words),
+                "detail_en": ", ".join(f"{s.code} {s.en}" for s in words)}
     if rule == "conflicting_duplicate":
         return {"detail": int(row["_conflict_with"])}
     if rule == "duplicate_row":
@@ -116,7 +121,8 @@ def to_problems(failed: pd.DataFrame, d: pd.DataFrame, table: LongTable, file: s
     headers = {"indicator": table.columns.header(
         "indicator_code" if "indicator_code" in table.columns.positions else "indicator_name"),
         "region": table.columns.header("region_code" if "region_code" in table.columns.positions else "region_name"),
-        "period": table.columns.header("period"), "unit": table.columns.header("unit")}
+        "period": table.columns.header("period"), "unit": table.columns.header("unit"),
+        "status": table.columns.header("status")}
     out = []
     for rule, index in zip(failed["rule"], failed["index"], strict=True):
         row = d.loc[index]

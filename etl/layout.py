@@ -1,6 +1,6 @@
 """Find the header, recognise the columns (Chinese or English), and turn long or wide tables into one row per value.
 
-Long layout: indicator, region, period, value (+ unit, note, source, synthetic) — one observation per row.
+Long layout: indicator, region, period, value (+ unit, note, source, synthetic, status) — one observation per row.
 Wide layout (yearbook style): indicator, region (+ unit …) and one column per period: 2021 | 2022年 | 2024Q1.
 A header such as “数值（亿元）” carries the unit of the whole column. Title rows above the header and
 footnotes (注：…) below the table are recognised and skipped; nothing else is dropped.
@@ -35,6 +35,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "note": ("note", "notes", "备注", "说明"),
     "source": ("source", "数据来源", "来源", "资料来源"),
     "synthetic": ("synthetic", "示例数据", "合成数据"),
+    "status": ("status", "obs_status", "observation_status", "数据状态", "数值状态", "数据性质"),
 }
 FOOTNOTE_RE = re.compile(r"^(注|说明|备注|资料来源|数据来源|填报说明|note|source)\s*[:：]?", re.IGNORECASE)
 UNIT_IN_HEADER_RE = re.compile(r"^(?P<name>.+?)\s*[（(]\s*(?P<unit>[^（()）]+?)\s*[)）]$")
@@ -106,7 +107,7 @@ def _find_header(sheet: Sheet, file: str) -> tuple[int, Columns]:
 class LongTable:
     """One row per submitted value, still as text, with the line it came from."""
 
-    frame: pd.DataFrame  # line, indicator, region, period, value, unit, note, source, synthetic, value_column
+    frame: pd.DataFrame  # line, indicator, region, period, value, unit, note, source, synthetic, status, value_column
     columns: Columns
     layout: str  # long | wide
     header_line: int
@@ -162,6 +163,7 @@ def to_long(sheet: Sheet, file: str) -> LongTable:
         "note": _text(body, cols, "note", strip=True),
         "source": _text(body, cols, "source", strip=True),
         "synthetic": _text(body, cols, "synthetic"),
+        "status": _text(body, cols, "status"),
     })
     if cols.header_unit:
         ident["unit"] = ident["unit"].astype("str").where(ident["unit"].astype("str").str.strip() != "",

@@ -1,7 +1,7 @@
 """Write one validated submission into the (staging) warehouse in a single transaction, keeping every vintage.
 
 A key (indicator, region, period) seen for the first time is new. If its current value differs — or its source,
-note or synthetic flag — the current row is marked superseded by this batch and the new row becomes current;
+note, synthetic flag or observation status (a provisional value confirmed as final is a new vintage) — the current row is marked superseded by this batch and the new row becomes current;
 the old vintage stays queryable with its batch. An identical value writes nothing and is counted unchanged.
 """
 
@@ -19,7 +19,7 @@ from etl.problems import Problem
 from indicators.storage.warehouse import first_row, registered, transaction, utc_now
 
 OBSERVATION_COLUMNS = ["indicator_code", "region_code", "period", "year", "sub", "value", "unit_submitted", "note",
-                       "source", "synthetic", "line"]
+                       "source", "synthetic", "line", "obs_status"]
 
 
 @dataclass
@@ -117,7 +117,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, rows: pd.DataFra
                 CREATE OR REPLACE TEMP TABLE _classified AS
                 SELECT i.*,
                        CASE WHEN c.value IS NULL THEN 'new'
-                            WHEN c.value = i.value AND c.synthetic = i.synthetic
+                            WHEN c.value = i.value AND c.synthetic = i.synthetic AND c.obs_status = i.obs_status
                                  AND c.source IS NOT DISTINCT FROM i.source AND c.note IS NOT DISTINCT FROM i.note
                             THEN 'unchanged' ELSE 'revised' END AS change
                 FROM _incoming i
@@ -140,9 +140,9 @@ def load_batch(con: duckdb.DuckDBPyConnection, info: BatchInfo, rows: pd.DataFra
 def _insert_observations(con: duckdb.DuckDBPyConnection, source: str, batch_id: int) -> None:
     con.execute(f"""
         INSERT INTO observations (indicator_code, region_code, period, year, sub, value, unit_submitted, note,
-                                  source, synthetic, batch_id, line, superseded_by)
+                                  source, synthetic, batch_id, line, superseded_by, obs_status)
         SELECT indicator_code, region_code, period, year, sub, value, unit_submitted, note, source, synthetic,
-               ?, line, NULL
+               ?, line, NULL, obs_status
         FROM {source}""", [batch_id])
 
 

@@ -4,7 +4,7 @@ Nothing is decided here about validity; each interpretation records its state (o
 so that the validation step can report every problem. Work is done once per distinct text (a file of a million
 rows has a few hundred distinct regions and periods), and numbers are parsed with vectorised Arrow kernels.
 Examples: '锡盟' → 152500 · '２０２３年第一季度' → 2023Q1 · '12,345.6' → 12345.6 · '45.3%' → 45.3 ·
-24 049 155 人 → 2 404.9155 万人.
+24 049 155 人 → 2 404.9155 万人 · status '快报' → P (indicators.base.status).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.layout import LongTable
+from indicators.base import status
 from indicators.base.catalogue import Catalogue
 from indicators.base.periods import parse_period
 from indicators.base.regions import AmbiguousRegion, UnknownRegion
@@ -55,8 +56,9 @@ def _per_row(codes: np.ndarray, per_text: list, dtype: str = "str", categories: 
     if dtype != "str":
         return np.asarray(per_text, dtype=dtype)[codes] if len(per_text) else np.empty(0, dtype=dtype)
     result_codes, distinct = pd.factorize(pd.Series(per_text, dtype=object), use_na_sentinel=True)
-    if categories is not None:
-        result_codes = pd.Index(categories).get_indexer(distinct)[result_codes] if len(distinct) else result_codes
+    if categories is not None:  # a None result (code -1) stays missing, not the last category's position
+        if len(distinct):
+            result_codes = np.where(result_codes < 0, -1, pd.Index(categories).get_indexer(distinct)[result_codes])
         distinct = categories
     small = result_codes.astype("int8" if len(distinct) < 127 else "int32")
     return pd.Categorical.from_codes(small[codes] if len(codes) else small[:0],
@@ -143,6 +145,8 @@ def normalise(table: LongTable, cat: Catalogue) -> pd.DataFrame:
     out["source"] = f["source"].array
     codes, texts = _factorize(f["synthetic"])
     out["synthetic"] = _per_row(codes, [_nfkc(t).casefold() in TRUE_TEXT for t in texts], bool)
+    codes, texts = _factorize(f["status"])
+    out["obs_status"] = _per_row(codes, [status.parse(t) for t in texts], categories=status.CODES)
     return pd.DataFrame(out, index=f.index, copy=False)
 
 

@@ -15,7 +15,7 @@ ERROR, WARNING = "error", "warning"
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule. `field` is the submitted field (indicator, region, period, unit, value) whose column and cell a
+    """One rule. `field` is the submitted field (indicator, region, period, unit, value, status) whose column and cell a
     row's problem names; None for the rules found while reading the file, which name their own place. The
     templates see {value} and the rule's parameters (etl.problems.make)."""
 
@@ -140,9 +140,12 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
          "请检查计量单位和小数点",
          "value {value} is implausible: {indicator} cannot lie outside {detail} {unit} (the plausible "
          "range of its unit); check the unit and the decimal point"),
+    Rule("bad_status", ERROR, "status",
+         "“{value}”不是可识别的数据状态（可填：{detail}；正式数可留空）",
+         "{value!r} is not an observation status (allowed: {detail_en}; leave empty for a normal value)"),
     Rule("conflicting_duplicate", ERROR, "value",
-         "与第{detail}行是同一指标、地区和统计期，但数值不同",
-         "same indicator, region and period as line {detail}, with a different value"),
+         "与第{detail}行是同一指标、地区和统计期，但数值或数据状态不同",
+         "same indicator, region and period as line {detail}, with a different value or status"),
     Rule("ytd_decreasing", ERROR, "value",
          "1月至当月累计值从{detail}的{from_value}降至{later}的{to_value}，累计数不应下降，请核实",
          "the year-to-date value falls from {from_value} in {detail_en} to {to_value} in {later_en}; "

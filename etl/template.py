@@ -13,6 +13,7 @@ import io
 import os
 from pathlib import Path
 
+from indicators.base import status
 from indicators.base.catalogue import Catalogue, Indicator
 from indicators.base.errors import UsageError
 from indicators.base.periods import Period, label_zh, parse_period
@@ -20,20 +21,26 @@ from indicators.base.regions import AmbiguousRegion, Region, UnknownRegion
 
 FORMATS = ("xlsx", "csv")
 # the headers of the long layout (etl.layout.ALIASES), in Chinese as the officers write them
-HEADER = ("指标代码", "指标名称", "地区代码", "地区名称", "统计期", "数值", "计量单位", "备注", "数据来源")
+HEADER = ("指标代码", "指标名称", "地区代码", "地区名称", "统计期", "数值", "计量单位", "备注", "数据来源", "数据状态")
 VALUE_COLUMN = HEADER.index("数值")
+STATUS_COLUMN = HEADER.index("数据状态")
 LEVEL_ZH = {"region": "自治区", "league": "盟市", "county": "旗县"}
 FREQUENCY_ZH = {"annual": "年度", "quarterly": "季度", "monthly": "月度"}
 MEASURE = {"stock": ("期末数", "end-of-period level"), "flow": ("本期发生数", "amount of the period"),
            "ytd": ("1月至当月累计数", "cumulative from January (year to date)")}
 INSTRUCTIONS = (
-    ("填写", "只填写“数值”列（可选填“备注”“数据来源”）；不要改动其他列，不要增删列，不要改表头。",
-     "Fill in the 数值 (value) column only (备注 note and 数据来源 source are optional); leave the other columns, "
+    ("填写", "只填写“数值”列（可选填“备注”“数据来源”“数据状态”）；不要改动其他列，不要增删列，不要改表头。",
+     "Fill in the 数值 (value) column only (备注 note, 数据来源 source and 数据状态 status are optional); leave the other columns, "
      "the headers and the column order as they are."),
     ("计量单位", "数值按“计量单位”列的单位填写。也可改为同一量纲的其他单位（如 亿元 → 万元），系统会精确换算；"
      "不能换算的单位是错误。百分比指标可写 45.3 或 45.3%。",
      "Give each value in the unit of its 计量单位 (unit) column; another unit of the same dimension (亿元 → 万元) "
      "is converted exactly, an incompatible one is an error. Percentages may be written 45.3 or 45.3%."),
+    ("数据状态", "正式数留空；初步数（快报）、估计数（预计数、约数、下限值）、预测数请在“数据状态”列注明（可从下拉列表选择，"
+     "也可填 P、E、F）。数值由初步数改为正式数时，重新报送该行并清空或改为“正式数”。",
+     "Leave 数据状态 (status) empty for a normal value; mark provisional (初步数, 快报), estimated (估计数, 预计数, 约数, "
+     "下限值) and forecast (预测数) values there (pick from the list, or write P, E, F). When a provisional value "
+     "becomes final, submit the row again with the status empty or 正式数."),
     ("未报送", "没有数据的行请留空或填“-”：该行计为“未报送”（提醒，不是错误），不入库。整张表都未填写时，文件可以通过校验，"
      "但不会载入任何数值。",
      "Leave a row empty (or write '-') when there is no figure: it counts as not reported (a warning, not an error) "
@@ -78,8 +85,8 @@ def owed(cat: Catalogue, unit: Region, period: Period) -> list[Indicator]:
 
 
 def rows(cat: Catalogue, unit: Region, period: Period) -> list[list[str]]:
-    """The table's rows under HEADER, value, note and source empty."""
-    return [[i.code, i.name_zh, unit.code, unit.name_zh, period.code, "", i.unit, "", ""]
+    """The table's rows under HEADER, value, note, source and status empty."""
+    return [[i.code, i.name_zh, unit.code, unit.name_zh, period.code, "", i.unit, "", "", ""]
             for i in owed(cat, unit, period)]
 
 
@@ -106,6 +113,7 @@ def _xlsx(cat: Catalogue, unit: Region, period: Period, table: list[list[str]]) 
     Second sheet 说明: the instructions and the indicators with their definitions."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     book = Workbook()
     sheet = book.active
@@ -118,8 +126,14 @@ def _xlsx(cat: Catalogue, unit: Region, period: Period, table: list[list[str]]) 
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A3"
-    for column, width in zip("ABCDEFGHI", (10, 36, 10, 16, 10, 14, 10, 24, 24), strict=True):
+    for column, width in zip("ABCDEFGHIJ", (10, 36, 10, 16, 10, 14, 10, 24, 24, 10), strict=True):
         sheet.column_dimensions[column].width = width
+    if table:  # a drop-down of the status words; anything else typed is still checked by the ETL (bad_status)
+        words = DataValidation(type="list", allow_blank=True, showErrorMessage=False,
+                               formula1='"' + ",".join(s.zh for s in status.STATUSES.values()) + '"')
+        column = "ABCDEFGHIJ"[STATUS_COLUMN]
+        words.add(f"{column}3:{column}{len(table) + 2}")
+        sheet.add_data_validation(words)
     for (cell,) in sheet.iter_rows(min_row=3, min_col=VALUE_COLUMN + 1, max_col=VALUE_COLUMN + 1):
         cell.number_format = "General"
 

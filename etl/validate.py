@@ -108,6 +108,7 @@ def build_schemas(cat: Catalogue, limits: Thresholds) -> tuple[pa.DataFrameSchem
             # the last word on any number: finite and within its unit's plausible bounds (1e308 亿元 is not a GDP)
             _check(lambda d: ~(known_indicator(d) & value_ok(d)) | (
                 (d["value"] >= d["_plausible_min"]) & (d["value"] <= d["_plausible_max"])), "implausible_value"),
+            _check(lambda d: d["obs_status"].notna(), "bad_status"),
             _check(lambda d: ~d["_conflict_with"].notna(), "conflicting_duplicate"),
             _check(lambda d: ~d["_ytd_breaks"].notna(), "ytd_decreasing"),
         ],

@@ -216,7 +216,7 @@ def test_the_warehouse_refuses_a_value_that_is_not_finite_whatever_writes_it(tmp
         for value in ("inf", "-inf", "nan"):
             with pytest.raises(duckdb.ConstraintException):
                 con.execute("INSERT INTO observations VALUES ('CX-01', '150100', '2030', 2030, 0, ?::DOUBLE, NULL, "
-                            "NULL, NULL, false, 1, 2, NULL)", [value])
+                            "NULL, NULL, false, 1, 2, NULL, 'A')", [value])
             with pytest.raises(duckdb.ConstraintException):
                 con.execute("INSERT INTO facts (indicator_code, region_code, period, value) "
                             "VALUES ('CX-01', '150100', '2030', ?::DOUBLE)", [value])
@@ -224,10 +224,23 @@ def test_the_warehouse_refuses_a_value_that_is_not_finite_whatever_writes_it(tmp
         con.close()
 
 
+def test_the_warehouse_refuses_an_observation_status_outside_the_code_list(tmp_path):
+    db = make_warehouse(tmp_path, files=[SUBMISSIONS / "base" / "base.csv"])
+    con = duckdb.connect(str(db))
+    try:
+        for status in ("X", "估计", None):
+            with pytest.raises(duckdb.ConstraintException):
+                con.execute("INSERT INTO observations VALUES ('CX-01', '150100', '2030', 2030, 0, 1, NULL, NULL, NULL, "
+                            "false, 1, 2, NULL, ?)", [status])
+    finally:
+        con.close()
+
+
 def test_a_warehouse_of_schema_1_is_migrated_to_finite_observations_on_the_next_load(tmp_path):
     db = make_warehouse(tmp_path, files=[SUBMISSIONS / "base" / "base.csv"])
+    before = export_bytes(db)
     con = duckdb.connect(str(db))  # make it what version 1 wrote: no CHECK on observations.value
-    con.execute("CREATE TABLE old AS SELECT * FROM observations")
+    con.execute("CREATE TABLE old AS SELECT * EXCLUDE (obs_status) FROM observations")  # added by version 5
     con.execute("DROP VIEW current_observations")
     con.execute("DROP TABLE observations")
     con.execute("ALTER TABLE old RENAME TO observations")
@@ -235,7 +248,6 @@ def test_a_warehouse_of_schema_1_is_migrated_to_finite_observations_on_the_next_
     con.execute("ALTER TABLE batches DROP COLUMN submitter")  # added by version 3
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
-    before = export_bytes(db)
 
     [result] = load(db, [SUBMISSIONS / "warn" / "yoy-change.csv"])
 

@@ -64,6 +64,7 @@ REJECTED = {
     "out-of-range-grade-above-8.csv": ("out_of_range", 3, "value", "9"),
     "conflicting-duplicate.csv": ("conflicting_duplicate", 4, "value", "3900"),
     "unknown-unit.csv": ("unknown_unit", 2, "unit", "公斤"),
+    "bad-status.csv": ("bad_status", 3, "数据状态", "待定"),
     "unit-mismatch.csv": ("unit_mismatch", 3, "unit", "万人"),
     "unit-mismatch-percent-sign.csv": ("unit_mismatch", 2, "value", "45%"),
     "ytd-decreasing.csv": ("ytd_decreasing", 4, "value", "20"),
@@ -102,8 +103,8 @@ MESSAGES = {
                           "period 2025Q2 has not ended yet (today is 2025-06-01)"),
     "out-of-range-grade-above-8.csv": ("数值9超出指标ID-15的有效范围[0, 8]",
                                        "value 9 is outside the valid range [0, 8] of ID-15"),
-    "conflicting-duplicate.csv": ("与第2行是同一指标、地区和统计期，但数值不同",
-                                  "same indicator, region and period as line 2, with a different value"),
+    "conflicting-duplicate.csv": ("与第2行是同一指标、地区和统计期，但数值或数据状态不同",
+                                  "same indicator, region and period as line 2, with a different value or status"),
     "unit-mismatch.csv": ("计量单位“万人”不能换算为指标CX-01的单位“亿元”",
                           "unit '万人' cannot be converted to '亿元', the unit of CX-01"),
     "ytd-decreasing-against-warehouse.csv": (

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from etl.pipeline import check_files, load_files
 from etl.submitter import Submitter
-from etl.template import HEADER, VALUE_COLUMN, build_template
+from etl.template import HEADER, STATUS_COLUMN, VALUE_COLUMN, build_template
 from indicators.base.catalogue import default_catalogue
 from indicators.storage import warehouse
 
@@ -108,6 +108,27 @@ def test_the_xlsx_template_has_the_table_first_and_a_bilingual_instructions_shee
     assert ["未报送" in " ".join(map(str, r)) for r in notes].count(True) >= 1
     assert any("not reported" in str(cell) for row in notes for cell in row)
     assert any(row and row[0] == first[0] for row in notes)  # the indicators with their definitions
+
+
+def test_the_status_column_offers_the_status_words_and_a_marked_row_loads_with_its_status(tmp_path, catalogue):
+    data = build_template(catalogue, "150200", "2023")
+    book = load_workbook(io.BytesIO(data))
+    [choices] = book["报送表"].data_validations.dataValidation
+    column = "ABCDEFGHIJ"[STATUS_COLUMN]
+    assert choices.formula1 == '"正式数,初步数,估计数,预测数"' and str(choices.sqref).startswith(f"{column}3:")
+    path = filled(data, "xlsx", tmp_path)
+    book = load_workbook(path)
+    book.worksheets[0].cell(row=3, column=STATUS_COLUMN + 1, value="初步数")
+    book.save(path)
+    db = make_warehouse(tmp_path)
+
+    [result] = load_files([path], catalogue, settings_for(db))
+
+    assert result.status == "loaded", [p.text() for p in result.problems]
+    with warehouse.reader(db) as con:
+        statuses = dict(con.execute("SELECT indicator_code, obs_status FROM current_observations").fetchall())
+    first = book.worksheets[0].cell(row=3, column=1).value
+    assert statuses.pop(first) == "P" and set(statuses.values()) == {"A"}
 
 
 def test_dem_template_writes_the_file_and_infers_the_format_from_its_suffix(tmp_path):

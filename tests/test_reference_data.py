@@ -66,6 +66,24 @@ def test_preliminary_lower_bound_and_approximate_figures_say_so_in_the_note():
     assert notes[("ID-01", "150000", "2020")].startswith("第三方测算")
 
 
+# the caveat a note starts with → the observation status the row carries (data/reference/README.md)
+CAVEATS = {"初步核算": "P", "预计数": "E", "下限值": "E", "约数": "E", "第三方测算": "E"}
+
+
+def test_each_rows_status_follows_the_caveat_of_its_note_and_is_kept_by_the_load(settings, catalogue):
+    expected = {}
+    for path in REFERENCE:
+        for row in rows(path):
+            caveat = next((code for word, code in CAVEATS.items() if row["备注"].startswith(word)), "")
+            assert row["数据状态"] == caveat, row
+            expected[(row["指标代码"], row["地区代码"], row["统计期"])] = caveat or "A"
+    assert sorted(set(expected.values())) == ["A", "E", "P"]
+    load_files(REFERENCE, catalogue, settings)
+    with warehouse.reader(settings.paths.warehouse) as con:
+        stored = con.execute("SELECT indicator_code, region_code, period, obs_status FROM current_observations").fetchall()
+    assert {(i, r, p): s for i, r, p, s in stored} == expected
+
+
 def test_leagues_census_population_sums_to_the_region_count_after_loading(catalogue, settings):
     results = load_files(REFERENCE, catalogue, settings)
     assert [r.status for r in results] == ["loaded"] * len(REFERENCE)

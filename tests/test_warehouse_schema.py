@@ -47,6 +47,18 @@ def version_1(path: Path, with_rejected_keys: bool) -> Path:
     return path
 
 
+def at_version(path: Path, version: int) -> Path:
+    """Exactly what `version` wrote: a version-1 file taken through the migration steps before it."""
+    version_1(path, with_rejected_keys=True)
+    con = duckdb.connect(str(path))
+    for step_from in range(1, version):
+        number, _, step = warehouse.MIGRATIONS[step_from]
+        step(con)
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(number)])
+    con.close()
+    return path
+
+
 @pytest.mark.parametrize("with_rejected_keys", [True, False], ids=["with-rejected_keys", "without-rejected_keys"])
 def test_a_version_1_file_is_migrated_to_the_current_schema_by_the_next_load_and_keeps_its_data(
         tmp_path, with_rejected_keys):
@@ -65,40 +77,44 @@ def test_a_version_1_file_is_migrated_to_the_current_schema_by_the_next_load_and
 
 
 def test_a_version_2_file_gains_the_batch_submitter_and_its_earlier_batches_have_none(tmp_path):
-    db = version_1(tmp_path / "warehouse" / "dem.duckdb", with_rejected_keys=True)
-    con = duckdb.connect(str(db))
-    number, _, step = warehouse.MIGRATIONS[1]
-    step(con)  # exactly what version 2 wrote
-    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(number)])
-    con.close()
+    db = at_version(tmp_path / "warehouse" / "dem.duckdb", 2)
 
     [result] = load(db, [SUBMISSIONS / "warn" / "yoy-change.csv"])
 
     assert result.status == "loaded"
     with warehouse.reader(db) as con:
-        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION == 4
+        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
         assert con.execute("SELECT batch_id, submitter FROM batches ORDER BY batch_id").fetchall() == [(1, None),
                                                                                                       (2, None)]
         assert con.execute("SELECT value FROM observations WHERE period = '2022'").fetchall() == [(3500,)]
 
 
 def test_a_version_3_file_gains_the_release_tables_and_an_identity_and_nothing_of_it_is_public(tmp_path):
-    db = version_1(tmp_path / "warehouse" / "dem.duckdb", with_rejected_keys=True)
-    con = duckdb.connect(str(db))
-    for version in (1, 2):  # exactly what version 3 wrote
-        number, _, step = warehouse.MIGRATIONS[version]
-        step(con)
-        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(number)])
-    con.close()
+    db = at_version(tmp_path / "warehouse" / "dem.duckdb", 3)
 
     [result] = load(db, [SUBMISSIONS / "warn" / "yoy-change.csv"])
 
     assert result.status == "loaded"
     with warehouse.reader(db) as con:
-        assert warehouse.schema_version(con) == 4 and len(warehouse.warehouse_id(con)) == 36
+        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION and len(warehouse.warehouse_id(con)) == 36
         assert con.execute("SELECT count(*) FROM releases").fetchone() == (0,)
         assert con.execute("SELECT count(*) FROM released").fetchone() == (0,)  # an upgrade publishes nothing
     assert not warehouse.public_path(db).exists()
+
+
+def test_a_version_4_file_gains_the_observation_status_and_its_earlier_values_are_normal(tmp_path):
+    db = at_version(tmp_path / "warehouse" / "dem.duckdb", 4)
+
+    [result] = load(db, [SUBMISSIONS / "warn" / "yoy-change.csv"])
+
+    assert result.status == "loaded"
+    with warehouse.reader(db) as con:
+        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION == 5
+        assert con.execute("SELECT value, obs_status FROM observations WHERE period = '2022'").fetchall() == [
+            (3500, "A")]
+        sql = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'observations'").fetchone()[0]
+    assert 'CHECK((obs_status IN (\'A\', \'P\', \'E\', \'F\')))' in sql
+    assert 'CHECK(isfinite("value"))' in sql
 
 
 def test_every_migration_step_leads_to_the_next_version_up_to_the_current_one():

@@ -102,7 +102,7 @@ PATHS = {
          _param("from", "first period: 2023, 2023Q1 or 2023M03 (the periods wholly inside the range)"),
          _param("to", "last period, same forms")],
         _row(indicator_code="s", region_code="s", region_level="s", period="s", frequency="s", year="i", value="n",
-             unit="s", status="s", coverage_n="n", coverage_total="n", complete="b", ytd_through="n",
+             unit="s", obs_status="s", status="s", coverage_n="n", coverage_total="n", complete="b", ytd_through="n",
              synthetic="b", revised="b", source="s")),
     "/api/v1/progress": _get(
         "Progress status per indicator and region in a year",

@@ -19,7 +19,7 @@ from indicators.base.releases import BEIJING, load_calendar
 blueprint = flask.Blueprint("api_read", __name__)
 
 OBSERVATION_COLUMNS = ["indicator_code", "region_code", "region_level", "period", "frequency", "year", "value",
-                       "unit", "status", "coverage_n", "coverage_total", "complete", "ytd_through", "synthetic",
+                       "unit", "obs_status", "status", "coverage_n", "coverage_total", "complete", "ytd_through", "synthetic",
                        "revised", "source"]
 PROGRESS_COLUMNS = ["year", "indicator_code", "region_code", "region_level", "chapter", "polarity", "status",
                     "reason", "base_year", "base_value", "latest_year", "latest_value", "target_year",

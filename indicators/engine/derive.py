@@ -11,7 +11,9 @@ From the current observations it builds, for every indicator, region and period:
 3. derived indicators from their formulas, at every level from that level's own inputs (never averaged),
    only where every input exists.
 An aggregate is only given when every child has a value (a total missing a component is not published);
-the coverage row still says how many reported. Readers only ever SELECT from `facts`.
+the coverage row still says how many reported. Every value carries whether it is synthetic, the sources of its
+real inputs and its observation status — the least final of its inputs (indicators.base.status: one estimated
+league makes the region's total estimated). Readers only ever SELECT from `facts`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from indicators.base import formula as formulas
+from indicators.base import status
 from indicators.base.catalogue import Catalogue
 from indicators.storage.warehouse import first_row, registered
 
@@ -38,7 +41,8 @@ FACT_SCHEMA = (
     ("aggregated_value", "DOUBLE", "isfinite(aggregated_value)"), ("reconciliation_diff", "DOUBLE", ""),
     ("reconciliation_ok", "BOOLEAN", ""), ("coverage_n", "BIGINT", ""), ("coverage_total", "BIGINT", ""),
     ("complete", "BOOLEAN", ""), ("ytd_through", "VARCHAR", ""), ("synthetic", "BOOLEAN", ""), ("revised", "BOOLEAN", ""),
-    ("batch_id", "BIGINT", ""), ("source", "VARCHAR", ""), ("rolled_up_from", "VARCHAR", ""))
+    ("batch_id", "BIGINT", ""), ("source", "VARCHAR", ""), ("rolled_up_from", "VARCHAR", ""),
+    ("obs_status", "VARCHAR", ""))
 FACT_COLUMNS = [name for name, _, _ in FACT_SCHEMA]
 FACTS_TABLE = "CREATE OR REPLACE TABLE facts ({})".format(", ".join(
     f"{name} {kind}" + (f" CHECK ({check})" if check else "") for name, kind, check in FACT_SCHEMA))
@@ -90,7 +94,7 @@ def _reported(con: duckdb.DuckDBPyConnection, indicators: Sequence[str] | None, 
         INSERT INTO _d_rows BY NAME
         SELECT o.indicator_code, o.region_code, r.level AS region_level, o.period, o.year, o.sub, i.frequency,
                o.value, 'reported' AS status, 'native' AS basis, o.value AS reported_value, true AS complete,
-               o.synthetic, o.source, o.batch_id,
+               o.synthetic, o.source, o.batch_id, o.obs_status,
                EXISTS (SELECT 1 FROM observations p WHERE p.superseded_by = o.batch_id
                        AND p.indicator_code = o.indicator_code AND p.region_code = o.region_code
                        AND p.period = o.period) AS revised
@@ -113,19 +117,21 @@ def _aggregate(con: duckdb.DuckDBPyConnection, child: str, level: str, tolerance
         SELECT k.indicator_code, g.parent_code AS region_code, k.period, k.year, k.sub, k.frequency,
                count(*) AS coverage_n, any_value(n.n) AS coverage_total,
                CASE WHEN count(*) = any_value(n.n) THEN round(fsum(k.value), {DECIMALS}) END AS value,
-               bool_or(coalesce(k.synthetic, false)) AS synthetic, {_real_sources("k")} AS source
+               bool_or(coalesce(k.synthetic, false)) AS synthetic, {_real_sources("k")} AS source,
+               {status.weakest_sql("k.obs_status")} AS obs_status
         FROM _d_rows k JOIN _d_ind i ON i.code = k.indicator_code JOIN _d_reg g ON g.code = k.region_code
              JOIN _d_kids n ON n.parent_code = g.parent_code AND n.level = $child
         WHERE k.region_level = $child AND k.value IS NOT NULL AND i.aggregation = 'sum'
         GROUP BY k.indicator_code, g.parent_code, k.period, k.year, k.sub, k.frequency""", params)
-    con.execute("""
+    con.execute(f"""
         INSERT INTO _d_agg BY NAME
         WITH weights AS (
             SELECT i.code AS indicator_code, w.region_code, w.period, w.value AS w
             FROM _d_ind i JOIN _d_rows w ON w.indicator_code = i.weight
             WHERE i.aggregation = 'weighted_mean' AND w.region_level = $child AND w.value > 0),
         base AS (
-            SELECT w.indicator_code, g.parent_code, w.period, w.w, k.value, k.year, k.sub, k.frequency, k.synthetic
+            SELECT w.indicator_code, g.parent_code, w.period, w.w, k.value, k.year, k.sub, k.frequency, k.synthetic,
+                   k.obs_status
             FROM weights w JOIN _d_reg g ON g.code = w.region_code
                  LEFT JOIN _d_rows k ON k.indicator_code = w.indicator_code AND k.region_code = w.region_code
                       AND k.period = w.period AND k.region_level = $child AND k.value IS NOT NULL)
@@ -133,7 +139,8 @@ def _aggregate(con: duckdb.DuckDBPyConnection, child: str, level: str, tolerance
                max(coalesce(year, CAST(left(period, 4) AS BIGINT))) AS year, max(coalesce(sub, 0)) AS sub,
                coalesce(max(frequency), 'annual') AS frequency, count(value) AS coverage_n, count(*) AS coverage_total,
                CASE WHEN count(value) = count(*) AND fsum(w) > 0 THEN fsum(value * w) / fsum(w) END AS value,
-               bool_or(coalesce(synthetic, false)) AS synthetic, NULL AS source
+               bool_or(coalesce(synthetic, false)) AS synthetic, NULL AS source,
+               {status.weakest_sql("obs_status")} AS obs_status
         FROM base GROUP BY indicator_code, parent_code, period HAVING count(value) > 0""", params)
     con.execute("""
         UPDATE _d_rows AS r SET aggregated_value = a.value, coverage_n = a.coverage_n,
@@ -146,7 +153,8 @@ def _aggregate(con: duckdb.DuckDBPyConnection, child: str, level: str, tolerance
         INSERT INTO _d_rows BY NAME
         SELECT a.indicator_code, a.region_code, $level AS region_level, a.period, a.year, a.sub, a.frequency,
                a.value, 'aggregated' AS status, 'native' AS basis, a.value AS aggregated_value, a.coverage_n,
-               a.coverage_total, a.value IS NOT NULL AS complete, a.synthetic, false AS revised, a.source
+               a.coverage_total, a.value IS NOT NULL AS complete, a.synthetic, false AS revised, a.source,
+               a.obs_status
         FROM _d_agg a
         WHERE NOT EXISTS (SELECT 1 FROM _d_rows r WHERE r.region_level = $level
                           AND r.indicator_code = a.indicator_code AND r.region_code = a.region_code
@@ -171,11 +179,12 @@ def _rollup(con: duckdb.DuckDBPyConnection, today: date) -> None:
                    fsum(r.value) AS total, arg_min(r.period, r.sub) AS first_period,
                    arg_max(r.period, r.sub) AS last_period,
                    arg_max({{'value': r.value, 'status': r.status, 'synthetic': coalesce(r.synthetic, false),
-                             'batch_id': r.batch_id, 'source': r.source,
+                             'batch_id': r.batch_id, 'source': r.source, 'obs_status': r.obs_status,
                              'revised': coalesce(r.revised, false)}}, r.sub) AS last,
                    bool_or(coalesce(r.synthetic, false)) AS any_synthetic, bool_and(r.status = 'reported') AS all_reported,
                    count(DISTINCT r.batch_id) AS batches, min(r.batch_id) AS one_batch,
-                   bool_or(coalesce(r.revised, false)) AS any_revised, {_real_sources("r")} AS sources
+                   bool_or(coalesce(r.revised, false)) AS any_revised, {_real_sources("r")} AS sources,
+                   {status.weakest_sql("r.obs_status")} AS weakest_status
             FROM _d_rows r JOIN _d_ind i ON i.code = r.indicator_code
             WHERE r.frequency <> 'annual' AND r.value IS NOT NULL
             GROUP BY r.indicator_code, r.region_code, r.region_level, r.year, i.measure, i.per_year)
@@ -188,6 +197,7 @@ def _rollup(con: duckdb.DuckDBPyConnection, today: date) -> None:
                CASE WHEN NOT flow THEN last.batch_id WHEN batches = 1 THEN one_batch END AS batch_id,
                CASE WHEN flow THEN sources ELSE last.source END AS source,
                CASE WHEN flow THEN any_revised ELSE last.revised END AS revised,
+               CASE WHEN flow THEN weakest_status ELSE last.obs_status END AS obs_status,
                CASE WHEN NOT flow THEN last_period WHEN first_period = last_period THEN first_period
                     ELSE first_period || '–' || last_period END AS rolled_up_from
         FROM years WHERE is_full OR year >= $year OR NOT stock""", {"year": today.year})
@@ -215,7 +225,7 @@ def _derive(con: duckdb.DuckDBPyConnection, cat: Catalogue, codes: set[str] | No
     order = [ind for ind in cat.derived_order() if codes is None or ind.code in codes]
     needed = sorted({code for ind in order for code in ind.inputs})
     inputs = "region_code, region_level, period, year, sub, frequency, indicator_code, value, synthetic, complete, " \
-             "ytd_through, source"
+             "ytd_through, source, obs_status"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _d_in AS SELECT {inputs} FROM _d_rows
                     WHERE list_contains($needed, indicator_code) AND value IS NOT NULL""", {"needed": needed})
     con.execute("CREATE OR REPLACE TEMP TABLE _d_new AS SELECT * FROM _d_rows LIMIT 0")
@@ -229,10 +239,11 @@ def _derive(con: duckdb.DuckDBPyConnection, cat: Catalogue, codes: set[str] | No
             SELECT * EXCLUDE (value_), value_ AS value FROM (
                 SELECT region_code, region_level, period, year, sub, frequency, $code AS indicator_code,
                        {formulas.to_sql(ind.formula, columns)} AS value_, 'derived' AS status, 'formula' AS basis,
-                       synthetic, complete, ytd_through, source, false AS revised
+                       synthetic, complete, ytd_through, source, false AS revised, obs_status
                 FROM (SELECT region_code, region_level, period, year, sub, frequency, {picks},
                              bool_or(coalesce(synthetic, false)) AS synthetic, bool_and(complete) AS complete,
-                             max(ytd_through) AS ytd_through, {_real_sources()} AS source
+                             max(ytd_through) AS ytd_through, {_real_sources()} AS source,
+                             {status.weakest_sql("obs_status")} AS obs_status
                       FROM _d_in WHERE list_contains($inputs, indicator_code) AND frequency = $frequency
                       GROUP BY region_code, region_level, period, year, sub, frequency)
                 WHERE {present})

@@ -22,7 +22,7 @@ import pandas as pd
 from indicators.base.catalogue import Catalogue
 
 OBSERVATION_COLUMNS = ["indicator_code", "indicator_name", "region_code", "region_name", "region_level", "period",
-                       "value", "unit", "synthetic", "source", "note", "batch_id", "revised"]
+                       "value", "unit", "obs_status", "synthetic", "source", "note", "batch_id", "revised"]
 HISTORY_COLUMNS = OBSERVATION_COLUMNS + ["superseded_by", "loaded_at"]
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -38,8 +38,8 @@ def observations(con: duckdb.DuckDBPyConnection, cat: Catalogue, indicators: Seq
                  regions: Sequence[str] = (), periods: Sequence[str] = (), history: bool = False) -> pd.DataFrame:
     """Current observations (or every vintage with history=True) with names, units and provenance."""
     frame = con.execute(
-        f"""SELECT o.indicator_code, o.region_code, o.period, o.year, o.sub, o.value, o.synthetic, o.source, o.note,
-                  o.batch_id, o.superseded_by, b.loaded_at,
+        f"""SELECT o.indicator_code, o.region_code, o.period, o.year, o.sub, o.value, o.obs_status, o.synthetic,
+                  o.source, o.note, o.batch_id, o.superseded_by, b.loaded_at,
                   EXISTS (SELECT 1 FROM observations p WHERE p.indicator_code = o.indicator_code
                           AND p.region_code = o.region_code AND p.period = o.period
                           AND p.superseded_by = o.batch_id) AS revised
@@ -61,7 +61,7 @@ def observations(con: duckdb.DuckDBPyConnection, cat: Catalogue, indicators: Seq
 
 
 FACT_COLUMNS = ["indicator_code", "indicator_name", "region_code", "region_name", "region_level", "period", "value",
-                "unit", "status", "coverage", "complete", "ytd_through", "rolled_up_from", "synthetic", "revised",
+                "unit", "obs_status", "status", "coverage", "complete", "ytd_through", "rolled_up_from", "synthetic", "revised",
                 "source", "batch_id"]
 
 

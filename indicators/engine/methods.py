@@ -62,6 +62,14 @@ def rollup_method(settings: Settings, lang: str = "zh") -> list[str]:
              "that level's own inputs, only where every input has a value (a ratio is never an average of the "
              "ratios below). Incomplete annual values are labelled and are used neither for progress nor for the "
              "composite index."),
+        _say(lang, "数据状态（正式数、初步数、估计数、预测数，即SDMX的A、P、E、F）随数值报送并保留；汇总值、年度折算值和派生值取其"
+                   "各项中最不确定的状态（预测数高于估计数，估计数高于初步数，初步数高于正式数）——12个盟市中有一个为估计数，全区合计即为"
+                   "估计数；存量和累计指标的年度值取所用那一期的状态。表中数值后的 p、e、f 分别表示初步数、估计数、预测数。",
+             "Observation status (normal, provisional, estimated, forecast: SDMX A, P, E, F) is submitted with each "
+             "value and kept; a total, an annual roll-up of a flow or a derived value takes the least final status "
+             "of its inputs (forecast over estimated over provisional over normal) — one estimated league makes "
+             "the region's total estimated; the annual value of a stock or year-to-date series takes the status of "
+             "the period it is. In tables, p, e and f after a value mark it provisional, estimated or forecast."),
     ]
 
 

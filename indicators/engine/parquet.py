@@ -32,12 +32,13 @@ PARTITIONS = ["indicator", "year"]
 STRING = pa.string()
 OBSERVATION_SCHEMA = pa.schema([
     ("indicator_code", STRING), ("indicator_name", STRING), ("region_code", STRING), ("region_name", STRING),
-    ("region_level", STRING), ("period", STRING), ("value", pa.float64()), ("unit", STRING),
+    ("region_level", STRING), ("period", STRING), ("value", pa.float64()), ("unit", STRING), ("obs_status", STRING),
     ("synthetic", pa.bool_()), ("source", STRING), ("note", STRING), ("batch_id", pa.int64()),
     ("revised", pa.bool_())])
 FACT_SCHEMA = pa.schema([
     ("indicator_code", STRING), ("indicator_name", STRING), ("region_code", STRING), ("region_name", STRING),
-    ("region_level", STRING), ("period", STRING), ("value", pa.float64()), ("unit", STRING), ("status", STRING),
+    ("region_level", STRING), ("period", STRING), ("value", pa.float64()), ("unit", STRING), ("obs_status", STRING),
+    ("status", STRING),
     ("coverage", STRING), ("complete", pa.bool_()), ("ytd_through", STRING), ("rolled_up_from", STRING),
     ("synthetic", pa.bool_()), ("revised", pa.bool_()), ("source", STRING), ("batch_id", pa.int64())])
 assert OBSERVATION_SCHEMA.names == export.OBSERVATION_COLUMNS and FACT_SCHEMA.names == export.FACT_COLUMNS

@@ -21,7 +21,7 @@ from indicators.storage.warehouse import first_row, write_reference
 
 # Raised whenever what the derived layer computes from the same inputs changes (a new rule of derive, progress or
 # the index): a warehouse published by older code is then rebuilt in full at its next publish.
-ENGINE_VERSION = "4"
+ENGINE_VERSION = "5"
 
 
 def step(cat: Catalogue, settings: Settings, full: bool = False) -> Callable[[duckdb.DuckDBPyConnection], None]:

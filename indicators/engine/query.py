@@ -2,7 +2,7 @@
 
 Every function takes an open (read-only) connection and returns plain columns; nothing here writes.
 Example: values(con, ["DI-02"], level="league") → one row per league and year with value, status
-(reported | aggregated | derived), coverage, synthetic and revision flags.
+(reported | aggregated | derived), coverage, synthetic and revision flags, observation status (A, P, E, F).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from indicators.base.catalogue import Catalogue
 
 COLUMNS = ("indicator_code, region_code, region_level, period, year, sub, frequency, value, amount, status, basis, "
            "reported_value, aggregated_value, reconciliation_diff, reconciliation_ok, coverage_n, coverage_total, "
-           "complete, ytd_through, synthetic, revised, batch_id, source, rolled_up_from")
+           "complete, ytd_through, synthetic, revised, batch_id, source, rolled_up_from, obs_status")
 
 
 def values(con: duckdb.DuckDBPyConnection, indicators: Sequence[str] = (), regions: Sequence[str] = (),

@@ -109,7 +109,7 @@ def fill_public(con: duckdb.DuckDBPyConnection, working: Path) -> None:
         con.execute("INSERT INTO released SELECT * FROM src.released")
         con.execute("INSERT INTO batches SELECT * FROM src.batches WHERE batch_id IN (SELECT batch_id FROM released)")
         con.execute("""
-            INSERT INTO observations SELECT o.* REPLACE (CAST(NULL AS INTEGER) AS superseded_by)
+            INSERT INTO observations BY NAME SELECT o.* REPLACE (CAST(NULL AS INTEGER) AS superseded_by)
             FROM src.observations o SEMI JOIN released r ON r.batch_id = o.batch_id AND r.period = o.period""")
         con.execute("""
             UPDATE observations SET superseded_by = n.next_batch FROM (

@@ -26,7 +26,6 @@ MEASURE = "OBS_VALUE"
 ATTRIBUTES = ["UNIT_MEASURE", "UNIT_MULT", "OBS_STATUS", "CONF_STATUS", "DECIMALS"]
 HEADER = ["STRUCTURE", "STRUCTURE_ID", "ACTION", *DIMENSIONS, MEASURE, *ATTRIBUTES]
 INFORMATION = "I"  # ACTION: data for information (a dissemination file, not an update instruction)
-NORMAL = "A"  # OBS_STATUS (SDMX code list CL_OBS_STATUS): normal value
 FREE = "F"  # CONF_STATUS (CL_CONF_STATUS): free, for publication — every value here is released
 
 # CL_UNIT_MEASURE of this dataflow: one code per dimension of config/units.yaml, for its unit of factor 1; a unit
@@ -62,7 +61,7 @@ def observations(frame: pd.DataFrame, cat: Catalogue) -> pd.DataFrame:
     indicator: dict[str, Indicator] = cat.indicators
     rows = [[
         "dataflow", DATAFLOW, INFORMATION, r.region_code, r.indicator_code, time_period(r.period), float(r.value),
-        units[indicator[r.indicator_code].unit][0], units[indicator[r.indicator_code].unit][1], NORMAL, FREE,
+        units[indicator[r.indicator_code].unit][0], units[indicator[r.indicator_code].unit][1], r.obs_status, FREE,
         indicator[r.indicator_code].decimals] for r in frame.itertuples(index=False)]
     return pd.DataFrame(rows, columns=HEADER)
 

@@ -26,7 +26,7 @@ import duckdb
 
 from indicators.base.errors import BusyError, ConfigError, DataError, StorageError
 
-SCHEMA_VERSION = 4  # the numbered migrations below bring every earlier file to it (see MIGRATIONS)
+SCHEMA_VERSION = 5  # the numbered migrations below bring every earlier file to it (see MIGRATIONS)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -88,7 +88,16 @@ OBSERVATION_COLUMNS = """
     synthetic BOOLEAN NOT NULL,
     batch_id INTEGER NOT NULL,
     line INTEGER,                     -- line in the submitted file (header = line 1)
-    superseded_by INTEGER             -- batch that replaced this vintage; NULL = current
+    superseded_by INTEGER,            -- batch that replaced this vintage; NULL = current
+    obs_status VARCHAR NOT NULL DEFAULT 'A'  -- SDMX CL_OBS_STATUS: A normal, P provisional, E estimated, F forecast
+        CHECK (obs_status IN ('A', 'P', 'E', 'F'))
+"""
+# The observations as versions 2–4 had them, frozen: the version-2 step rebuilds the table to this, and the
+# version-5 step adds obs_status to it.
+OBSERVATION_COLUMNS_V2 = """
+    indicator_code VARCHAR NOT NULL, region_code VARCHAR NOT NULL, period VARCHAR NOT NULL, year INTEGER NOT NULL,
+    sub INTEGER NOT NULL, value DOUBLE NOT NULL CHECK (isfinite(value)), unit_submitted VARCHAR, note VARCHAR,
+    source VARCHAR, synthetic BOOLEAN NOT NULL, batch_id INTEGER NOT NULL, line INTEGER, superseded_by INTEGER
 """
 REJECTED_KEYS = """
 CREATE TABLE IF NOT EXISTS rejected_keys (  -- what a rejected file tried to submit, for the quality matrix
@@ -316,7 +325,7 @@ def _v2_finite_values_and_rejected_keys(con: duckdb.DuckDBPyConnection) -> None:
     if bad:
         raise ConfigError(f"the warehouse holds {bad} observation(s) that are not finite numbers; rebuild it from "
                           "the archived submissions")
-    con.execute(f"CREATE TABLE observations_v2 ({OBSERVATION_COLUMNS})")
+    con.execute(f"CREATE TABLE observations_v2 ({OBSERVATION_COLUMNS_V2})")
     con.execute("INSERT INTO observations_v2 SELECT * FROM observations")
     con.execute("DROP VIEW current_observations")
     con.execute("DROP TABLE observations")
@@ -339,12 +348,25 @@ def _v4_releases(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ('warehouse_id', ?)", [str(uuid.uuid4())])
 
 
+def _v5_observation_status(con: duckdb.DuckDBPyConnection) -> None:
+    """observations.obs_status: whether a value is final, provisional, estimated or a forecast (submitted in a
+    status column since schema 5). Earlier values said so in words in their note, if at all: they become A (normal),
+    as they were published. Rebuilt like version 2, so that the column has its NOT NULL and CHECK."""
+    con.execute(f"CREATE TABLE observations_v5 ({OBSERVATION_COLUMNS})")
+    con.execute("INSERT INTO observations_v5 SELECT *, 'A' FROM observations")
+    con.execute("DROP VIEW current_observations")
+    con.execute("DROP TABLE observations")
+    con.execute("ALTER TABLE observations_v5 RENAME TO observations")
+    con.execute("CREATE VIEW current_observations AS SELECT * FROM observations WHERE superseded_by IS NULL")
+
+
 # version n → (n + 1, what the step does, the step). A new schema change is a new entry here and SCHEMA_VERSION + 1;
 # SCHEMA itself always describes the latest version (tests build every earlier version and migrate it).
 MIGRATIONS = {
     1: (2, "observations.value must be finite (CHECK); rejected_keys", _v2_finite_values_and_rejected_keys),
     2: (3, "batches.submitter: the account a file came from", _v3_batch_submitter),
     3: (4, "releases and released: which vintages are public", _v4_releases),
+    4: (5, "observations.obs_status: A normal, P provisional, E estimated, F forecast", _v5_observation_status),
 }
 
 
