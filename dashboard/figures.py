@@ -26,6 +26,7 @@ from dashboard.style import (
     STATUS_ORDER,
     STATUS_STYLE,
 )
+from indicators.base import status as obs_status
 from indicators.base.regulation import chinese_numeral
 from indicators.base.resources import bundled
 from indicators.engine.progress import status_label
@@ -89,6 +90,8 @@ def _status_text(row: pd.Series, lang: str) -> str:
         parts.append(t("synthetic_mark", lang))
     if row.get("revised"):
         parts.append(t("revised", lang))
+    if obs_status.label(row.get("obs_status"), lang):  # provisional, estimated, forecast: a normal value is silent
+        parts.append(obs_status.label(row.get("obs_status"), lang))
     if not row.get("complete", True):
         parts.append(("截至" if lang == "zh" else "to ") + str(row.get("ytd_through") or ""))
     return " · ".join(parts)

@@ -29,6 +29,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "preliminary_on": ("含初步数据", "Include preliminary"),
     "preliminary_off": ("仅看已发布", "Released only"),
     "synthetic_mark": ("示例数据", "synthetic"),
+    "obs_status": ("数据状态", "Status"),
     "synthetic_note": ("本页含示例（合成）数据，非真实统计，仅供演示。",
                        "This page includes synthetic demo data, not real statistics."),
     "not_reported": ("未报送", "not reported"),

@@ -18,6 +18,7 @@ from dash import html
 from dashboard import numbers
 from dashboard.i18n import add, t
 from indicators.base import periods
+from indicators.base import status as obs_status
 from indicators.base.catalogue import Catalogue
 from indicators.engine.audit import Explanation
 
@@ -60,7 +61,9 @@ def story(e: Explanation, cat: Catalogue, lang: str, internal: bool) -> list:
     f = e.fact
     kind = t("prov_synthetic", lang) if f["synthetic"] else t("prov_real", lang)
     value = numbers.value(f["value"], ind.decimals) if pd.notna(f["value"]) else numbers.DASH
-    out = [title, html.P([html.Strong(f"{t('prov_value', lang)}: {value} {ind.unit_label(lang)}".rstrip()), f" ({kind})"]),
+    caveat = obs_status.label(f.get("obs_status"), lang)  # 初步数 | provisional; nothing for a normal value
+    out = [title, html.P([html.Strong(f"{t('prov_value', lang)}: {value} {ind.unit_label(lang)}".rstrip()),
+                          f" ({kind}{'，' if lang == 'zh' else ', '}{caveat})" if caveat else f" ({kind})"]),
            *_how(e, cat, lang, internal, where)]
     out += _sources(e, lang)
     if len(e.vintages) > 1:

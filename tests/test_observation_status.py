@@ -149,3 +149,24 @@ def test_a_published_file_holds_only_codes_of_the_code_list(released_with_status
     with duckdb.connect(str(warehouse.public_path(released_with_statuses)), read_only=True) as con:
         codes = {row[0] for row in con.execute("SELECT DISTINCT obs_status FROM observations").fetchall()}
     assert codes <= set(status.CODES)
+
+
+def test_a_printed_value_carries_its_status_flag_and_the_caption_explains_the_letters():
+    from dashboard.report import tables
+
+    assert tables.flagged({"value": 3801.2, "obs_status": "P"}, 1) == "3,801.2 p"
+    assert tables.flagged({"value": 60000.0, "obs_status": "E"}, 0) == "60,000 e"
+    assert tables.flagged({"value": 3801.2, "obs_status": "A"}, 1) == "3,801.2"
+    assert status.flag_legend("zh") == "p 初步数 · e 估计数 · f 预测数"
+    assert status.flag_legend("en") == "p provisional · e estimated · f forecast"
+
+
+def test_the_dashboards_hover_names_a_status_that_is_not_normal():
+    import pandas as pd
+
+    from dashboard.figures import _status_text
+
+    row = {"status": "reported", "synthetic": False, "revised": False, "complete": True}
+    assert _status_text(pd.Series({**row, "obs_status": "E"}), "zh") == "本级报送 · 估计数"
+    assert _status_text(pd.Series({**row, "obs_status": "P"}), "en").endswith("· provisional")
+    assert _status_text(pd.Series({**row, "obs_status": "A"}), "zh") == "本级报送"

@@ -14,14 +14,15 @@ from dashboard import components as c
 from dashboard import data, ids, inputs, numbers, search, warming
 from dashboard.figures import choropleth, trend
 from dashboard.i18n import lang_of, t
+from indicators.base import status as obs_status
 from indicators.engine import export, query
 from indicators.engine.progress import choose_target
 
 dash.register_page(__name__, path_template="/indicator/<code>", name="指标 Indicator", title="北疆数字经济监测 · 指标")
 
 TABS = ("chart", "map", "table")
-CSV_COLUMNS = ["indicator_code", "indicator_name", "region_code", "region_name", "period", "value", "unit", "status",
-               "coverage", "complete", "synthetic", "revised", "source", "batch_id"]
+CSV_COLUMNS = ["indicator_code", "indicator_name", "region_code", "region_name", "period", "value", "unit", "obs_status",
+               "status", "coverage", "complete", "synthetic", "revised", "source", "batch_id"]
 
 
 def layout(code: str | None = None, lang: str | None = None, leagues: str | None = None, tab: str | None = None,
@@ -135,9 +136,10 @@ def table_tab(code: str, leagues: list[str], lang: str):
     frame = csv_frame(code, leagues, lang)
     return c.table(ids.INDICATOR_TABLE, frame.assign(
         synthetic=frame["synthetic"].map(lambda s: t("synthetic_mark", lang) if s else ""),
-        status=frame["status"].map(lambda s: t(s, lang))), {
+        status=frame["status"].map(lambda s: t(s, lang)),
+        obs_status=frame["obs_status"].map(lambda s: obs_status.label(s, lang))), {
         "region_name": t("region_name", lang), "period": t("period", lang), "value": t("value", lang),
-        "unit": t("unit", lang), "status": t("source", lang), "coverage": t("coverage", lang),
+        "unit": t("unit", lang), "obs_status": t("obs_status", lang), "status": t("source", lang), "coverage": t("coverage", lang),
         "synthetic": t("synthetic_mark", lang)}, page_size=30,
         decimals={"value": data.catalogue().indicator(code).decimals})
 

@@ -16,6 +16,7 @@ from dashboard.report import tables
 from dashboard.report.content import ChapterSection, Report, period_label
 from dashboard.report.document import FONT, GREY, MARK, BulletinPDF
 from dashboard.report.texts import ART9_QUOTE, quoted, say
+from indicators.base import status as obs_status
 from indicators.base.catalogue import Catalogue
 from indicators.engine import supervision
 from indicators.engine.composite import rank_ranges
@@ -109,7 +110,7 @@ def _summary(pdf: BulletinPDF, report: Report, cat: Catalogue, images: Mapping[s
     else:
         pdf.paragraph(say("rp_attention_none", lang, who=who, year=spec.annual_year))
     pdf.heading(say("rp_key_indicators", lang), level=1)
-    pdf.draw_table(tables.headline(report, cat), say("rp_key_caption", lang))
+    pdf.draw_table(tables.headline(report, cat), say("rp_key_caption", lang, flags=obs_status.flag_legend(lang)))
     pdf.heading(say("rp_progress", lang), level=1)
     pdf.paragraph(_progress_sentence(report))
     if "status" in images:
@@ -175,7 +176,8 @@ def _chapter(pdf: BulletinPDF, report: Report, cat: Catalogue, section: ChapterS
     pdf.paragraph(say("rp_basis", lang), size=9, gap=0.5)
     pdf.bullets([say("rp_article_item", lang, head=head, text=text) for head, text in section.articles], size=8.5)
     pdf.heading(say("rp_indicators_of", lang, name=name), level=1)
-    pdf.draw_table(tables.indicators(report, cat, section.codes), say("rp_indicators_caption", lang))
+    pdf.draw_table(tables.indicators(report, cat, section.codes),
+                   say("rp_indicators_caption", lang, flags=obs_status.flag_legend(lang)))
     if section.key_code:
         key = cat.indicator(section.key_code).name(lang)
         pdf.heading(say("rp_key_indicator", lang, name=key), level=1)

@@ -23,6 +23,7 @@ from dashboard.report.methods import SIGN, provenance_label
 from dashboard.report.quality import english_units
 from dashboard.report.texts import columns, say
 from dashboard.style import status_symbol
+from indicators.base import status as obs_status
 from indicators.base.catalogue import Catalogue
 from indicators.base.regulation import chinese_numeral
 from indicators.engine.progress import BEHIND, STATUSES, status_label
@@ -70,10 +71,16 @@ def headline(report: Report, cat: Catalogue) -> Table:
             continue
         r, ind = cur.loc[section.key_code], cat.indicator(section.key_code)
         table.rows.append([chapter_cell(section.number, lang), ind.name(lang),
-                           period_label(r["period"], ind.measure, lang), numbers.value(r["value"], ind.decimals),
+                           period_label(r["period"], ind.measure, lang), flagged(r, ind.decimals),
                            ind.unit_label(lang), numbers.change(r["value"], r.get("previous"), ind.unit, lang),
                            progress_cell(status.get(ind.code), lang)])
     return table
+
+
+def flagged(row, decimals: int) -> str:
+    """The value with its status flag when it is not a normal one: '3,801.2 p' (provisional), '60,000 e'."""
+    mark = obs_status.flag(row.get("obs_status"))
+    return numbers.value(row["value"], decimals) + (f" {mark}" if mark else "")
 
 
 def chapter_cell(number: int, lang: str = "zh") -> str:
@@ -151,7 +158,7 @@ def indicators(report: Report, cat: Catalogue, codes: list[str]) -> Table:
         have = finite(r["value"])
         how = t(r["status"], lang) if have and isinstance(r.get("status"), str) else DASH
         table.rows.append([code, ind.name(lang), period_label(r["period"], ind.measure, lang),
-                           numbers.value(r["value"], ind.decimals) if have else t("not_reported", lang),
+                           flagged(r, ind.decimals) if have else t("not_reported", lang),
                            ind.unit_label(lang), numbers.change(r["value"], r.get("previous"), ind.unit, lang), how,
                            coverage_cell(r.get("coverage_n"), r.get("coverage_total")),
                            say("rp_yes", lang) if have and _flag(r.get("synthetic")) else ""])

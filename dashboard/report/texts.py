@@ -74,9 +74,9 @@ TEXTS: dict[str, tuple[str, str]] = {
                           "In {year} none of {who} needs acceleration, makes limited progress or deteriorates on "
                           "the composite index's headline indicators."),
     "rp_key_indicators": ("主要指标", "Key indicators"),
-    "rp_key_caption": ("各章重点指标（同比：比上年同期；占比类指标为百分点变化）",
+    "rp_key_caption": ("各章重点指标（同比：比上年同期；占比类指标为百分点变化；{flags}）",
                        "The key indicator of each chapter (YoY: against the same period of the previous year; for "
-                       "shares in percentage points)"),
+                       "shares in percentage points; {flags})"),
     "rp_progress": ("目标进度", "Progress against targets"),
     "rp_status_figure": ("图：{name}各章指标进度状态（{year}年）",
                          "Figure: progress of the indicators of {name} by chapter ({year})"),
@@ -118,9 +118,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                  "Legal basis: Article 9 (statistics and monitoring) and the articles this chapter's indicators cite "
                  "(the Regulation exists in Chinese only):"),
     "rp_indicators_of": ("{name}指标一览", "Indicators of {name}"),
-    "rp_indicators_caption": ("统计期为各指标实际采用的最近一期；同比为比上年同期；取得方式：本级报送／下级汇总／公式计算",
+    "rp_indicators_caption": ("统计期为各指标实际采用的最近一期；同比为比上年同期；取得方式：本级报送／下级汇总／公式计算；"
+                              "{flags}",
                               "Period: the latest period each indicator has; YoY: against the same period of the "
-                              "previous year; source: reported / aggregated / derived"),
+                              "previous year; source: reported / aggregated / derived; {flags}"),
     "rp_key_indicator": ("重点指标：{name}", "Key indicator: {name}"),
     "rp_trend_figure": ("图：{region}{name}历年变化（空缺为未报送）",
                         "Figure: {name}, {region}, over the years (gaps: not reported)"),
