@@ -47,6 +47,14 @@ BREAKAGES = [
 ]
 
 
+@pytest.mark.parametrize("content", ["foo,bar\n", "", "indicator_code;region_code;year;value\nDI-06;150000;2025;1\n"],
+                         ids=["garbage-header", "empty", "wrong-separator"])
+def test_a_targets_file_without_its_columns_is_a_problem_not_an_empty_list_of_targets(config_copy, content):
+    (config_copy / "targets.csv").write_text(content, encoding="utf-8")
+    problems = load_catalogue(config_copy, strict=False).problems
+    assert any(p.startswith("targets.csv: missing column(s) indicator_code, region_code") for p in problems), problems
+
+
 @pytest.mark.parametrize("what,edits,message", BREAKAGES, ids=[b[0] for b in BREAKAGES])
 def test_broken_config_is_reported_with_exact_message(config_copy, what, edits, message):
     for file, old, new in edits:

@@ -172,6 +172,14 @@ def test_a_bad_calendar_row_is_a_configuration_error_naming_line_column_and_valu
     assert f"releases.csv line 2, {expected}" in str(caught.value) or expected in str(caught.value)
 
 
+@pytest.mark.parametrize("content", ["foo,bar\n", ""], ids=["garbage-header", "empty"])
+def test_a_calendar_without_its_columns_is_a_configuration_error_not_an_empty_calendar(tmp_path, content):
+    path = tmp_path / "releases.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match="releases.csv: missing column release_id"):
+        load_calendar(path)
+
+
 def test_the_shipped_calendar_loads_and_covers_periods_as_documented():
     calendar = load_calendar()
     assert [r.release_id for r in calendar][-1] == "R2024M12"

@@ -309,10 +309,20 @@ def _load_indicators(path: Path, problems: list[str]) -> dict[str, Indicator]:
     return out
 
 
+TARGET_COLUMNS = ("indicator_code", "region_code", "year", "value", "comparison", "kind", "provenance")
+
+
 def _load_targets(path: Path, problems: list[str]) -> list[Target]:
+    """The targets, each bad line named in `problems`; a header without the required columns is one problem (a file
+    of a garbage header alone would otherwise read as 'no targets')."""
     out = []
     with path.open(encoding="utf-8-sig", newline="") as f:
-        for line, row in enumerate(csv.DictReader(f), start=2):
+        reader = csv.DictReader(f)
+        missing = [c for c in TARGET_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            problems.append(f"targets.csv: missing column(s) {', '.join(missing)} (header: {reader.fieldnames or []})")
+            return out
+        for line, row in enumerate(reader, start=2):
             try:
                 out.append(Target(
                     indicator_code=row["indicator_code"].strip(), region_code=row["region_code"].strip(),

@@ -59,11 +59,12 @@ def load_calendar(path: Path | None = None) -> list[Release]:
     path = path or config_dir() / "releases.csv"
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.DictReader(f))
-            header = rows[0].keys() if rows else set()
+            reader = csv.DictReader(f)
+            rows, header = list(reader), reader.fieldnames or []
     except FileNotFoundError as exc:
         raise ConfigError(f"missing configuration file: {exc.filename}") from exc
-    problems = [f"releases.csv: missing column {c}" for c in COLUMNS if rows and c not in header]
+    # checked even without rows: a garbage header alone is a broken calendar, not an empty one
+    problems = [f"releases.csv: missing column {c}" for c in COLUMNS if c not in header]
     if problems:
         raise ConfigError(problems)
     out: list[Release] = []
