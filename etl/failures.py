@@ -53,7 +53,7 @@ def _params(rule: str, row: pd.Series, cat: Catalogue, limits: Thresholds, raw: 
         hi = "+∞" if pd.isna(row["_max"]) else _fmt(row["_max"])
         return {"indicator": code, "detail": f"[{lo}, {hi}]"}
     if rule == "implausible_value":
-        return {"indicator": code, "unit": cat.indicator(code).unit,
+        return {"indicator": code, "unit": cat.indicator(code).unit, "unit_en": _en(cat, cat.indicator(code).unit),
                 "detail": f"[{_fmt(row['_plausible_min'])}, {_fmt(row['_plausible_max'])}]"}
     if rule == "unit_mismatch":
         return {"indicator": code, "detail": row["catalogue_unit"], "unit": row["unit_submitted"]}
@@ -73,26 +73,43 @@ def _params(rule: str, row: pd.Series, cat: Catalogue, limits: Thresholds, raw: 
         unit = row["catalogue_unit"]
         other, gap, limit = (("_prev_value", "_yoy_change", limits.yoy_warning_ratio) if rule == "yoy_change"
                              else ("_recon_sum", "_recon_gap", limits.reconciliation_tolerance))
-        return {**_value_text(row, raw), "detail": f"{_fmt(row[other])} {unit}",
+        return {**_value_text(row, raw, cat), "detail": f"{_fmt(row[other])} {unit}",
+                "detail_en": _amount(_fmt(row[other]), _en(cat, unit)),
                 "change": f"{row[gap]:+.1%}" if rule == "yoy_change" else f"{row[gap]:+.2%}",
                 "threshold": f"±{limit:.0%}"}
     if rule == "peer_outlier":
         level = row["region_level"]
-        return {**_value_text(row, raw), "period": row["period"], "detail": f"{_fmt(row['_peer_median'])} "
-                f"{row['catalogue_unit']}", "units": int(row["_peer_units"]), "level_zh": LEVEL_ZH.get(level, ""),
+        return {**_value_text(row, raw, cat), "period": row["period"], "detail": f"{_fmt(row['_peer_median'])} "
+                f"{row['catalogue_unit']}", "detail_en": _amount(_fmt(row["_peer_median"]), _en(cat, row["catalogue_unit"])),
+                "units": int(row["_peer_units"]), "level_zh": LEVEL_ZH.get(level, ""),
                 "level_en": LEVEL_EN.get(level, level), "z": f"{row['_peer_z']:+.1f}",
                 "threshold": f"±{limits.peer_z_threshold:g}"}
     return {}
 
 
-def _value_text(row: pd.Series, raw: str) -> dict:
+def _value_text(row: pd.Series, raw: str, cat: Catalogue) -> dict:
     """The value as compared, in the catalogue unit — saying so when the file used another one
-    (487619 万元 → “487619 万元（= 48.7619 亿元）”)."""
+    (487619 万元 → “487619 万元（= 48.7619 亿元）” | “487619 万元 (= 48.7619 100m yuan)”: the unit as typed stays as
+    typed, the catalogue's unit is named in the message's language)."""
     unit, submitted = row["catalogue_unit"], row["unit_submitted"]
     shown = _fmt(row["value"])
     if not submitted or submitted == unit:
-        return {"value_text": f"{shown} {unit}", "value_text_en": f"{shown} {unit}"}
-    return {"value_text": f"{raw} {submitted}（= {shown} {unit}）", "value_text_en": f"{raw} {submitted} (= {shown} {unit})"}
+        return {"value_text": f"{shown} {unit}", "value_text_en": _amount(shown, _en(cat, unit))}
+    return {"value_text": f"{raw} {submitted}（= {shown} {unit}）",
+            "value_text_en": f"{raw} {submitted} (= {_amount(shown, _en(cat, unit))})"}
+
+
+def _en(cat: Catalogue, unit: str) -> str:
+    """A catalogue unit as English messages name it: 亿元 → '100m yuan', 个 → '' (a bare count)."""
+    return cat.units[unit].name_en if unit in cat.units else unit
+
+
+def _amount(number: str, unit: str) -> str:
+    """'7000' and '100m yuan' → '7000 in 100m yuan' (not '7000 100m yuan'); '12' and 'households' → '12 households';
+    a bare count (个, English '') → '60000'."""
+    if unit[:1].isdigit():
+        return f"{number} in {unit}"
+    return f"{number} {unit}".rstrip()
 
 
 def _scope_params(region: str, cat: Catalogue, limits: Thresholds) -> dict:

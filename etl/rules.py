@@ -138,7 +138,7 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("implausible_value", ERROR, "value",
          "数值{value}不可信：指标{indicator}的数值不会超出{detail} {unit}（按计量单位推定的合理范围），"
          "请检查计量单位和小数点",
-         "value {value} is implausible: {indicator} cannot lie outside {detail} {unit} (the plausible "
+         "value {value} is implausible: {indicator} cannot lie outside {detail} {unit_en} (the plausible "
          "range of its unit); check the unit and the decimal point"),
     Rule("bad_status", ERROR, "status",
          "“{value}”不是可识别的数据状态（可填：{detail}；正式数可留空）",
@@ -158,18 +158,18 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
          "identical to line {detail}; counted once"),
     Rule("yoy_change", WARNING, "value",
          "数值{value_text}较上年同期（{detail}）变动{change}，超过预警阈值{threshold}，请核实",
-         "value {value_text_en} changed {change} from last year ({detail}), beyond the {threshold} threshold; "
+         "value {value_text_en} changed {change} from last year ({detail_en}), beyond the {threshold} threshold; "
          "please check"),
     Rule("reconciliation", WARNING, "value",
          "盟市数值{value_text}与所辖旗县合计{detail}相差{change}，超过容差{threshold}",
-         "league value {value_text_en} differs from the sum of its counties {detail} by {change}, "
+         "league value {value_text_en} differs from the sum of its counties {detail_en} by {change}, "
          "beyond {threshold}"),
     # last of the warnings: a unit's own history (yoy_change) or its counties (reconciliation) say more about one
     # value than the spread of its peers, which may simply be a large unit among small ones
     Rule("peer_outlier", WARNING, "value",
          "{period}的数值{value_text}远离{units}个同级{level_zh}的中位数{detail}（修正z值{z}，超过阈值{threshold}），"
          "请核实",
-         "value {value_text_en} for {period} lies far from the median {detail} of the {units} {level_en} reporting "
+         "value {value_text_en} for {period} lies far from the median {detail_en} of the {units} {level_en} reporting "
          "it (modified z-score {z}, beyond the {threshold} threshold); please check"),
     Rule("account_disabled", ERROR, None,
          "报送账号{detail}已停用或不存在，本次报送未载入；请使用有效账号重新报送",

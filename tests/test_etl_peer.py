@@ -43,7 +43,7 @@ def test_a_league_fifty_times_its_peers_is_the_one_row_warned_with_its_line_and_
     # median 1200, MAD 100: z = 0.6745 × (60000 − 1200) / 100 = 396.6
     assert warning.message_zh == ("2023Q2的数值60000 个远离12个同级盟市的中位数1200 个（修正z值+396.6，超过阈值±3.5），"
                                   "请核实")
-    assert warning.message_en == ("value 60000 个 for 2023Q2 lies far from the median 1200 个 of the 12 leagues "
+    assert warning.message_en == ("value 60000 for 2023Q2 lies far from the median 1200 of the 12 leagues "
                                   "reporting it (modified z-score +396.6, beyond the ±3.5 threshold); please check")
 
 

@@ -113,6 +113,15 @@ MESSAGES = {
     "derived-indicator.csv": ("指标DI-03由系统根据DI-03a、DI-03b计算，不需报送；请报送这些分项指标",
                               "indicator DI-03 is computed from DI-03a, DI-03b; submit those instead"),
 }
+# Warnings, pinned the same way; the catalogue's unit in the message's language: 亿元 is “100m yuan” in English.
+WARNING_MESSAGES = {
+    "yoy-change.csv": ("数值7000 亿元较上年同期（3500 亿元）变动+100.0%，超过预警阈值±50%，请核实",
+                       "value 7000 in 100m yuan changed +100.0% from last year (3500 in 100m yuan), beyond the ±50% "
+                       "threshold; please check"),
+    # a bare count (个) has no English unit word: “7,630”, not “7,630 个”
+    "reconciliation.csv": ("盟市数值700 个与所辖旗县合计600 个相差+14.29%，超过容差±1%",
+                           "league value 700 differs from the sum of its counties 600 by +14.29%, beyond ±1%"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -243,6 +252,14 @@ def test_check_of_a_clean_file_exits_0_in_a_real_process(base_warehouse):
     result = run_dem("etl", "check", str(SUBMISSIONS / "good" / "long-utf8-en-formA-plain-lf.csv"), db=base_warehouse)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "校验通过" in result.stdout and "check passes" in result.stdout
+
+
+def test_warnings_name_the_catalogue_unit_in_the_language_of_each_half(base_warehouse):
+    with pinned_today():
+        results = check_files([WARN / n for n in WARNING_MESSAGES], default_catalogue(), settings_for(base_warehouse))
+    for name, result in zip(WARNING_MESSAGES, results, strict=True):
+        [warning] = result.warnings
+        assert (warning.message_zh, warning.message_en) == WARNING_MESSAGES[name], name
 
 
 def test_messages_say_what_failed_where_and_what_to_do_in_chinese_and_english(base_warehouse):
