@@ -292,7 +292,7 @@ def table(table_id, frame: pd.DataFrame, columns: dict[str, str], page_size: int
     decimals, '—' when missing), which travels beside them; columns mixing indicators are formatted text already.
     `markdown` columns hold links ('[详情](/indicator/DI-01)'); `statuses` columns progress statuses as
     status_text writes them, shown with the symbol in its colour. row_selectable="multi" adds a tick box per row
-    (selectedRows)."""
+    (selectedRows) and one in the header for the rows of the page shown."""
     decimals = decimals or {}
     keep = list(columns) + [h for h in hidden if h in frame.columns and h not in columns]
     shown = frame[keep].assign(**{c: pd.to_numeric(frame[c], errors="coerce").round(d) for c, d in decimals.items()})
@@ -306,8 +306,9 @@ def table(table_id, frame: pd.DataFrame, columns: dict[str, str], page_size: int
                "ensureDomOrder": True, "enableCellTextSelection": True, "suppressFieldDotNotation": True,
                "theme": GRID_THEME, "localeText": GRID_TEXTS}
     if row_selectable == "multi":
-        options["rowSelection"] = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": False,
-                                   "enableClickSelection": False}
+        # the header's box ticks the rows of the page shown, which the reviewer can see — not those of other pages
+        options["rowSelection"] = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,
+                                   "selectAll": "currentPage", "enableClickSelection": False}
     if "id" in keep:  # AG Grid's row ids are text: the id 12 becomes "12"
         kwargs.setdefault("getRowId", "'' + params.data.id")
     return dag.AgGrid(

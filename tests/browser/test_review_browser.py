@@ -165,6 +165,13 @@ def test_an_analyst_ticks_every_batch_of_a_period_and_decides_them_in_one_click(
     tick.click()
     analyst.locator("#review-queue input[type=checkbox]:checked").first.wait_for(state="detached")
     assert analyst.locator("#review-detail h2").count() == 0
+    boxes = "#review-queue .ag-cell[col-id=ag-Grid-SelectionColumn] input[type=checkbox]"
+    header = analyst.locator("#review-queue .ag-header-cell[col-id=ag-Grid-SelectionColumn] input[type=checkbox]")
+    header.click()  # the header's box ticks every row of the page shown, and unticks them again
+    analyst.locator(boxes + ":checked").first.wait_for()
+    assert analyst.locator(boxes + ":checked").count() == analyst.locator(boxes).count() > 1
+    header.click()
+    analyst.locator(boxes + ":checked").first.wait_for(state="detached")
     analyst.fill("#review-comment", "示例数据，警告已逐条核对")  # the comment stands in for the explanations
     assert pick("2020") >= 1
     analyst.click("#review-bulk-approve")
