@@ -10,7 +10,7 @@ import click
 
 from indicators import console
 from indicators.base.settings import Settings
-from indicators.cli import progress, quiet_option, released, settings_options
+from indicators.cli import format_option, progress, quiet_option, released, settings_options, with_settings
 
 
 @click.command()
@@ -44,7 +44,8 @@ def report() -> None:
     """监测分析报告 — the monitoring bulletin as PDF, and tidy CSV/XLSX exports."""
 
 
-year_option = click.option("--year", type=int, required=True, help="Report year (e.g. 2024).")
+year_option = click.option("--year", type=int, required=True,
+                           help="Report year (e.g. 2024): its annual values, or with --quarter its quarter.")
 quarter_option = click.option("--quarter", type=click.IntRange(1, 4), default=None,
                               help="Quarterly bulletin: quarterly series at YQn, annual ones for the year before.")
 region_option = click.option("--region", default=None,
@@ -53,6 +54,15 @@ since_option = click.option("--since", type=click.DateTime(["%Y-%m-%d"]), defaul
                             help="List revisions released on or after this day. Default: the previous period's deadline.")
 lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
                            help="Edition: zh (监测分析报告) or en (the English bulletin, monitoring_bulletin_… .pdf).")
+
+
+def _written(paths: list[Path], fmt: str) -> None:
+    """The files a report command wrote: a line each (table), or one record each ({"path": …}: csv, json)."""
+    if fmt == "table":
+        for path in paths:
+            click.echo(f"已生成 {path} | written {path}")
+    else:
+        click.echo(console.render([{"path": str(p)} for p in paths], fmt, ["path"]))
 
 
 @report.command("pdf")
@@ -64,8 +74,9 @@ lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="z
                    "(--lang en: monitoring_bulletin_<code>_<year>[Q<n>].pdf)")
 @since_option
 @lang_option
+@format_option
 @settings_options
-def report_pdf(year: int, quarter: int | None, region: str | None, out: Path | None, since, lang: str,
+def report_pdf(year: int, quarter: int | None, region: str | None, out: Path | None, since, lang: str, fmt: str,
                settings: Settings) -> None:
     """Write the monitoring bulletin (监测分析报告) of the region or a league as PDF, from the released values."""
     from dashboard.report.renderer import ChartRenderer
@@ -75,7 +86,7 @@ def report_pdf(year: int, quarter: int | None, region: str | None, out: Path | N
 
         path = build_report(released(settings), year, quarter, region, out, since.date() if since else None, renderer,
                             lang=lang)
-    click.echo(f"已生成 {path} | written {path}")
+    _written([path], fmt)
 
 
 @report.command("evaluation")
@@ -83,14 +94,14 @@ def report_pdf(year: int, quarter: int | None, region: str | None, out: Path | N
 @click.option("--region", required=True, help="The league evaluated: code or name (e.g. 152900, 阿拉善盟, 阿盟).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="PDF file. Default: <exports>/评估报告_<code>_<year>.pdf")
+@format_option
 @settings_options
-def report_evaluation(year: int, region: str, out: Path | None, settings: Settings) -> None:
+def report_evaluation(year: int, region: str, out: Path | None, fmt: str, settings: Settings) -> None:
     """Write a league's evaluation (Art. 71) as PDF: its index and progress against the other leagues, and each
     county's progress, reporting timeliness and data-quality record. Internal: it reads every file that arrived."""
     from dashboard.report.evaluation import build_evaluation
 
-    path = build_evaluation(settings, year, region, out)
-    click.echo(f"已生成 {path} | written {path}")
+    _written([build_evaluation(settings, year, region, out)], fmt)
 
 
 @report.command("all")
@@ -100,26 +111,27 @@ def report_evaluation(year: int, region: str, out: Path | None, settings: Settin
               help="Directory. Default: settings [paths] exports (data/exports).")
 @since_option
 @lang_option
+@format_option
 @quiet_option
 @settings_options
-def report_all(year: int, quarter: int | None, out_dir: Path | None, since, lang: str, quiet: bool,
+def report_all(year: int, quarter: int | None, out_dir: Path | None, since, lang: str, fmt: str, quiet: bool,
                settings: Settings) -> None:
     """Write the region's and all 12 leagues' bulletins with stable names, with one browser for all charts.
     Progress on standard error, one line per bulletin written (none with --quiet)."""
     from dashboard.report import build_all
     from indicators.base.catalogue import load_catalogue
 
-    say, done, total = progress(quiet), [], 1 + len(load_catalogue().regions.leagues())
-    say("读取数据、启动浏览器 | reading the data, starting the browser")
+    shown, done, total = progress(quiet), [], 1 + len(load_catalogue().regions.leagues())
+    shown("读取数据、启动浏览器 | reading the data, starting the browser")
 
     def written(path: Path) -> None:
         done.append(path)
-        say(f"{len(done)}/{total} {path.name}")
+        shown.item(len(done), total, path.name)
 
     paths = build_all(released(settings), year, quarter, out_dir, since.date() if since else None, lang,
                       on_written=written)
-    for path in paths:
-        click.echo(f"已生成 {path} | written {path}")
+    shown.close()
+    _written(paths, fmt)
 
 
 @report.command("csv")
@@ -162,7 +174,7 @@ def _password_from_stdin() -> str:
               help="admin: everything and the accounts; analyst: everything internal; officer: submits for a region.")
 @click.option("--region", default=None, help="An officer's scope: a league or county code (e.g. 150100, 150102).")
 @password_stdin_option
-@settings_options
+@with_settings
 def users_add(username: str, role: str, region: str | None, password_stdin: bool, settings: Settings) -> None:
     """Add an account (the password is read from standard input and stored as an Argon2id hash)."""
     from dashboard.auth import accounts
@@ -178,23 +190,21 @@ def users_add(username: str, role: str, region: str | None, password_stdin: bool
 
 
 @users.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
-              help="Output format.")
-@settings_options
+@format_option
+@with_settings
 def users_list(fmt: str, settings: Settings) -> None:
     """List the accounts: name, role, region, disabled, demo, created (never a hash)."""
-    from indicators.console import render
     from indicators.storage import appdb
 
     with appdb.opened(settings.paths.app_db) as con:
         rows = [{"username": u.username, "role": u.role, "region": u.region or "", "disabled": u.disabled,
                  "demo": u.demo, "created_at": u.created_at} for u in appdb.users(con)]
-    click.echo(render(rows, fmt, ["username", "role", "region", "disabled", "demo", "created_at"]).rstrip("\n"))
+    click.echo(console.render(rows, fmt, ["username", "role", "region", "disabled", "demo", "created_at"]))
 
 
 @users.command("disable")
 @click.argument("username")
-@settings_options
+@with_settings
 def users_disable(username: str, settings: Settings) -> None:
     """Disable an account: its sessions and API tokens stop working at their next request."""
     from indicators.storage import appdb
@@ -208,7 +218,7 @@ def users_disable(username: str, settings: Settings) -> None:
 @users.command("set-password")
 @click.argument("username")
 @password_stdin_option
-@settings_options
+@with_settings
 def users_set_password(username: str, password_stdin: bool, settings: Settings) -> None:
     """Set a new password (from standard input): the user's open sessions end."""
     from dashboard.auth import accounts
@@ -223,7 +233,7 @@ def users_set_password(username: str, password_stdin: bool, settings: Settings) 
 
 @users.command("token")
 @click.argument("username")
-@settings_options
+@with_settings
 def users_token(username: str, settings: Settings) -> None:
     """Make a new API token for the user and print it once (only its hash is kept): Authorization: Bearer TOKEN."""
     from dashboard.auth import accounts
@@ -240,7 +250,7 @@ DEMO_ACCOUNTS = (("demo-analyst", "analyst", None), ("demo-baotou", "officer", "
 
 
 @users.command("demo")
-@settings_options
+@with_settings
 def users_demo(settings: Settings) -> None:
     """Demo accounts to try the portal: an analyst, the officer of a league and of one of its counties, each with
     a random password printed once; flagged demo (`dem users list`). Never for a production server."""

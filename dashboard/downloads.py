@@ -35,6 +35,7 @@ from dashboard import data, errors, ids, inputs
 from dashboard.auth import access
 from dashboard.i18n import t
 from dashboard.renders import Render, RenderQueue, RenderRequest
+from indicators.base import logs
 from indicators.base.errors import DemError
 
 JOB_CACHE_BYTES = 256 * 2**20  # results of jobs nobody collected (the page was closed) are culled beyond this
@@ -61,9 +62,11 @@ def build(request: RenderRequest, out: Path) -> None:
     from dashboard.report.build import build_report
 
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as process:
-        # always the public warehouse: a bulletin is a publication, whoever asks for it
-        public = data.settings().with_overrides(paths_warehouse=data.path(data.PUBLIC))
+    # always the public warehouse: a bulletin is a publication, whoever asks for it
+    public = data.settings().with_overrides(paths_warehouse=data.path(data.PUBLIC))
+    # a spawned interpreter inherits no logging: it logs like the worker (settings [logging])
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=logs.configure,
+                             initargs=(public.logging,)) as process:
         process.submit(build_report, public, request.year, region=request.region, out=out, lang=request.lang).result()
 
 

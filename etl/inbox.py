@@ -18,9 +18,11 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import logging
 import os
 import pwd
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +32,7 @@ from etl import problems as P
 from etl.pipeline import FAILED, REJECTED, FileResult, check_files, load_guarded, log_internal_error, writing
 from etl.problems import FileRejected
 from etl.source import SourceFile
+from indicators.base import logs
 from indicators.base.catalogue import Catalogue
 from indicators.base.errors import EXIT_INTERNAL, EXIT_IO, ConfigError, DemError, UsageError
 from indicators.base.settings import Settings
@@ -37,6 +40,7 @@ from indicators.storage.warehouse import exclusive_lock, fsync_path, utc_now
 
 TEMPORARY = ("*.part", "*.tmp", "*.crdownload", "~$*")  # being written by a copy tool or held open by Excel
 REPORT_SUFFIXES = (".errors.csv", ".report.json")
+LOG = logging.getLogger("dem.etl")
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,10 @@ def _read(path: Path, settings: Settings, owner: int) -> SourceFile | Skipped | 
 
 # ── the run ──────────────────────────────────────────────────────────────────────────────────────────
 
-def run_inbox(cat: Catalogue, settings: Settings, inbox: Path, archive: Path, quarantine: Path) -> RunSummary:
+def run_inbox(cat: Catalogue, settings: Settings, inbox: Path, archive: Path, quarantine: Path,
+              on_file: Callable[[int, int, Path], None] | None = None) -> RunSummary:
+    """Process the inbox under the warehouse's lock; `on_file(index, total, path)` is told as each settled file
+    (1-based, of `total`) is started — the CLI's progress."""
     if not inbox.is_dir():
         raise UsageError(f"收件箱不存在或不是文件夹：{inbox}（检查 --inbox、DEM_INBOX 或设置[paths] inbox）",
                          f"the inbox does not exist or is not a folder: {inbox} (check --inbox, DEM_INBOX or "
@@ -183,7 +190,7 @@ def run_inbox(cat: Catalogue, settings: Settings, inbox: Path, archive: Path, qu
     with exclusive_lock(settings.paths.warehouse):
         try:
             _repair(cat, settings, archive, quarantine, summary)
-            _process(cat, settings, inbox, archive, quarantine, summary)
+            _process(cat, settings, inbox, archive, quarantine, summary, on_file)
             summary.submissions = submissions.load_queued(cat, settings, locked=True)
         except DemError as exc:
             summary.error = f"{exc.message_zh} | {exc.message_en}"
@@ -193,19 +200,21 @@ def run_inbox(cat: Catalogue, settings: Settings, inbox: Path, archive: Path, qu
             raise
         finally:
             summary.finished_at = utc_now()
-            summary.log_path = _write_log(settings.paths.logs, summary)
+            summary.log_path = _write_log(settings, summary)
     return summary
 
 
 def _process(cat: Catalogue, settings: Settings, inbox: Path, archive: Path, quarantine: Path,
-             summary: RunSummary) -> None:
+             summary: RunSummary, on_file: Callable[[int, int, Path], None] | None = None) -> None:
     ready, summary.skipped = survey(inbox, settings)
     if not ready:
         return
     owner = expected_owner(settings)
     sources: dict[Path, SourceFile | None] = {}
     with writing(settings, cat, locked=True) as stage:
-        for path in ready:
+        for index, path in enumerate(ready, 1):
+            if on_file is not None:
+                on_file(index, len(ready), path)
             source = _read(path, settings, owner)
             if isinstance(source, Skipped):
                 summary.skipped.append(source)
@@ -303,23 +312,28 @@ def _hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_log(logs: Path, summary: RunSummary) -> Path | None:
-    """The run's JSON log and a line in etl-runs.log. A log that cannot be written does not hide the run's own
-    outcome: None is returned and the CLI says so."""
+def _write_log(settings: Settings, summary: RunSummary) -> Path | None:
+    """The run's JSON log (the newest [logging] keep_run_logs are kept), a line in etl-runs.log (rotated by size)
+    and the same line on the `dem.etl` logger — INFO, WARNING when something was rejected or refused, ERROR when a
+    file met an internal error, an original could not be filed or the run stopped. A log that cannot be written
+    does not hide the run's own outcome: None is returned and the CLI says so."""
+    folder = settings.paths.logs
     try:
-        filing.folder(logs)
-        path = logs / f"etl-run-{summary.started_at:%Y%m%dT%H%M%S%f}.json"
+        filing.folder(folder)
+        path = folder / f"etl-run-{summary.started_at:%Y%m%dT%H%M%S%f}.json"
         filing.put(path, json.dumps(summary.as_dict(), ensure_ascii=False, indent=2, default=str).encode("utf-8"))
         counts = {s: sum(1 for r in summary.results if r.status == s)
                   for s in ("loaded", "partial", "duplicate", REJECTED, FAILED)}
         skipped = {k: sum(1 for s in summary.skipped if s.kind == k) for k in ("waiting", "ignored", "refused")}
         queued = {f"submissions_{k}": sum(1 for o in summary.submissions if o.status == k)
                   for k in ("loaded", "rejected", "failed")}
-        fd = os.open(logs / "etl-runs.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, filing.FILE_MODE)
-        with os.fdopen(fd, "a", encoding="utf-8") as f:
-            f.write(f"{summary.started_at.isoformat()}Z files={len(summary.results)} "
-                    + " ".join(f"{k}={v}" for k, v in {**counts, **skipped, **queued}.items())
-                    + (f" error={summary.error!r}" if summary.error else "") + f" log={path.name}\n")
+        line = (f"files={len(summary.results)} "
+                + " ".join(f"{k}={v}" for k, v in {**counts, **skipped, **queued}.items())
+                + (f" error={summary.error!r}" if summary.error else "") + f" log={path.name}")
+        logs.append(folder / "etl-runs.log", f"{summary.started_at.isoformat()}Z {line}\n", settings.logging)
+        logs.prune(folder, "etl-run-*.json", settings.logging.keep_run_logs)
     except OSError:
         return None
+    code = summary.exit_code() if summary.error is None else EXIT_INTERNAL
+    LOG.log({0: logging.INFO, 1: logging.WARNING}.get(code, logging.ERROR), "run finished: %s", line)
     return path

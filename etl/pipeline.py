@@ -7,6 +7,7 @@ copy of the warehouse and publishes once at the end; `etl.inbox` builds the sche
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ from etl.read import read_sheet
 from etl.source import SourceFile
 from etl.submitter import Submitter
 from etl.validate import Thresholds, validate
+from indicators.base import logs
 from indicators.base.catalogue import Catalogue
 from indicators.base.errors import DemError
 from indicators.base.settings import Settings
@@ -40,6 +42,7 @@ from indicators.storage import warehouse
 
 LOADED, PARTIAL, REJECTED, DUPLICATE, CHECKED = "loaded", "partial", "rejected", "duplicate", "checked"
 FAILED = "failed"  # an internal error while processing the file: quarantined like a rejected one, exit code 70
+LOG = logging.getLogger("dem.etl")
 
 
 @dataclass
@@ -255,18 +258,21 @@ def guarded(path: Path, settings: Settings, work: Callable[[], FileResult]) -> F
 
 
 def log_internal_error(settings: Settings, what: str, exc: BaseException) -> str:
-    """Append the traceback to <logs>/etl-errors.log (never to the terminal); returns the log's path."""
+    """Append the traceback to <logs>/etl-errors.log (rotated by size, [logging] max_bytes and backups), and one
+    line without it on the `dem.etl` logger — never a traceback on the terminal; returns the log's path."""
     import traceback
 
     path = settings.paths.logs / "etl-errors.log"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as f:
-            f.write(f"{warehouse.utc_now().isoformat()}Z internal error in {what}\n"
-                    + "".join(traceback.format_exception(exc)) + "\n")
+        logs.append(path, f"{warehouse.utc_now().isoformat()}Z internal error in {what}\n"
+                    + "".join(traceback.format_exception(exc)) + "\n", settings.logging)
     except OSError:
-        return "(日志不可写 | log not writable)"
-    return str(path)
+        where = "(日志不可写 | log not writable)"
+    else:
+        where = str(path)
+    LOG.error("internal error in %s: %s: %s (traceback in %s)", what, type(exc).__name__,
+              (str(exc).splitlines() or [""])[0][:200], where)
+    return where
 
 
 def _batch_info(v: Validated, status: str, message: str) -> BatchInfo:

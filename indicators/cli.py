@@ -11,22 +11,33 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
 
 from indicators import console
+from indicators.base import logs
 from indicators.base.catalogue import load_catalogue
 from indicators.base.errors import EXIT_INTERNAL, EXIT_IO, EXIT_USAGE, DemError
 from indicators.base.regulation import MISSING
-from indicators.base.settings import Settings, from_cwd, load_settings
+from indicators.base.settings import Logging, Settings, from_cwd, load_settings
 from indicators.storage.warehouse import utc_now
 
 
+def with_settings(func):
+    """Pass the resolved Settings as `settings`, adding no option: for commands that never open a warehouse
+    (the catalogue, the template, demo files, accounts, the audit trail)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, settings=load_settings(), **kwargs)
+
+    return wrapper
+
+
 def settings_options(func):
-    """Add --db (env DEM_DB) to a command and pass the resolved Settings as `settings`."""
+    """Add --db (env DEM_DB) to a command that opens a warehouse and pass the resolved Settings as `settings`."""
 
     @click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
                   help="Warehouse file (DuckDB). Default: settings.toml [paths] warehouse, or $DEM_DB.")
@@ -46,21 +57,84 @@ def released(settings: Settings) -> Settings:
     return settings.with_overrides(paths_warehouse=public_path(settings.paths.warehouse))
 
 
-format_option = click.option("--format", "fmt", type=click.Choice(console.FORMATS), default="table",
-                             show_default=True, help="Output format.")
-quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress lines on standard error.")
+class _Formats(click.Choice):
+    """table|csv|json; `text`, the earlier name of table on `dem etl check/load`, is still accepted (not shown)."""
+
+    def convert(self, value, param, ctx):
+        return super().convert("table" if value == "text" else value, param, ctx)
 
 
-def progress(quiet: bool) -> Callable[[str], None]:
-    """Progress of long work on standard error, each line with the seconds since the start ('[  4.2 s] …'):
-    never on standard output, which carries the results; nothing with --quiet."""
-    started = time.perf_counter()
+format_option = click.option("--format", "fmt", type=_Formats(console.FORMATS), default="table",
+                             show_default=True, help="Output format: table (for reading), csv (one header row) or "
+                                                     "json (shapes in docs/cli-json.md).")
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on standard error.")
 
-    def say(text: str) -> None:
-        if not quiet:
-            click.echo(f"[{time.perf_counter() - started:6.1f} s] {text}", err=True)
 
-    return say
+class Progress:
+    """Progress of long work on standard error, never on standard output (which carries the results); nothing
+    with --quiet. A terminal gets one line rewritten in place (a bar for counted items, click.progressbar);
+    anything else — a log file, cron, a test — gets plain lines with the seconds since the start:
+
+        [  4.2 s] 载入 12 个文件 | loading 12 files
+        [  9.8 s] 3/13 监测分析报告_150200_2024.pdf
+    """
+
+    def __init__(self, quiet: bool, live: bool | None = None) -> None:
+        self.quiet, self.started = quiet, time.perf_counter()
+        self.live = sys.stderr.isatty() if live is None else live
+        self._bar = None  # click's bar while counted items are shown on a terminal
+        self._open = False  # a rewritten line waits for its newline
+
+    def __call__(self, text: str) -> None:
+        """One step of the work."""
+        if self.quiet:
+            return
+        self._end_bar()
+        line = f"[{time.perf_counter() - self.started:6.1f} s] {text}"
+        if self.live:
+            click.echo("\r\x1b[K" + line, err=True, nl=False, color=True)  # \x1b[K: clear the rest of the line
+            self._open = True
+        else:
+            click.echo(line, err=True)
+
+    def item(self, index: int, total: int, name: str) -> None:
+        """Item `index` (1-based) of `total` (a file, a bulletin): a plain line, or on a terminal the bar moved to it."""
+        if self.quiet:
+            return
+        if not self.live:
+            self(f"{index}/{total} {name}")
+            return
+        if self._bar is None:
+            self._end_line()
+            self._bar = click.progressbar(length=total, file=sys.stderr, show_pos=True, width=24,
+                                          item_show_func=lambda n: n)
+            self._bar.__enter__()
+        self._bar.update(index - self._bar.pos, current_item=name)
+        if index >= total:  # the last one started: the bar ends its line, so a log line of the work stays off it
+            self._end_bar()
+
+    def close(self) -> None:
+        """End the terminal's line (or bar) so that what follows starts on a line of its own."""
+        self._end_bar()
+        self._end_line()
+
+    def _end_bar(self) -> None:
+        if self._bar is not None:
+            bar, self._bar = self._bar, None
+            bar.__exit__(None, None, None)
+
+    def _end_line(self) -> None:
+        if self._open:
+            click.echo("", err=True)
+            self._open = False
+
+
+def progress(quiet: bool) -> Progress:
+    """A Progress for the running command, closed with it (an error message after it starts on its own line)."""
+    shown = Progress(quiet)
+    with contextlib.suppress(RuntimeError):  # outside a click command: the caller closes it
+        click.get_current_context().call_on_close(shown.close)
+    return shown
 
 
 class RootGroup(click.Group):
@@ -92,6 +166,8 @@ def dem(config: Path | None) -> None:
     if config is not None:
         # through the environment, not an argument: every sub-command, gunicorn's workers and background jobs read it
         os.environ["DEM_CONFIG"] = str(from_cwd(config))
+    if click.get_current_context().obj is CONSOLE:  # the `dem` command itself, not a test's CliRunner
+        logs.configure(load_settings().logging)  # once, with the configuration chosen above; exit 2 if invalid
 
 
 @click.group()
@@ -100,7 +176,7 @@ def catalogue() -> None:
 
 
 @catalogue.command("check")
-@settings_options
+@with_settings
 def catalogue_check(settings: Settings) -> None:
     """Cross-check config/ and list every problem (exit 0 consistent, 1 problems)."""
     cat = load_catalogue(strict=False)
@@ -119,7 +195,7 @@ def catalogue_check(settings: Settings) -> None:
 @click.option("--chapter", type=click.IntRange(1, 9), default=None,
               help="Only indicators of this chapter of the regulation (1–9).")
 @format_option
-@settings_options
+@with_settings
 def catalogue_indicators(chapter: int | None, fmt: str, settings: Settings) -> None:
     """List indicators with every catalogue attribute."""
     cat = load_catalogue()
@@ -129,11 +205,14 @@ def catalogue_indicators(chapter: int | None, fmt: str, settings: Settings) -> N
     click.echo(console.render(rows, fmt, columns))
 
 
+REGION_COLUMNS = ["code", "name_zh", "name_en", "level", "kind", "parent_code", "aliases", "lon", "lat"]
+
+
 @catalogue.command("regions")
 @click.option("--level", type=click.Choice(["region", "league", "county"]), default=None)
 @click.option("--parent", default=None, help="Only the children of this code or name (e.g. 锡盟).")
 @format_option
-@settings_options
+@with_settings
 def catalogue_regions(level: str | None, parent: str | None, fmt: str, settings: Settings) -> None:
     """List the official units (GB/T 2260) with level, kind, parent and aliases."""
     cat = load_catalogue()
@@ -142,12 +221,12 @@ def catalogue_regions(level: str | None, parent: str | None, fmt: str, settings:
              "parent_code": r.parent_code or "", "aliases": ";".join(r.aliases), "lon": r.lon, "lat": r.lat}
             for r in cat.regions.regions
             if (level is None or r.level == level) and (parent_code is None or r.parent_code == parent_code)]
-    click.echo(console.render(rows, fmt))
+    click.echo(console.render(rows, fmt, REGION_COLUMNS))
 
 
 @catalogue.command("article")
 @click.argument("number", type=int)
-@settings_options
+@with_settings
 def catalogue_article(number: int, settings: Settings) -> None:
     """Print an article of the regulation and the indicators that cite it."""
     cat = load_catalogue()
@@ -173,7 +252,7 @@ def catalogue_article(number: int, settings: Settings) -> None:
 
 @catalogue.command("targets")
 @format_option
-@settings_options
+@with_settings
 def catalogue_targets(fmt: str, settings: Settings) -> None:
     """List targets and benchmarks with their provenance (official targets cite their source)."""
     cat = load_catalogue()
@@ -186,7 +265,7 @@ def catalogue_targets(fmt: str, settings: Settings) -> None:
 @catalogue.command("metadata")
 @click.option("--indicator", "indicators", multiple=True, help="Indicator code; repeatable. Default: every indicator.")
 @format_option
-@settings_options
+@with_settings
 def catalogue_metadata(indicators: tuple[str, ...], fmt: str, settings: Settings) -> None:
     """Indicator reference metadata named by SDMX concepts (definition, unit, periodicity, source, method of
     computation, limitations, release calendar, contact): docs/sdmx.md."""
@@ -328,7 +407,9 @@ def indicators_group() -> None:
 
 
 @indicators_group.command("progress")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=int, required=True,
+              help="The year assessed: its latest value against the target path from the base year (settings "
+                   "[progress] base_year).")
 @click.option("--region", "region", default=None, help="Region code or name; default: the region and 12 leagues.")
 @format_option
 @settings_options
@@ -348,7 +429,8 @@ def indicators_progress(year: int, region: str | None, fmt: str, settings: Setti
 
 
 @indicators_group.command("index")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=int, required=True,
+              help="The year scored, on bounds fixed up to the base year (settings [index] base_year).")
 @format_option
 @settings_options
 def indicators_index(year: int, fmt: str, settings: Settings) -> None:
@@ -388,9 +470,12 @@ def indicators_explain(code: str, region: str, period: str, settings: Settings) 
     click.echo("\n".join(explanation.lines(cat)))
 
 
+CONSOLE = object()  # the context object of a run through main(): only then is the process's logging configured
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
-        dem.main(args=argv, prog_name="dem", standalone_mode=False)
+        dem.main(args=argv, prog_name="dem", standalone_mode=False, obj=CONSOLE)
     except click.exceptions.Abort:
         sys.exit(1)
     except click.exceptions.ClickException as exc:
@@ -416,21 +501,21 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _log_traceback(exc: BaseException) -> str:
-    """Append the traceback to <logs>/dem-errors.log; where that is impossible, to a file in the temp folder."""
+    """Append the traceback to <logs>/dem-errors.log, rotated by size ([logging] max_bytes, backups); where that is
+    impossible, to a file in the temp folder."""
     import tempfile
     import traceback
 
     text = f"{utc_now().isoformat()}Z dem {' '.join(sys.argv[1:])}\n" + "".join(traceback.format_exception(exc))
-    candidates = []
+    config, candidates = Logging(), []
     with contextlib.suppress(DemError):
-        candidates.append(load_settings().paths.logs / "dem-errors.log")
+        settings = load_settings()
+        config = settings.logging
+        candidates.append(settings.paths.logs / "dem-errors.log")
     candidates.append(Path(tempfile.gettempdir()) / f"dem-errors-{os.getuid()}.log")
     for path in candidates:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as f:
-                f.write(text + "\n")
-            return str(path)
+            return str(logs.append(path, text + "\n", config))
         except OSError:
             continue
     return "(no writable log)"
@@ -512,7 +597,7 @@ AUDIT_COLUMNS = ("id", "at", "actor", "address", "action", "target", "detail", "
 @audit_group.command("verify")
 @click.option("--head", default=None, help="A hash printed by an earlier verify or export: it must still be in the "
                                            "trail (finds rows deleted from the end since then).")
-@settings_options
+@with_settings
 def audit_verify(head: str | None, settings: Settings) -> None:
     """Check that no row of the audit trail was edited or deleted (exit 0 intact, 1 with every problem listed)."""
     from indicators.storage import appdb
@@ -536,7 +621,7 @@ def audit_verify(head: str | None, settings: Settings) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file (default: standard output).")
-@settings_options
+@with_settings
 def audit_export(since, fmt: str, out: Path | None, settings: Settings) -> None:
     """The audit trail from a day on, oldest first, with each row's hashes (a copy to keep elsewhere: its last hash
     is what `dem audit verify --head` checks later). CSV cells are formula-safe."""

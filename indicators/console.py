@@ -67,17 +67,25 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None)
     return buf.getvalue()
 
 
-def to_json(rows: Sequence[dict[str, Any]]) -> str:
+def to_json(rows: Sequence[dict[str, Any]] | dict[str, Any]) -> str:
+    """Rows (or one object) as JSON: NaN, at any depth, becomes null (JSON has no NaN); timestamps, dates and
+    paths become text."""
     def clean(v: Any) -> Any:
-        return None if isinstance(v, float) and math.isnan(v) else v
+        if isinstance(v, float) and math.isnan(v):
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
 
-    return json.dumps([{k: clean(v) for k, v in r.items()} for r in rows], ensure_ascii=False, indent=2,
-                      default=str)  # timestamps and dates as ISO text
+    return json.dumps(clean(rows), ensure_ascii=False, indent=2, default=str)
 
 
 def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None) -> str:
+    """The rows as a table, CSV (one header row) or JSON, without a final line end (the caller's echo adds it)."""
     if fmt == "csv":
-        return to_csv(rows, columns)
+        return to_csv(rows, columns).removesuffix("\n")
     if fmt == "json":
         return to_json([{c: r.get(c) for c in columns} for r in rows] if columns else rows)
     return table(rows, columns)

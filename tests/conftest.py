@@ -36,7 +36,8 @@ def artifacts() -> Path:
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory) -> Path:
     """The full demo warehouse (bundled real figures + synthetic demo data), built once per test session
-    through the production CLI: `dem demo build --db …`. Read it only (read-only connections)."""
+    through the production CLI: `dem demo build --db … --format json`, its report kept beside it in build.json
+    (tests/test_cli_json.py checks its shape). Read it only (read-only connections)."""
     import os
     import subprocess
     import sys
@@ -44,13 +45,15 @@ def demo_warehouse(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("demo")
     db = folder / "demo.duckdb"
     dem = Path(sys.executable).with_name("dem")
-    result = subprocess.run([str(dem), "demo", "build", "--db", str(db), "--out", str(folder / "files")],
+    result = subprocess.run([str(dem), "demo", "build", "--db", str(db), "--out", str(folder / "files"),
+                             "--format", "json"],
                             capture_output=True, text=True,
                             timeout=600, env={**os.environ, "DEM_TODAY": "2026-11-27",
                                               "DEM_PATHS_APP_DB": str(folder / "app.sqlite")})
     assert result.returncode == 0, result.stdout + result.stderr
     # its progress goes to standard error, step by step with the time since the start; the results to standard output
     assert "s] 载入" in result.stderr and "loading" in result.stderr and "s] 载入" not in result.stdout
+    (folder / "build.json").write_text(result.stdout, encoding="utf-8")
     return db
 
 

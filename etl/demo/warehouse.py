@@ -61,6 +61,21 @@ class BuildReport:
             out.append(f"✗ {r.headline()[0]}")
         return out
 
+    def as_dict(self) -> dict:
+        """`dem demo build --format json` (shape in docs/cli-json.md)."""
+        return {"warehouse": str(self.warehouse), "public_warehouse": str(warehouse.public_path(self.warehouse)),
+                "seconds": round(self.seconds, 1), "reference_files": len(self.reference), "demo_files": len(self.demo),
+                "counts": self.counts, "warnings": self.warnings, "released": self.released,
+                "app_db_aside": str(self.app_db_aside) if self.app_db_aside else None,
+                "rejected": [{"file": str(r.path), "status": r.status, "message_zh": r.headline()[0],
+                              "message_en": r.headline()[1]} for r in self.rejected]}
+
+    def file_rows(self) -> list[dict]:
+        """`dem demo build --format csv`: one row per file loaded, the real figures (reference) first."""
+        kinds = {str(p): "reference" for p in self.reference} | {str(p): "demo" for p in self.demo}
+        return [{"file": str(r.path), "kind": kinds.get(str(r.path), ""), "status": r.status, "batch_id": r.batch_id,
+                 "errors": r.n_errors, "warnings": r.n_warnings, "message_en": r.headline()[1]} for r in self.results]
+
 
 DEMO_REVIEW = "示例数据：由 dem demo build 接收 | demo data, accepted by dem demo build"
 

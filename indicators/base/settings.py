@@ -22,6 +22,8 @@ SHORT_ENV = {
     "DEM_EXPORTS": ("paths", "exports"),
     "DEM_HOST": ("server", "host"),
     "DEM_PORT": ("server", "port"),
+    "DEM_LOG_FORMAT": ("logging", "format"),
+    "DEM_LOG_LEVEL": ("logging", "level"),
 }
 
 
@@ -141,6 +143,33 @@ class Api:
         return tuple(o.strip() for o in self.cors_origins.split(",") if o.strip())
 
 
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Logging:
+    """How every process logs (indicators/base/logs.py) and how long its log files are kept (docs/deployment.md)."""
+
+    format: str = "text"  # text: "2026-11-30T13:00:00Z WARNING dem.etl message"; json: one object per line
+    level: str = "info"  # of the dem loggers and gunicorn's error log; other libraries log from warning up
+    keep_run_logs: int = 90  # the newest run logs of `dem etl run` (etl-run-*.json) kept; older ones are deleted
+    max_bytes: int = 10 * 2**20  # dem-errors.log, etl-errors.log and etl-runs.log are rotated beyond this size …
+    backups: int = 5  # … keeping this many older files (name.1 the newest)
+
+    def __post_init__(self) -> None:
+        # DEM_LOG_LEVEL=INFO is what people type; a misspelt value would otherwise log at some default silently
+        object.__setattr__(self, "format", self.format.strip().lower())
+        object.__setattr__(self, "level", self.level.strip().lower())
+        if self.format not in LOG_FORMATS:
+            raise ValueError(f"format = {self.format!r}: one of {', '.join(LOG_FORMATS)}")
+        if self.level not in LOG_LEVELS:
+            raise ValueError(f"level = {self.level!r}: one of {', '.join(LOG_LEVELS)}")
+        if self.keep_run_logs < 1 or self.max_bytes < 4096 or self.backups < 1:
+            raise ValueError(f"keep_run_logs ({self.keep_run_logs}) and backups ({self.backups}) must be ≥ 1, "
+                             f"max_bytes ({self.max_bytes}) ≥ 4096")
+
+
 REVIEW_STEPS = {"league", "bureau"}  # an officer of the batch's league; an analyst or administrator
 
 
@@ -220,6 +249,7 @@ class Settings:
     portal: Portal
     review: Review
     api: Api = field(default_factory=Api)
+    logging: Logging = field(default_factory=Logging)
     # the clock for 'period in the future' and 'year in progress', read once when the settings are loaded
     # (DEM_TODAY=YYYY-MM-DD pins it) and passed down with them: no module reads the environment or the clock itself
     today: date = dataclasses.field(default_factory=date.today)
@@ -262,7 +292,7 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
 
 
 SECTIONS = ("paths", "server", "etl", "limits", "inbox", "quality", "progress", "index", "auth", "portal", "review",
-            "api")
+            "api", "logging")
 
 
 def _build(sections: dict[str, dict[str, Any]], today: date | None = None) -> Settings:
