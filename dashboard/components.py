@@ -194,10 +194,11 @@ def page(active: str, lang: str, path: str, query: dict, title: str, *body, cont
 
 
 def warehouse_hint(lang: str) -> html.Div:
-    """Why there is nothing to show — no warehouse yet, or one that cannot be read — in both languages,
-    the page's own first."""
+    """Why there is nothing to show — no warehouse yet, one that cannot be read, or one an older version wrote — in
+    both languages, the page's own first."""
     problem = data.health()
-    key = "unreadable_warehouse" if problem and problem[0] == data.UNREADABLE else "no_warehouse"
+    key = {data.UNREADABLE: "unreadable_warehouse", data.OUTDATED: "outdated_warehouse"}.get(
+        problem[0] if problem else "", "no_warehouse")
     if key == "no_warehouse" and not data.preliminary() and data.path(data.PRELIMINARY).exists():
         key = "nothing_released"  # loaded, but no release yet: the public warehouse does not exist
     path = data.path() if access.is_internal() else "…"  # a server path is internal

@@ -31,9 +31,9 @@ from indicators.base.settings import Settings, load_settings
 from indicators.engine import audit, precompute, query, release
 from indicators.engine import progress as progress_mod
 from indicators.engine import quality as quality_mod
-from indicators.storage.warehouse import public_path, publication_time
+from indicators.storage.warehouse import SCHEMA_VERSION, public_path, publication_time, schema_version
 
-MISSING, UNREADABLE = "missing", "unreadable"
+MISSING, UNREADABLE, OUTDATED = "missing", "unreadable", "outdated"
 
 
 class Building(threading.local):
@@ -268,8 +268,10 @@ def warm() -> bool:
 
 
 def check() -> tuple[str, str] | None:
-    """Open the published warehouse and run a trivial query, now. None when that works; else (MISSING or
-    UNREADABLE, a one-line detail such as DuckDB's 'not a valid DuckDB database file')."""
+    """Open the published warehouse and run a trivial query, now. None when that works; else (MISSING,
+    UNREADABLE or OUTDATED, a one-line detail such as DuckDB's 'not a valid DuckDB database file'). OUTDATED: a file
+    written by an older version of this software (its schema lacks what the queries read, e.g. obs_status) until
+    a writer migrates it — `dem data rebuild` after an upgrade (docs/deployment.md)."""
     s = state()
     try:
         ident = s.snapshots.published()
@@ -278,7 +280,9 @@ def check() -> tuple[str, str] | None:
     try:
         with s.snapshots.reading(latest=True) as snapshot, snapshot.cursor() as con:
             publication_time(con)
-        problem = None
+            version = schema_version(con)
+        problem = None if version is None or version >= SCHEMA_VERSION else (
+            OUTDATED, f"schema version {version}, this software reads {SCHEMA_VERSION}: run dem data rebuild")
     except (duckdb.Error, OSError, DataError) as exc:  # garbage bytes, a truncated file, a file without meta
         problem = (UNREADABLE, (str(exc).splitlines() or [type(exc).__name__])[0][:200])
     s.health[layer()] = (ident, problem)

@@ -75,6 +75,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "unreadable_warehouse": ("数据仓库无法读取：{path}（文件可能已损坏；请重新发布数据仓库或从备份恢复）",
                              "The warehouse at {path} cannot be read (the file may be damaged; publish it again "
                              "or restore it from a backup)."),
+    "outdated_warehouse": ("数据仓库 {path} 由本系统的旧版本写入，需升级后才能显示（管理员：运行 dem data rebuild）。",
+                           "The warehouse at {path} was written by an older version of this system and must be "
+                           "upgraded before it can be shown (administrators: run `dem data rebuild`)."),
     "page_failed": ("本页暂时无法显示，请稍后重试。", "This page could not be shown; please try again later."),
     "bad_request": ("请求无效", "bad request"),
     "not_found_path": ("未找到", "not found"),

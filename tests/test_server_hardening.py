@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import dash
+import duckdb
 import pytest
 from dash.exceptions import AppNotFoundError
 from helpers import browser_like
@@ -328,17 +329,23 @@ def test_status_is_200_and_available_for_a_healthy_warehouse(client, demo_wareho
     assert response.json == {"available": True}  # anonymous: no path, no detail (the full body: test_web_security)
 
 
-@pytest.fixture(params=["garbage bytes", "missing", "deleted while serving"])
+@pytest.fixture(params=["garbage bytes", "missing", "deleted while serving", "older version"])
 def broken_warehouse(request, demo_warehouse, tmp_path):
-    """A (public) warehouse the server cannot read, configured into the running app; the healthy one afterwards."""
+    """A (public) warehouse the server cannot read, configured into the running app; the healthy one afterwards.
+    "older version": files an earlier version of the software wrote (schema 4), not yet migrated by a writer."""
     db = tmp_path / "dem.duckdb"
     served = public_path(db)  # what every anonymous request reads (the intake pages read the working one, db)
     if request.param == "garbage bytes":
         for path in (db, served):
             path.write_bytes(os.urandom(64 * 1024))
-    elif request.param == "deleted while serving":
+    elif request.param in ("deleted while serving", "older version"):
         shutil.copyfile(demo_warehouse, db)
         shutil.copyfile(public_path(demo_warehouse), served)
+    if request.param == "older version":
+        for path in (db, served):
+            with duckdb.connect(str(path)) as con:
+                con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+                con.execute("ALTER TABLE facts DROP COLUMN obs_status")  # what the queries of version 5 read
     data.configure(db=db)
     if request.param == "deleted while serving":
         assert data.available() and data.data_years()  # served and cached, then removed under the server
@@ -357,8 +364,8 @@ def test_status_is_503_with_the_reason_and_every_page_is_friendly_when_the_wareh
     monkeypatch.setattr(access, "is_internal", lambda: True)  # /quality is staff only (tests/test_web_security.py)
     response = client.get("/_dem/status")
     assert response.status_code == 503 and response.json == {"available": False}  # anonymous: no reason, no path
-    reason = "unreadable" if broken_warehouse == "garbage bytes" else "missing"
-    hint = ("无法读取", "cannot be read") if reason == "unreadable" else ("尚无数据仓库", "No warehouse")
+    hint = {"garbage bytes": ("无法读取", "cannot be read"), "older version": ("旧版本写入", "written by an older "
+            "version")}.get(broken_warehouse, ("尚无数据仓库", "No warehouse"))
     with caplog.at_level(logging.INFO):
         for path in PAGE_PATHS:
             response = send(client, route(path))
