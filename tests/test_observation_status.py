@@ -170,3 +170,12 @@ def test_the_dashboards_hover_names_a_status_that_is_not_normal():
     assert _status_text(pd.Series({**row, "obs_status": "E"}), "zh") == "本级报送 · 估计数"
     assert _status_text(pd.Series({**row, "obs_status": "P"}), "en").endswith("· provisional")
     assert _status_text(pd.Series({**row, "obs_status": "A"}), "zh") == "本级报送"
+
+
+def test_the_league_profile_names_the_status_of_a_real_provisional_figure(auth_app):
+    from dashboard.pages import league
+
+    # 乌海市's 2023 GDP is the city's “初步核算” (data/reference/gdp_population.csv): provisional
+    rows = league.profile("150300", 2023, "zh").set_index("indicator_code")
+    assert rows.loc["CX-01", "kind"] == "本级报送 · 初步数"
+    assert "provisional" in league.profile("150300", 2023, "en").set_index("indicator_code").loc["CX-01", "kind"]

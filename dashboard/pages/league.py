@@ -14,6 +14,7 @@ from dashboard import components as c
 from dashboard import data, downloads, ids, inputs, matrix, numbers, search, warming
 from dashboard.figures import chapter_labels, ranking, spark_text
 from dashboard.i18n import lang_of, t
+from indicators.base import status as obs_status
 from indicators.engine import query
 
 dash.register_page(__name__, path_template="/league/<code>", name="盟市画像 League profile",
@@ -115,8 +116,8 @@ def profile(league: str, year: int, lang: str) -> pd.DataFrame:
                         "region_value": numbers.value(ctx["region_value"], ind.decimals),
                         "league_average": numbers.value(ctx["average"], ind.decimals),
                         "rank": t("rank_of", lang).format(rank=numbers.rank(ctx["rank"], ctx["tied"]), n=int(ctx["n"])),
-                        "kind": t(fact["status"], lang) + (" · " + t("synthetic_mark", lang) if fact["synthetic"]
-                                                           else "")})
+                        "kind": " · ".join(x for x in (t(fact["status"], lang), obs_status.label(
+                            fact.get("obs_status"), lang), t("synthetic_mark", lang) if fact["synthetic"] else "") if x)})
         if ind.code in progress:
             row.update(_target(progress[ind.code], ind.decimals, lang))
         rows.append(row)
