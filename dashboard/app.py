@@ -15,7 +15,7 @@ import dash
 from dash import ALL, Input, Output, State, ctx, html, no_update
 from flask import abort, g, send_file
 
-from dashboard import api, auth, components, data, downloads, errors, ids, inputs, portal
+from dashboard import api, auth, components, data, downloads, errors, ids, inputs, portal, search
 from dashboard.auth import access
 from dashboard.figures import GEO
 from dashboard.i18n import t
@@ -134,6 +134,13 @@ def go(values, lang, query):
     if ctx.triggered_id["key"] == "indicator":
         return dash.get_relative_path(path) + (query if isinstance(query, str) and query.startswith("?") else "")
     return dash.get_relative_path(components.href(path, inputs.lang(lang)))
+
+
+@dash.callback(Output(ids.SITE_SEARCH, "options"), Input(ids.SITE_SEARCH, "search_value"), State(ids.LANG, "data"),
+               prevent_initial_call=True)
+def site_search(typed, lang):
+    """What is typed in the header's search box → its matches (dashboard/search.py)."""
+    return search.site_matches(inputs.lang(lang), inputs.text(typed, inputs.MAX_TYPED))
 
 
 @dash.callback(Output(ids.PROVENANCE, "children", allow_duplicate=True), Input(ids.PROVENANCE_CLOSE, "n_clicks"),

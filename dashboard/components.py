@@ -82,10 +82,11 @@ def header(active: str, lang: str, path: str, query: dict) -> html.Header:
 
 
 def site_search(lang: str) -> html.Div:
-    """The header's search box: indicators and places by name, code, pinyin or initials (dashboard/search.py);
-    picking one opens its page (the shell's navigation callback, dashboard/app.py)."""
+    """The header's search box: indicators and places by name, code, pinyin or initials (dashboard/search.py); it
+    starts with the region and the leagues, and what is typed asks the server for its matches (dashboard/app.py,
+    which also opens the page picked)."""
     label = t("site_search", lang)
-    return html.Div(dcc.Dropdown(id={"type": ids.GO, "key": "site"}, options=search.site_options(lang), value=None,
+    return html.Div(dcc.Dropdown(id=ids.SITE_SEARCH, options=search.site_matches(lang, ""), value=None,
                                  placeholder=label, clearable=False, optionHeight=44, maxHeight=320),
                     className="site-search", role="search", **{"aria-label": label})
 

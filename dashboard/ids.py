@@ -23,6 +23,7 @@ LOGIN_REDIRECT = "login-redirect"  # access.login_redirect's dcc.Location
 # search; opens with the language only) or {"type": GO, "key": "indicator"} (the indicator page's picker; keeps
 # the page's query: year, leagues, tab)
 GO = "go"
+SITE_SEARCH = {"type": GO, "key": "site"}
 
 # ── URL-state controls ──
 # "q-<key>__<page>": the key is the query parameter, the page suffix keeps ids unique across pages (a callback

@@ -22,6 +22,7 @@ MAX_CHARS = 2_000  # any string in a callback request (a URL path or query, a se
 MAX_ITEMS = 500  # any list or object in a callback request
 MAX_DEPTH = 8
 MAX_SEARCH = 200  # the catalogue's search box
+MAX_TYPED = 64  # the header's search box: longer than any name with its pinyin
 PERIOD = re.compile(r"\d{4}(Q[1-4]|M(0[1-9]|1[0-2]))?")
 WEIGHT_STEPS = 2  # the index sliders move in steps of 1/2 from 0 to 3
 
@@ -91,17 +92,20 @@ def canonical_id(component_id: object) -> str:
 
 def _arguments(items: object, expected: list[dict], name: str) -> list:
     """Each argument names the component and property the callback was registered with; a pattern-matching
-    (ALL) argument is a list of components of the pattern's type."""
+    (ALL) argument is a list of components of the pattern's type, a dict id without a wildcard one component."""
     if not isinstance(items, list) or len(items) != len(expected):
         raise InvalidInput(name, items, f"{len(expected)} arguments")
     for item, want in zip(items, expected, strict=True):
         if want["id"].startswith("{"):
             pattern = json.loads(want["id"])
-            members = item if isinstance(item, list) else [None]
+            if any(isinstance(v, list) for v in pattern.values()):  # ALL: ["ALL"]
+                members = item if isinstance(item, list) else [None]
+            else:  # {"type": "go", "key": "site"}: exactly that component
+                members = [item if isinstance(item, dict) else None]
             for member in members:
                 if not (isinstance(member, dict) and isinstance(member.get("id"), dict)
                         and member["id"].keys() == pattern.keys() and member.get("property") == want["property"]
-                        and all(member["id"][k] == v for k, v in pattern.items() if v != ["ALL"])):
+                        and all(member["id"][k] == v for k, v in pattern.items() if not isinstance(v, list))):
                     raise InvalidInput(name, member, f"a component {want['id']}.{want['property']}")
         elif not (isinstance(item, dict) and item.get("id") == want["id"] and item.get("property") == want["property"]):
             raise InvalidInput(name, item, f"{want['id']}.{want['property']}")

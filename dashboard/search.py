@@ -2,9 +2,11 @@
 pinyin initials (数字经济核心产业增加值 ← "szjj", 阿拉善左旗 ← "alszq" or "alashan"), or a place's alias (锡盟).
 
 The dropdowns index each option's label and its `search` text (Dash's Dropdown searches both, every word of the
-query as a substring), so the picker on the indicator and map pages and the header's search box need no request
-to the server while typing. Places open their league's page (a county: its league's page, which lists its
-counties); the region opens the overview."""
+query as a substring), so the pickers on the indicator and map pages need no request to the server while typing.
+The header's search box, on every page, would carry all ~210 options with their pinyin (54 kB, half a page's
+layout): it starts with the leagues and asks the server for the matches of what is typed instead (`site_matches`,
+the same rule). Places open their league's page (a county: its league's page, which lists its counties); the region
+opens the overview."""
 
 from __future__ import annotations
 
@@ -47,16 +49,46 @@ def place_target(region: Region) -> str:
     return f"/league/{region.code if region.level == 'league' else region.parent_code}"
 
 
+_BUILT: dict[str, tuple[object, list[dict]]] = {}  # lang → (the catalogue they were built from, the options)
+
+
 def site_options(lang: str) -> list[dict]:
     """The header's search: every indicator (its page) and every place (its league's page), values as paths (the
     navigation adds the language). Labels say what kind of thing each is: 'DI-01 数字经济核心产业增加值 · 指标',
-    '阿拉善左旗 · 阿拉善盟'."""
+    '阿拉善左旗 · 阿拉善盟'. Built once per language and catalogue (the pinyin of 210 names is not free)."""
     cat = data.catalogue()
+    built = _BUILT.get(lang)
+    if built is not None and built[0] is cat:
+        return built[1]
     out = [{"label": f"{i.code} {i.name(lang)} · {t('indicator', lang)}", "value": f"/indicator/{i.code}",
             "search": search_text(i.code, i.name_zh, i.name_en)} for i in cat.indicators.values()]
-    for region in cat.regions.by_code.values():
-        parent = cat.regions.by_code.get(region.parent_code) if region.level == "county" else None
-        label = region.name(lang) + (f" · {parent.name(lang)}" if parent else "")
-        out.append({"label": label, "value": place_target(region),
-                    "search": search_text(region.code, region.name_zh, region.name_en, *region.aliases)})
+    out += [place_option(region, lang) for region in cat.regions.by_code.values()]
+    _BUILT[lang] = (cat, out)
     return out
+
+
+def place_option(region: Region, lang: str) -> dict:
+    """'阿拉善左旗 · 阿拉善盟' → its league's page, found by code, names, aliases, pinyin and initials."""
+    regions = data.catalogue().regions
+    parent = regions.by_code.get(region.parent_code) if region.level == "county" else None
+    return {"label": region.name(lang) + (f" · {parent.name(lang)}" if parent else ""), "value": place_target(region),
+            "search": search_text(region.code, region.name_zh, region.name_en, *region.aliases)}
+
+
+MAX_MATCHES = 30  # shown for what is typed; a longer list is not read, the next letter narrows it
+
+
+def matches(option: dict, typed: str) -> bool:
+    """Dash's own rule: every word typed is a substring of the label or the search text, case-insensitively."""
+    haystack = (option["label"] + " " + option.get("search", "")).casefold()
+    return all(word in haystack for word in typed.casefold().split())
+
+
+def site_matches(lang: str, typed: str) -> list[dict]:
+    """The header's options for what is typed: the matches of site_options (at most MAX_MATCHES, in its order), or
+    with nothing typed the region and the 12 leagues (the places most looked for)."""
+    if not typed.strip():
+        regions = data.catalogue().regions
+        return [place_option(r, lang) for r in (regions.root, *regions.leagues())]
+    return [o for o in site_options(lang) if matches(o, typed)][:MAX_MATCHES]
+

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from helpers import browser_like
 
-from dashboard import data, ids
+from dashboard import data, ids, search
 from dashboard.auth import access
 
 PAGES = [("/", ""), ("/map", "?indicator=DI-02&level=county&year=2022"), ("/league/锡盟", ""),
@@ -270,9 +270,11 @@ def test_the_catalogue_page_shows_what_serves_articles_70_and_71(client):
 
 
 def test_english_pages_use_the_established_english_names_of_banners(client):
-    page, _ = route(client, "/league/152900", "?lang=en")
-    assert "Alxa Left Banner" in page and "Ejin Banner" in page and "Alashanzuo" not in page
-    assert "Horqin Right Front Banner" in route(client, "/league/152200", "?lang=en")[0]
+    found = [o["label"] for o in typed(client, "alxa", "en").json["response"][SITE_KEY]["options"]]
+    assert "Alxa Left Banner · Alxa League" in found and "Ejin Banner · Alxa League" in found
+    assert not any("Alashanzuo" in label for label in found)
+    found = [o["label"] for o in typed(client, "horqin", "en").json["response"][SITE_KEY]["options"]]
+    assert "Horqin Right Front Banner · Hinggan League" in found
 
 
 GO_SITE, GO_INDICATOR = {"type": ids.GO, "key": "site"}, {"type": ids.GO, "key": "indicator"}
@@ -293,11 +295,51 @@ def href(answer) -> str:
     return answer.json["response"]["_pages_location"]["href"]
 
 
-def test_every_page_has_the_search_box_of_indicators_and_places_with_pinyin(client):
-    page, _ = route(client, "/map", "")
+def test_every_page_has_the_search_box_starting_with_the_leagues_and_not_every_option(client):
+    page, _ = route(client, "/chapter/2", "")
     assert '"type":"go"' in page.replace(" ", "") or '"type": "go"' in page
-    assert "阿拉善左旗 · 阿拉善盟" in page and "alszq" in page and "szjj" in page  # initials are searchable
-    assert "搜索指标或地区" in page
+    assert "阿拉善盟" in page and "alsm" in page and "搜索指标或地区" in page  # a league, found by its initials
+    assert "阿拉善左旗 · 阿拉善盟" not in page and "szjj" not in page  # the rest is asked for while typing
+
+
+def typed(client, text, lang: str = "zh"):
+    """The browser's request when `text` is typed in the header's search box."""
+    body = {"output": GO_SITE_OPTIONS, "outputs": {"id": GO_SITE, "property": "options"},
+            "inputs": [{"id": GO_SITE, "property": "search_value", "value": text}],
+            "state": [{"id": ids.LANG, "property": "data", "value": lang}],
+            "changedPropIds": [json.dumps(GO_SITE, sort_keys=True, separators=(",", ":")) + ".search_value"]}
+    return client.post("/_dash-update-component", json=body)
+
+
+SITE_KEY = json.dumps(GO_SITE, sort_keys=True, separators=(",", ":"))
+GO_SITE_OPTIONS = SITE_KEY + ".options"
+
+
+@pytest.mark.parametrize(("text", "lang", "label", "value"), [
+    ("alszq", "zh", "阿拉善左旗 · 阿拉善盟", "/league/152900"),  # a banner by its pinyin initials
+    ("alszq", "en", "Alxa Left Banner · Alxa League", "/league/152900"),
+    ("szjj hx", "zh", None, None),  # two words: both must be found
+    ("5G 基站", "zh", "DI-01 5G基站数 · 指标", "/indicator/DI-01"),
+    ("锡盟", "zh", "锡林郭勒盟", "/league/152500")])  # an alias
+def test_what_is_typed_in_the_header_search_asks_the_server_for_its_matches(client, text, lang, label, value):
+    answer = typed(client, text, lang)
+    assert answer.status_code == 200, answer.data[-300:]
+    options = answer.json["response"][SITE_KEY]["options"]
+    assert len(options) <= search.MAX_MATCHES
+    assert all(search.matches(o, text) for o in options)
+    if label is not None:
+        assert {"label": label, "value": value} in [{k: o[k] for k in ("label", "value")} for o in options]
+
+
+def test_a_typed_text_longer_than_any_name_is_refused_and_nothing_is_typed_gives_the_leagues(client):
+    assert typed(client, "x" * 65).status_code in (204, 400)
+    assert typed(client, ["alszq"]).status_code in (204, 400)
+    forged = {"output": GO_SITE_OPTIONS, "outputs": {"id": GO_SITE, "property": "options"},  # another component
+              "inputs": [{"id": GO_INDICATOR, "property": "search_value", "value": "a"}],
+              "state": [{"id": ids.LANG, "property": "data", "value": "zh"}], "changedPropIds": []}
+    assert client.post("/_dash-update-component", json=forged).status_code == 400
+    options = typed(client, "").json["response"][SITE_KEY]["options"]
+    assert [o["value"] for o in options][:2] == ["/", "/league/150100"] and len(options) == 13
 
 
 def test_picking_a_place_or_an_indicator_opens_its_page_in_the_same_language(client):
