@@ -160,9 +160,10 @@ def test_wrong_passwords_are_throttled_with_the_same_message_for_unknown_users(a
     app, settings = auth_app
     add_user(settings.paths.app_db, "wu")
     answers = {}
-    for name in ("wu", "nobody-here"):
+    for name, address in (("wu", "10.0.0.1"), ("nobody-here", "10.0.0.2")):  # the address is counted too
         app.server.extensions["dem_login_limiter"].reset()
         client = app.server.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
         failed = [log_in(client, name, "wrong password 123") for _ in range(5)]
         assert {r.status_code for r in failed} == {200}
         assert "Wrong user name or password." in failed[0].get_data(as_text=True)
@@ -174,6 +175,23 @@ def test_wrong_passwords_are_throttled_with_the_same_message_for_unknown_users(a
     with appdb.opened(settings.paths.app_db) as con:
         actions = [e["action"] for e in appdb.events(con)]
     assert actions.count("login_failed") == 10 and actions.count("login_throttled") == 2
+
+
+def test_the_count_is_shared_by_every_worker_and_survives_a_restart(auth_app):
+    """Each attempt as if on another worker, or after a restart (the worker's in-memory count forgotten): the failed
+    logins in the audit trail still lock the name out after the limit — for the right password too."""
+    app, settings = auth_app
+    add_user(settings.paths.app_db, "qin")
+    limiter = app.server.extensions["dem_login_limiter"]
+    statuses = []
+    for i in range(6):
+        limiter.reset()
+        client = app.server.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"10.0.1.{i}"  # and from another address each time
+        statuses.append(log_in(client, "QIN", "wrong password 123").status_code)  # the name in any case
+    assert statuses == [200] * 5 + [429]
+    limiter.reset()
+    assert log_in(app.server.test_client(), "qin").status_code == 429  # the right password: still locked out
 
 
 def test_failed_logins_from_one_address_are_throttled_across_user_names(auth_app):

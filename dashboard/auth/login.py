@@ -1,16 +1,18 @@
 """/login and /logout: a small server-rendered form (Jinja, escaped) in the dashboard's look, throttled per user
 name and per address, every outcome written to the login audit.
 
-Throttling (flask-limiter): settings.auth.login_limit failed logins ("5 per 15 minutes") per user name and per
-client address; after that every login of that name or from that address is refused for the rest of the window,
-right password or not, with the same message whether the name exists or not. Counts live in each worker's memory
-(storage "memory://"): with N workers an attacker gets at most N × the limit; a bureau wanting one count shares a
-Redis through storage_uri (docs/accounts.md).
+Throttling: settings.auth.login_limit failed logins ("5 per 15 minutes") per user name and per client address;
+after that every login of that name or from that address is refused, right password or not, with the same message
+whether the name exists or not. Two counts: flask-limiter's in the worker's memory (cheap, refuses a flood before it
+reaches the database), and the failed logins of the last window in the audit trail (appdb.failed_logins), which
+every worker and process shares and a restart does not forget — so N workers give an attacker the limit, not N
+times it (docs/accounts.md).
 """
 
 from __future__ import annotations
 
 import urllib.parse
+from datetime import UTC, datetime, timedelta
 
 import dash
 import flask
@@ -110,6 +112,16 @@ def _throttled(_limit):
     return flask.Response(body, status, headers)
 
 
+def locked_out(limit: str, username: str, address: str) -> bool:
+    """Whether the audit trail holds `limit`'s number of failed logins of this name, or from this address, within
+    its window ('5 per 15 minutes': 5 in the last 15 minutes) — whichever worker saw them."""
+    item = parse_many(limit)[0]
+    since = (datetime.now(UTC) - timedelta(seconds=item.get_expiry())).replace(tzinfo=None)
+    by_name, by_address = appdb.failed_logins(accounts.db(), since.isoformat(timespec="seconds") + "Z",
+                                              username[:accounts.MAX_USERNAME_LENGTH], address)
+    return by_name >= item.amount or by_address >= item.amount
+
+
 def checked_limit(text: str) -> str:
     """The [auth] login_limit, refused at start when it does not parse: flask-limiter would otherwise log the bad
     limit at each login and not throttle at all."""
@@ -136,6 +148,8 @@ def install(app: dash.Dash) -> None:
             return render()
         username = flask.request.form.get("username", "").strip()
         password = flask.request.form.get("password", "")
+        if locked_out(limit, username, sessions.client_address()):
+            return _throttled(None)
         user = accounts.authenticate(accounts.db(), username, password)
         if user is None:
             flask.g.dem_login_failed = True

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from indicators.base.errors import DataError, StorageError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_SECONDS = 10.0  # how long a writer waits for another before it gives up (sqlite3.OperationalError)
 ROLES = ("admin", "analyst", "officer")
 STATUSES = ("queued", "loading", "loaded", "rejected", "failed")
@@ -140,7 +140,9 @@ _V3 = (
 # Version 4: the warehouse this database's batch numbers refer to (bind_warehouse): submissions and review decisions
 # name warehouse batches by number, and a warehouse rebuilt from scratch numbers its batches anew.
 _V4 = ("CREATE TABLE bound (key TEXT PRIMARY KEY, value TEXT NOT NULL)",)
-MIGRATIONS: dict[int, tuple[str, ...]] = {0: tuple(_V1.split(";")), 1: _V2, 2: _V3, 3: _V4}  # (no ';' inside a statement of _V1)
+# Version 5: the failed logins of a window are counted from the trail by every worker (failed_logins): an index.
+_V5 = ("CREATE INDEX events_by_action ON events (action, at)",)
+MIGRATIONS: dict[int, tuple[str, ...]] = {0: tuple(_V1.split(";")), 1: _V2, 2: _V3, 3: _V4, 4: _V5}  # (no ';' inside a statement of _V1)
 GENESIS = "0" * 64
 AUDIT_FIELDS = ("id", "at", "actor", "address", "action", "target", "detail", "reason", "prev_hash")
 
@@ -364,6 +366,14 @@ def log_event(con: sqlite3.Connection, action: str, actor: str | None, address: 
     with transaction(con):
         _append(con, {"at": utc_now(), "actor": actor, "address": address, "action": action, "target": target,
                       "detail": detail, "reason": reason})
+
+
+def failed_logins(con: sqlite3.Connection, since: str, username: str, address: str) -> tuple[int, int]:
+    """(failed logins of this user name — any case —, failed logins from this address) since `since` (a stored
+    timestamp): the count every worker and process shares, read from the audit trail."""
+    row = con.execute("""SELECT coalesce(sum(lower(actor) = lower(?)), 0), coalesce(sum(address = ?), 0) FROM events
+                         WHERE action = 'login_failed' AND at >= ?""", [username, address, since]).fetchone()
+    return int(row[0]), int(row[1])
 
 
 def events(con: sqlite3.Connection, limit: int = 1000, since: str | None = None) -> list[dict]:
