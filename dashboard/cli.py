@@ -93,15 +93,18 @@ def report_pdf(year: int, quarter: int | None, region: str | None, out: Path | N
 @year_option
 @click.option("--region", required=True, help="The league evaluated: code or name (e.g. 152900, 阿拉善盟, 阿盟).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="PDF file. Default: <exports>/评估报告_<code>_<year>.pdf")
+              help="PDF file. Default: <exports>/评估报告_<code>_<year>.pdf "
+                   "(--lang en: evaluation_report_<code>_<year>.pdf)")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Edition: zh (评估报告) or en (the English evaluation, evaluation_report_… .pdf).")
 @format_option
 @settings_options
-def report_evaluation(year: int, region: str, out: Path | None, fmt: str, settings: Settings) -> None:
+def report_evaluation(year: int, region: str, out: Path | None, lang: str, fmt: str, settings: Settings) -> None:
     """Write a league's evaluation (Art. 71) as PDF: its index and progress against the other leagues, and each
     county's progress, reporting timeliness and data-quality record. Internal: it reads every file that arrived."""
     from dashboard.report.evaluation import build_evaluation
 
-    _written([build_evaluation(settings, year, region, out)], fmt)
+    _written([build_evaluation(settings, year, region, out, lang=lang)], fmt)
 
 
 @report.command("all")

@@ -1,6 +1,7 @@
 """A league's evaluation (Art. 71): its index and progress against the other leagues, and each county's progress,
-reporting timeliness and data-quality record — as counts that add up, as a PDF read back, and as a page only the
-users who may supervise that league can open."""
+reporting timeliness and data-quality record — as counts that add up, as a PDF read back (in Chinese, and in English
+on the English page: tests/test_report_english.py reads the English edition closely), and as a page only the users
+who may supervise that league can open."""
 
 from __future__ import annotations
 
@@ -140,6 +141,48 @@ def test_a_pdf_of_no_league_or_no_year_is_not_found(client, monkeypatch, path):
 
     monkeypatch.setattr(access, "current_user", lambda: user("analyst"))
     assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(("lang", "href", "name"), [
+    ("zh", "/_dem/evaluation/150400/2023.pdf\"", "评估报告_150400_2023.pdf"),
+    ("en", "/_dem/evaluation/150400/2023.pdf?lang=en\"", "evaluation_report_150400_2023.pdf")])
+def test_the_pages_download_link_is_the_edition_of_its_language(client, monkeypatch, lang, href, name):
+    from dashboard.auth import access
+
+    monkeypatch.setattr(access, "current_user", lambda: user("analyst"))
+    text = _page(client, f"?league=150400&year=2023&lang={lang}")
+    assert f'"href": "{href}' in text and f'"download": "{name}"' in text
+
+
+def _pdf_text(content: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "answer.pdf"
+    path.write_bytes(content)
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_english_pdf_is_served_to_the_same_users_in_english_under_its_english_name(client, monkeypatch, tmp_path):
+    from dashboard.auth import access
+
+    monkeypatch.setattr(access, "current_user", lambda: user("officer", "152900"))
+    answer = client.get("/_dem/evaluation/152900/2024.pdf?lang=en")
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    assert "filename*=UTF-8''evaluation_report_152900_2024.pdf" in answer.headers["Content-Disposition"]
+    text = _pdf_text(answer.data, tmp_path)
+    assert "Alxa League: Digital Economy Evaluation Report" in text and "3 Supervision of the counties" in text
+    assert "Alxa Left Banner" in text and "数字经济发展评估报告" not in text
+    chinese = client.get("/_dem/evaluation/152900/2024.pdf")
+    assert "filename*=UTF-8''%E8%AF%84%E4%BC%B0%E6%8A%A5%E5%91%8A_152900_2024.pdf" in chinese.headers[
+        "Content-Disposition"]  # 评估报告_152900_2024.pdf
+    assert "阿拉善盟数字经济发展评估报告" in _pdf_text(chinese.data, tmp_path)
+    assert client.get("/_dem/evaluation/150100/2024.pdf?lang=en").status_code == 403
+
+
+@pytest.mark.parametrize("query", ["?lang=fr", "?lang=", "?lang=EN"])
+def test_a_pdf_in_no_known_language_is_not_found(client, monkeypatch, query):
+    from dashboard.auth import access
+
+    monkeypatch.setattr(access, "current_user", lambda: user("analyst"))
+    assert client.get(f"/_dem/evaluation/152900/2024.pdf{query}").status_code == 404
 
 
 def test_the_bureau_evaluates_any_league_in_english_too(client, monkeypatch):

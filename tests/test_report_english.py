@@ -1,10 +1,11 @@
-"""The English edition of the monitoring bulletin, read back with poppler: English titles, headings, names, units,
-page furniture and the synthetic mark — and no Chinese anywhere but in the regulation's text (quoted as supplied)
-and in what sources call themselves.
+"""The English edition of the monitoring bulletin and of a league's evaluation (Art. 71), read back with poppler:
+English titles, headings, names, units, page furniture and the synthetic mark — and no Chinese anywhere but in the
+regulation's text (quoted as supplied) and in what sources call themselves.
 
 The region's edition is built once through the CLI under its default English name (`dem report pdf --lang en`),
 the 锡林郭勒盟 edition once in-process (`build_report(..., lang="en")`, as the dashboard calls it), recording
-fpdf2's warnings; the layout checks of tests/test_report_layout.py run on both.
+fpdf2's warnings, and 锡林郭勒盟's evaluation once through the CLI (`dem report evaluation --lang en`); the layout
+checks of tests/test_report_layout.py run on all three.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dashboard.report import build_report, default_name
 from dashboard.report.build import read_reports, resolve_settings
 from dashboard.report.content import ReportSpec
 from dashboard.report.document import BulletinPDF
+from dashboard.report.evaluation import default_name as evaluation_name
 from indicators.base.catalogue import default_catalogue
 from indicators.storage.warehouse import public_path
 
@@ -146,12 +148,12 @@ def _regulation_quotes_removed(flat: str) -> tuple[str, int]:
     return "".join(out) + flat[start:], count
 
 
-def _supplied(report) -> list[str]:
-    """What the English edition shows as its sources give it: the sources named by the submissions, the targets'
-    citations and notes (issuers' document numbers such as 呼政发〔2025〕11), and the catalogue's English texts that
-    keep a Chinese proper name (蒙速办, 统一核算)."""
+def _supplied(report=None) -> list[str]:
+    """What the English edition shows as its sources give it: the sources named by the submissions (a bulletin's
+    `report`), the targets' citations and notes (issuers' document numbers such as 呼政发〔2025〕11), and the
+    catalogue's English texts that keep a Chinese proper name (蒙速办, 统一核算)."""
     cat = default_catalogue()
-    texts = list(report.methods.sources["source"])
+    texts = list(report.methods.sources["source"]) if report is not None else []
     texts += [t.citation("en") for t in cat.targets] + [t.note_en for t in cat.targets]
     texts += [text for i in cat.indicators.values() for text in (i.name_en, i.definition_en) if CJK.search(text)]
     return sorted((_flat(t) for t in texts if CJK.search(t)), key=len, reverse=True)
@@ -216,3 +218,73 @@ def test_the_english_page_downloads_the_english_edition_under_its_own_name(demo_
     again, _ = downloads.bulletin(year, "150000", "en", render=stand_in)  # from the cache, still English
     assert again["filename"] == english["filename"] and len(rendered) == 2
     assert downloads.rendered(year, "150000", "en").name == f"monitoring_bulletin_150000_{year}.pdf"
+
+
+# ── the league's evaluation (Art. 71) ──────────────────────────────────────────────────────────────────────
+
+@pytest.fixture(scope="module")
+def evaluation(demo_warehouse, tmp_path_factory) -> Path:
+    """锡林郭勒盟's English evaluation, written through the CLI under its default name (about two seconds)."""
+    folder = tmp_path_factory.mktemp("evaluation")
+    result = run_dem("report", "evaluation", "--year", str(YEAR), "--region", "锡盟", "--lang", "en",
+                     db=demo_warehouse, today=TODAY, DEM_EXPORTS=str(folder))
+    assert result.returncode == 0, result.stderr
+    path = folder / "evaluation_report_152500_2024.pdf"
+    assert str(path) in result.stdout and path.exists()
+    return path
+
+
+def test_the_english_evaluation_is_named_like_the_english_bulletin_and_the_chinese_name_stays():
+    assert evaluation_name(LEAGUE, YEAR, lang="en") == "evaluation_report_152500_2024.pdf"
+    assert evaluation_name(LEAGUE, YEAR) == "评估报告_152500_2024.pdf"
+
+
+def test_the_english_evaluation_has_english_title_headings_tables_statuses_and_names(evaluation):
+    text, cat = _flat(_text(evaluation)), default_catalogue()
+    for part in ("Xilingol League: Digital Economy Evaluation Report", "Inner Mongolia Digital Economy Monitor · "
+                 "internal document", "Year evaluated: 2024", "Scope: Xilingol League and its 12 counties",
+                 "Under Article 71 of the Regulation of the Inner Mongolia Autonomous Region on Promoting the Digital "
+                 "Economy:", "This report uses synthetic (made-up) data", "1 Development: the composite index",
+                 "2 Progress against the plan targets", "3 Supervision of the counties",
+                 "3.1 Progress against targets", "3.2 Reporting on time", "3.3 Data-quality record",
+                 "Table 1 The composite index and the chapters' scores", "Table 4 The counties' progress",
+                 "Table 5 The counties' indicators behind", "Table 6 The counties' reporting on time",
+                 "Table 7 The counties' data-quality record", "Leagues' average", "On-time share",
+                 "Own files rejected", "Totals that differ", "Composite index", "Ch.2 Digital infrastructure"):
+        assert _flat(part) in text, part
+    assert re.search(r"In2024XilingolLeaguescores\d+\.\donthecompositeindex,rank\d+=?ofthe12leagues", text)
+    for word in ("▲Ontrack", "▼Limitedprogress", "×Deteriorating", "Limitedprogress:notarget"):
+        assert word in text, word  # status words and the reasons in English
+    for county in cat.regions.counties(LEAGUE):
+        assert text.count(_flat(county.name_en)) >= 3, county.name_en  # the matrix and both record tables
+
+
+def test_every_page_of_the_english_evaluation_is_numbered_in_english_and_marked_synthetic(evaluation):
+    pages = _text(evaluation).split("\f")[:-1]
+    assert len(pages) >= 3
+    for number, page in enumerate(pages, 1):
+        assert "Synthetic data · not official statistics" in page, number
+        assert (f"Page {number} of {len(pages)}" in page) == (number > 1), number
+        if number > 1:
+            assert _flat("Xilingol League: Digital Economy Evaluation Report · 2024") in _flat(page), number
+
+
+def test_the_english_evaluation_has_no_chinese_but_article_71_as_supplied(evaluation):
+    flat = _flat(_text(evaluation))
+    for text in ("Xilingol League: Digital Economy Evaluation Report · 2024", "Synthetic data · not official "
+                 "statistics"):
+        flat = flat.replace(_flat(text), "")
+    flat, quotes = _regulation_quotes_removed(re.sub(r"Page\d+of\d+", "", flat))
+    assert quotes == 1  # Art. 71 on the cover
+    for text in _supplied():  # a reason may cite a target's issuer as the catalogue gives it
+        flat = flat.replace(text, "")
+    left = [flat[max(0, m.start() - 40):m.end() + 40] for m in CJK.finditer(flat)]
+    assert left == [], left[:5]
+
+
+def test_the_english_evaluation_passes_the_layout_checks(evaluation):
+    pages, geometry = {"evaluation": (None, layout.read_pages(evaluation))}, BulletinPDF("", synthetic=False)
+    layout.test_no_text_leaves_the_page_its_side_margins_or_the_body(pages, geometry, "evaluation")
+    layout.test_no_two_words_overlap(pages, "evaluation")
+    layout.test_no_heading_ends_a_page_and_no_caption_starts_one(pages, geometry, "evaluation")
+    layout.test_no_page_but_the_cover_the_contents_and_the_last_is_left_nearly_empty(pages, geometry, "evaluation")

@@ -4,7 +4,7 @@ and, in the charts, the synthetic badge inside the picture, the official target'
 labelled above the bars and every league named on the ranking map.
 
 The region's and 锡林郭勒盟's bulletins are laid out once per module from the demo warehouse with one browser, and
-read back with poppler: `pdftotext -bbox-layout` gives the box of every word on every page (in pt).
+锡林郭勒盟's evaluation (Art. 71; tables only, about a second) beside them; all are read back with poppler: `pdftotext -bbox-layout` gives the box of every word on every page (in pt).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from dashboard.report.build import read_reports, resolve_settings, write_reports
 from dashboard.report.charts import report_charts
 from dashboard.report.content import ReportSpec
 from dashboard.report.document import BulletinPDF
+from dashboard.report.evaluation import build_evaluation
 from dashboard.report.renderer import SCALE, WIDTH_PX, Chart, ChartRenderer
 from indicators.base.catalogue import default_catalogue
 
@@ -65,15 +66,18 @@ def renderer():
 
 @pytest.fixture(scope="module")
 def bulletins(demo_warehouse, tmp_path_factory, renderer):
-    """name → (report, its PDF's pages), for the region's and a league's bulletin."""
+    """name → (report, its PDF's pages), for the region's and a league's bulletin, and (None, its pages) for the
+    league's evaluation."""
     cat, folder = default_catalogue(), tmp_path_factory.mktemp("layout")
     with pinned_today(TODAY):
         settings = resolve_settings(demo_warehouse)
         reports = read_reports(settings, cat, [ReportSpec(YEAR, region=cat.regions.root.code),
                                                ReportSpec(YEAR, region=LEAGUE)])
+        evaluation = build_evaluation(settings, YEAR, LEAGUE, folder / "evaluation.pdf", cat)
     paths = write_reports(reports, cat, [folder / "region.pdf", folder / "league.pdf"], renderer)
-    return {name: (report, read_pages(path)) for name, report, path in zip(("region", "league"), reports, paths,
-                                                                          strict=True)}
+    found = {name: (report, read_pages(path)) for name, report, path in zip(("region", "league"), reports, paths,
+                                                                           strict=True)}
+    return found | {"evaluation": (None, read_pages(evaluation))}
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +95,7 @@ def _where(page: Page, i: int) -> str:
     return f"page {page.number}: “{page.words[i]}” at {np.round(page.boxes[i] / PT, 1).tolist()} mm"
 
 
-BULLETINS = ["region", "league"]
+BULLETINS = ["region", "league", "evaluation"]  # the English editions: tests/test_report_english.py
 
 
 @pytest.mark.parametrize("name", BULLETINS)

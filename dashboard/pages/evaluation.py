@@ -19,7 +19,7 @@ from dash import Input, Output, State, dcc, html
 from dashboard import components as c
 from dashboard import data, ids, inputs, matrix
 from dashboard.auth import access
-from dashboard.i18n import add, lang_of, t
+from dashboard.i18n import LANGS, add, lang_of, t
 from dashboard.report import evaluation as document
 from indicators.base.regions import Region
 from indicators.engine import supervision
@@ -30,7 +30,7 @@ dash.register_page(__name__, path="/evaluation", name="评估与监督 Evaluatio
 LEAGUE = ids.control("league", "evaluation")
 YEAR = ids.control("year", "evaluation")
 BODY = "evaluation-body"
-PDF_PATH = "/_dem/evaluation/{league}/{year}.pdf"
+PDF_PATH = "/_dem/evaluation/{league}/{year}.pdf"  # ?lang=en: the English edition
 
 add({
     "evaluation": ("评估与监督", "Evaluation"),
@@ -40,7 +40,7 @@ add({
                  "Index and progress from the released data; the counties' timeliness and data quality from every "
                  "file that arrived (judged on {today})."),
     "ev_league": ("盟市", "League"),
-    "ev_pdf": ("下载评估报告（PDF）", "Download the evaluation (PDF, Chinese)"),
+    "ev_pdf": ("下载评估报告（PDF）", "Download the evaluation (PDF)"),
     "ev_index": ("发展水平：综合指数", "Development: the composite index"),
     "ev_index_sentence": ("{year}年{league}综合指数为{score}，在12个盟市中居第{rank}位（盟市平均{average}）。",
                           "In {year} {league} scores {score} on the composite index, rank {rank} of the 12 leagues "
@@ -148,10 +148,11 @@ def evaluation(league: str, year: int) -> document.Evaluation:
 def body(league: str, year: int, lang: str) -> list:
     ev = evaluation(league, year)
     cat = data.catalogue()
-    pdf = dash.get_relative_path(PDF_PATH.format(league=league, year=year))
+    pdf = dash.get_relative_path(PDF_PATH.format(league=league, year=year)) + ("?lang=en" if lang == "en" else "")
     counties = tuple(r.code for r in cat.regions.counties(league))
     return [
-        html.A(t("ev_pdf", lang), href=pdf, className="button primary", download=document.default_name(league, year)),
+        html.A(t("ev_pdf", lang), href=pdf, className="button primary",
+               download=document.default_name(league, year, lang)),
         html.Section(className="panel", children=[html.H2(t("ev_index", lang)), *index_view(ev, lang)]),
         html.Section(className="panel", children=[html.H2(t("ev_progress", lang)), *progress_view(ev, lang)]),
         html.Section(className="panel", children=[
@@ -207,26 +208,29 @@ def record_table(ev: document.Evaluation, lang: str, name: str, columns: tuple[s
 # ── the PDF, for the same users ───────────────────────────────────────────────────────────────────────────
 
 def install(app: dash.Dash) -> None:
-    """GET /_dem/evaluation/<league>/<year>.pdf: the evaluation as PDF for a user who may see it (else 403; 404 for
-    a year or league that does not exist), made from the same data as the page."""
+    """GET /_dem/evaluation/<league>/<year>.pdf[?lang=en]: the evaluation as PDF, in Chinese or English, for a user
+    who may see it (else 403; 404 for a year, league or language that does not exist), made from the same data as
+    the page."""
 
     @app.server.route(app.config.routes_pathname_prefix + "_dem/evaluation/<league>/<int:year>.pdf")
     @access.login_required
     def evaluation_pdf(league: str, year: int):
         try:
             league, year = inputs.league(league), inputs.year(year)
+            lang = inputs.code(flask.request.args.get("lang", "zh"), LANGS, "language")
         except inputs.InvalidInput:
             flask.abort(404)
         if league not in {r.code for r in leagues_for(access.current_user())}:
             flask.abort(403)
         ev = evaluation(league, year)
         with tempfile.TemporaryDirectory(prefix="dem-evaluation-") as folder:
-            path = document.render(ev, data.catalogue(), Path(folder) / document.default_name(league, year))
+            path = document.render(ev, data.catalogue(), Path(folder) / document.default_name(league, year, lang),
+                                   lang)
             content = path.read_bytes()
         response = flask.make_response(content)
         response.headers["Content-Type"] = "application/pdf"
         response.headers["Content-Disposition"] = (
-            f"attachment; filename=evaluation_{league}_{year}.pdf; "
-            f"filename*=UTF-8''{quote(document.default_name(league, year))}")
+            f"attachment; filename={document.default_name(league, year, 'en')}; "
+            f"filename*=UTF-8''{quote(document.default_name(league, year, lang))}")
         response.headers["Cache-Control"] = "private, no-store"
         return response

@@ -5,6 +5,10 @@ reporting and quality records come from the working warehouse (every file that a
 the published one.
 
     build_evaluation(settings, 2024, "152900") → data/exports/评估报告_152900_2024.pdf
+    build_evaluation(settings, 2024, "152900", lang="en") → data/exports/evaluation_report_152900_2024.pdf
+
+One layout for both editions, its texts looked up in the language (dashboard.report.texts, keys rp_ev_…); the
+English edition quotes Art. 71 in Chinese as supplied, as the English bulletin quotes the regulation.
 
 No charts (tables and sentences only), so no browser is started: a league's evaluation takes about a second.
 """
@@ -23,18 +27,20 @@ from dashboard import numbers
 from dashboard.figures import chapter_labels
 from dashboard.report.content import league_index
 from dashboard.report.document import GREY, MARK, BulletinPDF
+from dashboard.report.pdf import regulation_name
 from dashboard.report.tables import DASH, Table, progress_cell, status_legend, status_matrix
+from dashboard.report.texts import columns, quoted, say
 from indicators.base.catalogue import Catalogue
 from indicators.base.errors import DataError, UsageError
 from indicators.base.regions import Region
-from indicators.base.settings import Settings
+from indicators.base.settings import Progress, Settings
 from indicators.engine import precompute, query, supervision
-from indicators.engine.progress import BEHIND, STATUSES, status_sentence
+from indicators.engine.progress import BEHIND, STATUSES, status_label, status_sentence
 from indicators.storage import warehouse
 
 NAME = "评估报告"
+NAME_EN = "evaluation_report"  # as the English bulletin is monitoring_bulletin_…
 ARTICLE = 71
-REGULATION = "《内蒙古自治区数字经济促进条例》"
 
 
 @dataclass
@@ -50,14 +56,15 @@ class Evaluation:
     record: pd.DataFrame  # supervision.record: one row per county
     chapter_labels: dict[int, str]
     synthetic: bool
+    method: Progress  # settings.progress: the reasons of the statuses are written with it, in either language
 
-    @property
-    def title(self) -> str:
-        return f"{self.league.name_zh}数字经济发展评估报告"
+    def title(self, lang: str = "zh") -> str:
+        return say("rp_ev_title", lang, league=self.league.name(lang))
 
 
-def default_name(league: str, year: int) -> str:
-    return f"{NAME}_{league}_{year}.pdf"
+def default_name(league: str, year: int, lang: str = "zh") -> str:
+    """评估报告_152900_2024.pdf; the English edition evaluation_report_152900_2024.pdf."""
+    return f"{NAME_EN if lang == 'en' else NAME}_{league}_{year}.pdf"
 
 
 def evaluation_league(cat: Catalogue, region: str | None) -> Region:
@@ -97,8 +104,6 @@ def published_part(con: duckdb.DuckDBPyConnection, cat: Catalogue, settings: Set
                                    indicators=supervision.headline_codes(cat, "league"))
     county_progress = precompute.progress(con, cat, year, p, regions=counties,
                                           indicators=supervision.headline_codes(cat, "county"))
-    for frame in (progress, county_progress):
-        frame["reason"] = [status_sentence(r, cat, p) for r in frame.to_dict("records")] if len(frame) else []
     index = league_index(con, cat, settings, year)
     synthetic = any(bool(f["synthetic"].fillna(False).astype(bool).any())
                     for f in (index, progress, county_progress) if "synthetic" in f and len(f))
@@ -111,7 +116,8 @@ def combine(part: Published, working: pd.DataFrame, demo: bool, cat: Catalogue, 
     """The evaluation from the published part and the working warehouse's record of the counties."""
     return Evaluation(league, year, part.published_at, datetime.now(UTC).replace(microsecond=0),
                       settings.today.isoformat(), part.index, part.progress, part.counties,
-                      supervision.combined(part.county_counts, working), chapter_labels(cat), part.synthetic or demo)
+                      supervision.combined(part.county_counts, working), chapter_labels(cat), part.synthetic or demo,
+                      settings.progress)
 
 
 def assemble(published: duckdb.DuckDBPyConnection, working: duckdb.DuckDBPyConnection, cat: Catalogue,
@@ -146,9 +152,9 @@ def index_rows(ev: Evaluation, composite: str = "综合指数", labels: dict[int
     return pd.DataFrame(rows, columns=["part", "score", "rank", "average", "best"])
 
 
-def index_table(ev: Evaluation) -> Table:
-    table = Table(["章节", "本盟市得分", "排名", "盟市平均", "最高"], [62, 26, 20, 26, 26], "LRRRR")
-    table.rows = index_rows(ev).values.tolist()
+def index_table(ev: Evaluation, cat: Catalogue, lang: str = "zh") -> Table:
+    table = Table(columns("rp_ev_cols_index", lang), [62, 26, 20, 26, 26], "LRRRR")
+    table.rows = index_rows(ev, say("rp_index", lang), chapter_labels(cat, lang)).values.tolist()
     return table
 
 
@@ -167,106 +173,107 @@ def share_text(value) -> str:
     return DASH if pd.isna(value) else f"{100 * value:.0f}%"
 
 
-def status_table(ev: Evaluation) -> Table:
+def status_table(ev: Evaluation, lang: str = "zh") -> Table:
     """How many headline indicators are in each status: the league beside all 12 leagues together."""
-    table = Table(["进展状态", "本盟市（项）", "12个盟市合计（项）"], [60, 34, 40], "LRR")
-    table.rows = [[progress_cell(r["status"]), str(r["own"]), str(r["all"])]
+    table = Table(columns("rp_ev_cols_status", lang), [60, 34, 40], "LRR")
+    table.rows = [[progress_cell(r["status"], lang), str(r["own"]), str(r["all"])]
                   for r in status_counts(ev).to_dict("records")]
     return table
 
 
-def behind_table(frame: pd.DataFrame, cat: Catalogue, unit_column: bool = False) -> Table:
-    """The indicators behind (progress.BEHIND), with the one-sentence reason of each."""
+def behind_table(frame: pd.DataFrame, cat: Catalogue, method: Progress, lang: str = "zh",
+                 unit_column: bool = False) -> Table:
+    """The indicators behind (progress.BEHIND), with the one-sentence reason of each (progress.status_sentence)."""
     behind = frame[frame["status"].isin(BEHIND)] if len(frame) else frame
-    titles, widths = ["指标", "进度", "原因"], [48, 24, 108]
-    if unit_column:
-        titles, widths = ["地区", *titles], [24, 44, 24, 88]
+    titles, widths = columns("rp_cols_attention", lang), [24, 44, 24, 88]
+    if not unit_column:
+        titles, widths = titles[1:], [48, 24, 108]
     table = Table(titles, widths, "L" * len(titles), font_size=7.5)
-    names = {r.code: r.name_zh for r in cat.regions.regions}
+    names = {r.code: r.name(lang) for r in cat.regions.regions}
     for r in behind.to_dict("records"):
-        row = [f"{r['indicator_code']} {cat.indicator(r['indicator_code']).name_zh}", progress_cell(r["status"]),
-               r["reason"]]
+        row = [f"{r['indicator_code']} {cat.indicator(r['indicator_code']).name(lang)}",
+               progress_cell(r["status"], lang), status_sentence(r, cat, method, lang)]
         table.rows.append(([names.get(r["region_code"], r["region_code"])] if unit_column else []) + row)
     return table
 
 
-def reporting_table(ev: Evaluation, cat: Catalogue) -> Table:
-    table = Table(["旗县（市、区）", "应报", "按时", "逾期报送", "被退回", "逾期未报", "未到期", "按时率"],
-                  [34, 16, 16, 20, 18, 20, 18, 20], "LRRRRRRR")
-    for r in _named(ev.record, cat):
+def reporting_table(ev: Evaluation, cat: Catalogue, lang: str = "zh") -> Table:
+    table = Table(columns("rp_ev_cols_reporting", lang), [34, 16, 16, 20, 18, 20, 18, 20], "LRRRRRRR")
+    for r in _named(ev.record, cat, lang):
         table.rows.append([r["name"], *(str(int(r[k])) for k in ("owed", "on_time", "late", "rejected", "missing",
                                                                    "due")), share_text(r["on_time_share"])])
     return table
 
 
-def quality_table(ev: Evaluation, cat: Catalogue) -> Table:
-    table = Table(["旗县（市、区）", "载入文件", "被修订的值", "自报被拒文件", "未消除的同比预警", "汇总不符"],
-                  [34, 22, 24, 26, 30, 22], "LRRRRR")
-    for r in _named(ev.record, cat):
+def quality_table(ev: Evaluation, cat: Catalogue, lang: str = "zh") -> Table:
+    table = Table(columns("rp_ev_cols_quality", lang), [34, 22, 24, 26, 30, 22], "LRRRRR")
+    for r in _named(ev.record, cat, lang):
         table.rows.append([r["name"], *(str(int(r[k])) for k in ("files", "revised", "files_rejected", "warnings",
                                                                    "reconciliation"))])
     return table
 
 
-def _named(record: pd.DataFrame, cat: Catalogue) -> list[dict]:
-    return record.assign(name=record["region_code"].map({r.code: r.name_zh for r in cat.regions.regions})) \
+def _named(record: pd.DataFrame, cat: Catalogue, lang: str = "zh") -> list[dict]:
+    return record.assign(name=record["region_code"].map({r.code: r.name(lang) for r in cat.regions.regions})) \
         .to_dict("records")
 
 
 # ── the document ──────────────────────────────────────────────────────────────────────────────────────────
 
-def render(ev: Evaluation, cat: Catalogue, out: Path) -> Path:
-    """Write the PDF to `out` atomically."""
-    pdf = BulletinPDF(f"{ev.title} · {ev.year}年", ev.synthetic, subject=f"{REGULATION}第七十一条 评估与监督")
+def render(ev: Evaluation, cat: Catalogue, out: Path, lang: str = "zh") -> Path:
+    """Write the PDF, in `lang`, to `out` atomically."""
+    league, regulation = ev.league.name(lang), regulation_name(cat, lang)
+    pdf = BulletinPDF(say("rp_ev_running", lang, title=ev.title(lang), year=ev.year), ev.synthetic,
+                      subject=say("rp_ev_subject", lang, regulation=regulation), lang=lang)
     pdf.add_page()
     pdf.set_y(40)
-    pdf.paragraph("北疆数字经济监测 · 内部资料", size=12, colour=GREY, gap=6)
-    pdf.paragraph(ev.title, size=22, gap=4)
-    pdf.paragraph(f"评估年度：{ev.year}年　　范围：{ev.league.name_zh}及所辖{len(ev.record)}个旗县（市、区）", size=11, gap=8)
+    pdf.paragraph(say("rp_ev_kicker", lang), size=12, colour=GREY, gap=6)
+    pdf.paragraph(ev.title(lang), size=22, gap=4)
+    pdf.paragraph(say("rp_ev_scope", lang, year=ev.year, league=league, n=len(ev.record)), size=11, gap=8)
     article = cat.regulation.articles[ARTICLE]
-    pdf.paragraph(f"依据{REGULATION}{article.heading}：" + article.text.replace("\n", ""), size=9.5, gap=6)
-    pdf.paragraph(f"指数与进展取自已发布数据（发布时间 {(ev.published_at or '—')[:16].replace('T', ' ')} UTC）；"
-                  f"旗县报送及时性与数据质量记录取自全部报送文件（截至 {ev.as_of}）。"
-                  f"本报告生成于 {ev.generated_at:%Y-%m-%d %H:%M} UTC。", size=9, colour=GREY, gap=4)
+    pdf.paragraph(say("rp_ev_basis", lang, regulation=regulation, article=article.title(lang),
+                      text=quoted(article.text.replace("\n", ""), lang)), size=9.5, gap=6)
+    pdf.paragraph(say("rp_ev_sources", lang, published=(ev.published_at or DASH)[:16].replace("T", " "),
+                      as_of=ev.as_of, generated=f"{ev.generated_at:%Y-%m-%d %H:%M}"), size=9, colour=GREY, gap=4)
     if ev.synthetic:
-        pdf.paragraph("本报告使用示例（合成）数据，非真实统计，仅供演示。", size=10, colour=MARK)
+        pdf.paragraph(say("rp_ev_synthetic", lang), size=10, colour=MARK)
 
-    pdf.heading("一、发展水平：综合指数")
+    pdf.heading(say("rp_ev_index", lang))
     own = ev.index[(ev.index["chapter"] == 0) & (ev.index["region_code"] == ev.league.code)]
     if own.empty:
-        pdf.paragraph(f"{ev.year}年{ev.league.name_zh}没有可计算的综合指数。")
+        pdf.paragraph(say("rp_ev_index_none", lang, year=ev.year, league=league))
     else:
         composite = ev.index[ev.index["chapter"] == 0]
         rank = numbers.rank_labels(composite.set_index("region_code")["rank"]).get(ev.league.code, DASH)
-        pdf.paragraph(f"{ev.year}年{ev.league.name_zh}综合指数为{numbers.score(own['score'].iloc[0])}，"
-                      f"在12个盟市中居第{rank}位（盟市平均{numbers.score(composite['score'].mean())}）。"
-                      "分章节得分如下（各章节按指标标准化得分加权，方法见监测分析报告附录）。")
-        pdf.draw_table(index_table(ev), caption="表1 综合指数及分章节得分")
+        pdf.paragraph(say("rp_ev_index_text", lang, year=ev.year, league=league,
+                          score=numbers.score(own["score"].iloc[0]), rank=rank,
+                          average=numbers.score(composite["score"].mean())))
+        pdf.draw_table(index_table(ev, cat, lang), caption=say("rp_ev_index_caption", lang))
 
-    pdf.heading("二、规划目标进展", new_page=False)
-    pdf.paragraph("综合指数核心指标的目标进展状态，与全区12个盟市合计对照；落后（需加快、进展有限、趋势恶化）的指标逐项列出原因。")
-    pdf.draw_table(status_table(ev), caption="表2 核心指标进展状态分布")
-    behind = behind_table(ev.progress[ev.progress["region_code"] == ev.league.code], cat)
+    pdf.heading(say("rp_ev_progress", lang), new_page=False)
+    pdf.paragraph(say("rp_ev_progress_text", lang,
+                      behind=say("rp_sep", lang).join(status_label(s, lang) for s in BEHIND)))
+    pdf.draw_table(status_table(ev, lang), caption=say("rp_ev_status_caption", lang))
+    behind = behind_table(ev.progress[ev.progress["region_code"] == ev.league.code], cat, ev.method, lang)
     if behind.rows:
-        pdf.draw_table(behind, caption="表3 需关注的指标")
+        pdf.draw_table(behind, caption=say("rp_ev_behind_caption", lang))
     else:
-        pdf.paragraph(f"{ev.league.name_zh}没有落后的核心指标。")
+        pdf.paragraph(say("rp_ev_none_behind", lang, league=league))
 
-    pdf.heading("三、对旗县（市、区）的监督")
-    pdf.heading("（一）目标进展", level=1)
-    pdf.draw_table(status_matrix(ev.counties, cat.regions.counties(ev.league.code), supervision.headline_codes(
-        cat, "county")), caption="表4 旗县核心指标进展（" + status_legend() + "）")
-    county_behind = behind_table(ev.counties, cat, unit_column=True)
+    pdf.heading(say("rp_ev_counties", lang))
+    pdf.heading(say("rp_ev_county_progress", lang), level=1)
+    pdf.draw_table(status_matrix(ev.counties, cat.regions.counties(ev.league.code),
+                                 supervision.headline_codes(cat, "county"), lang),
+                   caption=say("rp_ev_matrix_caption", lang, legend=status_legend(lang)))
+    county_behind = behind_table(ev.counties, cat, ev.method, lang, unit_column=True)
     if county_behind.rows:
-        pdf.draw_table(county_behind, caption="表5 旗县需关注的指标")
-    pdf.heading("（二）报送及时性", level=1)
-    pdf.paragraph(f"{ev.year}年各期（截至{ev.as_of}已结束的期）旗县应报的指标值：截止日前收到为按时，截止日后收到为逾期报送，"
-                  "文件被拒且无数值为被退回，截止日已过仍无数值为逾期未报；按时率 = 按时 ÷（应报 − 未到期）。")
-    pdf.draw_table(reporting_table(ev, cat), caption="表6 旗县报送及时性")
-    pdf.heading("（三）数据质量记录", level=1)
-    pdf.paragraph(f"{ev.year}年各期的数值：载入文件为载有该旗县数值的已载入文件数（含盟市汇总报送的文件）；被修订的值为后来被新版本"
-                  "替换的数值；自报被拒文件为该旗县自行报送而被拒收的文件；未消除的同比预警与汇总不符见数据质量页。")
-    pdf.draw_table(quality_table(ev, cat), caption="表7 旗县数据质量记录")
+        pdf.draw_table(county_behind, caption=say("rp_ev_county_behind_caption", lang))
+    pdf.heading(say("rp_ev_reporting", lang), level=1)
+    pdf.paragraph(say("rp_ev_reporting_text", lang, year=ev.year, as_of=ev.as_of))
+    pdf.draw_table(reporting_table(ev, cat, lang), caption=say("rp_ev_reporting_caption", lang))
+    pdf.heading(say("rp_ev_quality", lang), level=1)
+    pdf.paragraph(say("rp_ev_quality_text", lang, year=ev.year))
+    pdf.draw_table(quality_table(ev, cat, lang), caption=say("rp_ev_quality_caption", lang))
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
     pdf.output(str(partial))
@@ -275,9 +282,10 @@ def render(ev: Evaluation, cat: Catalogue, out: Path) -> Path:
 
 
 def build_evaluation(settings: Settings, year: int, region: str | None, out: Path | str | None = None,
-                     cat: Catalogue | None = None) -> Path:
-    """The league's evaluation as a PDF (default: <exports>/评估报告_<code>_<year>.pdf); reads the published and
-    the working warehouse through short read-only connections, closed before the layout."""
+                     cat: Catalogue | None = None, lang: str = "zh") -> Path:
+    """The league's evaluation as a PDF in `lang` (default: <exports>/评估报告_<code>_<year>.pdf, in English
+    <exports>/evaluation_report_<code>_<year>.pdf); reads the published and the working warehouse through short
+    read-only connections, closed before the layout."""
     from indicators.base.catalogue import default_catalogue
 
     cat = cat or default_catalogue()
@@ -287,4 +295,4 @@ def build_evaluation(settings: Settings, year: int, region: str | None, out: Pat
         raise DataError("尚未发布任何数据，无法评估", "nothing has been released yet: there is nothing to evaluate")
     with warehouse.reader(public) as published, warehouse.reader(settings.paths.warehouse) as working:
         ev = assemble(published, working, cat, settings, league, year)
-    return render(ev, cat, Path(out) if out else settings.paths.exports / default_name(league.code, year))
+    return render(ev, cat, Path(out) if out else settings.paths.exports / default_name(league.code, year, lang), lang)

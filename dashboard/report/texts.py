@@ -274,6 +274,65 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rp_freq_annual": ("年", "year"),
     "rp_freq_quarterly": ("季", "quarter"),
     "rp_freq_monthly": ("月", "month"),
+    # ── the league's evaluation (Art. 71, dashboard/report/evaluation.py) ──
+    "rp_ev_title": ("{league}数字经济发展评估报告", "{league}: Digital Economy Evaluation Report"),
+    "rp_ev_running": ("{title} · {year}年", "{title} · {year}"),
+    "rp_ev_subject": ("{regulation}第七十一条 评估与监督", "{regulation}, Article 71: evaluation and supervision"),
+    "rp_ev_kicker": ("北疆数字经济监测 · 内部资料", "Inner Mongolia Digital Economy Monitor · internal document"),
+    "rp_ev_scope": ("评估年度：{year}年　　范围：{league}及所辖{n}个旗县（市、区）",
+                    "Year evaluated: {year}    Scope: {league} and its {n} counties"),
+    "rp_ev_basis": ("依据{regulation}{article}：{text}", "Under {article} of the {regulation}: {text}."),
+    "rp_ev_sources": ("指数与进展取自已发布数据（发布时间 {published} UTC）；旗县报送及时性与数据质量记录取自全部报送文件"
+                      "（截至 {as_of}）。本报告生成于 {generated} UTC。",
+                      "Index and progress come from the released data (released {published} UTC); the counties' "
+                      "reporting timeliness and data-quality records from every file that arrived (as of {as_of}). "
+                      "Generated {generated} UTC."),
+    "rp_ev_synthetic": ("本报告使用示例（合成）数据，非真实统计，仅供演示。",
+                        "This report uses synthetic (made-up) data: not official statistics, for demonstration only."),
+    "rp_ev_index": ("一、发展水平：综合指数", "1 Development: the composite index"),
+    "rp_ev_index_none": ("{year}年{league}没有可计算的综合指数。",
+                         "No composite index of {league} can be computed for {year}."),
+    "rp_ev_index_text": ("{year}年{league}综合指数为{score}，在12个盟市中居第{rank}位（盟市平均{average}）。"
+                         "分章节得分如下（各章节按指标标准化得分加权，方法见监测分析报告附录）。",
+                         "In {year} {league} scores {score} on the composite index, rank {rank} of the 12 leagues "
+                         "(average {average}). The chapters' scores follow (each chapter weights the normalised "
+                         "scores of its indicators; method: the monitoring bulletin's Annex 2)."),
+    "rp_ev_index_caption": ("表1 综合指数及分章节得分", "Table 1 The composite index and the chapters' scores"),
+    "rp_ev_progress": ("二、规划目标进展", "2 Progress against the plan targets"),
+    "rp_ev_progress_text": ("综合指数核心指标的目标进展状态，与全区12个盟市合计对照；落后（{behind}）的指标逐项列出原因。",
+                            "The progress of the composite index's headline indicators against their targets, beside "
+                            "all 12 leagues together; each indicator behind ({behind}) is listed with its reason."),
+    "rp_ev_status_caption": ("表2 核心指标进展状态分布", "Table 2 The headline indicators by progress status"),
+    "rp_ev_behind_caption": ("表3 需关注的指标", "Table 3 Indicators behind"),
+    "rp_ev_none_behind": ("{league}没有落后的核心指标。", "{league} is behind on no headline indicator."),
+    "rp_ev_counties": ("三、对旗县（市、区）的监督", "3 Supervision of the counties"),
+    "rp_ev_county_progress": ("（一）目标进展", "3.1 Progress against targets"),
+    "rp_ev_matrix_caption": ("表4 旗县核心指标进展（{legend}）",
+                             "Table 4 The counties' progress on the headline indicators ({legend})"),
+    "rp_ev_county_behind_caption": ("表5 旗县需关注的指标", "Table 5 The counties' indicators behind"),
+    "rp_ev_reporting": ("（二）报送及时性", "3.2 Reporting on time"),
+    "rp_ev_reporting_text": ("{year}年各期（截至{as_of}已结束的期）旗县应报的指标值：截止日前收到为按时，截止日后收到为逾期报送，"
+                             "文件被拒且无数值为被退回，截止日已过仍无数值为逾期未报；按时率 = 按时 ÷（应报 − 未到期）。",
+                             "The values the counties owe for the periods of {year} that ended by {as_of}: on time when "
+                             "received by the deadline, late when received after it, rejected when a file was "
+                             "rejected and no value is in, overdue when the deadline has passed and no value is in; "
+                             "on-time share = on time ÷ (owed − not yet due)."),
+    "rp_ev_reporting_caption": ("表6 旗县报送及时性", "Table 6 The counties' reporting on time"),
+    "rp_ev_quality": ("（三）数据质量记录", "3.3 Data-quality record"),
+    "rp_ev_quality_text": ("{year}年各期的数值：载入文件为载有该旗县数值的已载入文件数（含盟市汇总报送的文件）；被修订的值为后来被"
+                           "新版本替换的数值；自报被拒文件为该旗县自行报送而被拒收的文件；未消除的同比预警与汇总不符见数据质量页。",
+                           "The values of the periods of {year}: files loaded counts the loaded files carrying the "
+                           "county's values (its league's files included); values revised, those later replaced by a "
+                           "new version; own files rejected, the files the county handed in itself that were "
+                           "rejected; open year-on-year warnings and totals that differ from their parts: see the "
+                           "data-quality page."),
+    "rp_ev_quality_caption": ("表7 旗县数据质量记录", "Table 7 The counties' data-quality record"),
+    "rp_ev_cols_index": ("章节|本盟市得分|排名|盟市平均|最高", "Part|Score|Rank|Leagues' average|Best"),
+    "rp_ev_cols_status": ("进展状态|本盟市（项）|12个盟市合计（项）", "Progress status|This league|All 12 leagues"),
+    "rp_ev_cols_reporting": ("旗县（市、区）|应报|按时|逾期报送|被退回|逾期未报|未到期|按时率",
+                             "County|Owed|On time|Late|Rejected|Overdue|Not yet due|On-time share"),
+    "rp_ev_cols_quality": ("旗县（市、区）|载入文件|被修订的值|自报被拒文件|未消除的同比预警|汇总不符",
+                           "County|Files loaded|Values revised|Own files rejected|Open YoY warnings|Totals that differ"),
 }
 
 i18n.add(TEXTS)
