@@ -179,3 +179,19 @@ def test_the_league_profile_names_the_status_of_a_real_provisional_figure(auth_a
     rows = league.profile("150300", 2023, "zh").set_index("indicator_code")
     assert rows.loc["CX-01", "kind"] == "本级报送 · 初步数"
     assert "provisional" in league.profile("150300", 2023, "en").set_index("indicator_code").loc["CX-01", "kind"]
+
+
+def test_a_released_provisional_value_confirmed_as_final_is_listed_as_a_revision_of_its_status(tmp_path):
+    from helpers import release_all
+
+    from dashboard.report import tables
+    from indicators.engine import release
+
+    db = make_warehouse(tmp_path, files=[_file(tmp_path, "first.csv", ["CX-01,150100,2023,3801.2,快报"])])
+    load(db, [_file(tmp_path, "final.csv", ["CX-01,150100,2023,3801.2,"])])
+    release_all(db)
+    with warehouse.reader(warehouse.public_path(db)) as con:
+        [row] = release.revisions(con).to_dict("records")
+    assert (row["old_value"], row["old_status"], row["new_value"], row["new_status"]) == (3801.2, "P", 3801.2, "A")
+    assert status.change("P", "A", "zh") == "初步数 → 正式数" and status.change("A", None, "en") == ""
+    assert tables.flagged({"value": row["old_value"], "obs_status": row["old_status"]}, 2) == "3,801.20 p"

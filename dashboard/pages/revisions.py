@@ -12,6 +12,7 @@ from dashboard import components as c
 from dashboard import data, ids
 from dashboard.i18n import add, lang_of, t
 from dashboard.pages.releases import local
+from indicators.base import status as obs_status
 
 dash.register_page(__name__, path="/revisions", name="修订记录 Revisions", title="北疆数字经济监测 · 修订记录")
 
@@ -40,6 +41,7 @@ def revision_rows(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
                      "unit": (ind.unit_label(lang) if ind else ""),
                      "region": (region.name_en if en else region.name_zh) if region else row["region_code"],
                      "period": row["period"], "old_value": row["old_value"], "new_value": row["new_value"],
+                     "obs_status": obs_status.change(row.get("old_status"), row.get("new_status"), lang),
                      "reason": row["reason"] or "—", "release": row["release_id"],
                      "released_at": local(row["released_at"])})
     return pd.DataFrame(rows)
@@ -50,6 +52,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     found = data.revisions() if data.available() else pd.DataFrame()
     columns = {"indicator": t("indicator", lang), "region": t("region", lang), "period": t("period", lang),
                "old_value": t("old_value", lang), "new_value": t("new_value", lang), "unit": t("unit", lang),
+               "obs_status": t("obs_status", lang),
                "reason": t("revision_reason", lang), "release": t("release_id", lang),
                "released_at": t("released_at", lang)}
     table = (c.table(ids.REVISIONS_TABLE, revision_rows(found, lang), columns) if not found.empty

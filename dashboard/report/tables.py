@@ -295,8 +295,10 @@ def revisions(quality, cat: Catalogue, limit: int, lang: str = "zh") -> Table:
     table = Table(columns("rp_cols_revisions", lang), [40, 22, 16, 20, 20, 22, 40], "LLLRRLL", font_size=7)
     for r in quality.revisions.head(limit).itertuples():
         d = cat.indicator(r.indicator_code).decimals
-        table.rows.append([f"{r.indicator_code} {r.indicator_name}", r.region_name, r.period, numbers.value(r.old_value, d),
-                           numbers.value(r.new_value, d), r.release_id, r.reason or DASH])
+        table.rows.append([f"{r.indicator_code} {r.indicator_name}", r.region_name, r.period,
+                           flagged({"value": r.old_value, "obs_status": r.old_status}, d),
+                           flagged({"value": r.new_value, "obs_status": r.new_status}, d),
+                           r.release_id, r.reason or DASH])
     return table
 
 

@@ -67,6 +67,15 @@ def flag_legend(lang: str = "zh") -> str:
     return " · ".join(f"{flag(s.code)} {s.zh if lang == 'zh' else s.en}" for s in STATUSES.values() if flag(s.code))
 
 
+def change(old: str | None, new: str | None, lang: str = "zh") -> str:
+    """A status that changed between two vintages, in words: ('P', 'A') → '初步数 → 正式数' | 'provisional → normal';
+    '' when it did not."""
+    if (old or NORMAL) == (new or NORMAL):
+        return ""
+    names = [STATUSES.get(c or NORMAL) for c in (old, new)]
+    return " → ".join((s.zh if lang == "zh" else s.en) if s else "?" for s in names)
+
+
 def label(code: str | None, lang: str = "zh") -> str:
     """'E' → '估计数' | 'estimated'; '' for a normal value (nothing to say) and None."""
     if not code or code == NORMAL or code not in STATUSES:

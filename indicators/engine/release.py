@@ -146,12 +146,12 @@ def rebuild_public(settings: Settings, cat: Catalogue, locked: bool = False) -> 
 
 def revisions(con: duckdb.DuckDBPyConnection, since: datetime | None = None,
               regions: list[str] | None = None) -> pd.DataFrame:
-    """Released values that a later release replaced: old → new, the reason and the release that carried the new
-    one, newest first (/revisions; with `since` and `regions` the bulletin's annex). Two vintages made public by the
+    """Released values that a later release replaced: old → new (value and observation status: a provisional
+    value confirmed as final is a revision too), the reason and the release that carried the new one, newest first (/revisions; with `since` and `regions` the bulletin's annex). Two vintages made public by the
     same release are not a revision (nobody saw the first), nor is an older submission released after a newer one."""
     return con.execute("""
         SELECT n.indicator_code, n.region_code, n.period, o.value AS old_value, n.value AS new_value,
-               rn.reason, rn.release_id, rel.kind, rel.released_at, ro.release_id AS old_release_id, n.synthetic
+               o.obs_status AS old_status, n.obs_status AS new_status, rn.reason, rn.release_id, rel.kind, rel.released_at, ro.release_id AS old_release_id, n.synthetic
         FROM observations o
         JOIN observations n ON n.batch_id = o.superseded_by AND n.indicator_code = o.indicator_code
              AND n.region_code = o.region_code AND n.period = o.period
