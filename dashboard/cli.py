@@ -143,16 +143,18 @@ def report_all(year: int, quarter: int | None, out_dir: Path | None, since, lang
 @region_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output file (.csv with a .metadata.csv sidecar, or .xlsx with a 说明 sheet). "
-                   "Default: <exports>/监测分析报告_<code>_<year>[Q<n>].csv")
+                   "Default: <exports>/监测分析报告_<code>_<year>[Q<n>].csv (English: monitoring_bulletin_…).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None,
               help="Default: from --out's suffix (csv when there is none).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the indicator and region names (codes, units and statuses are the same).")
 @settings_options
-def report_csv(year: int, quarter: int | None, region: str | None, out: Path | None, fmt: str | None,
+def report_csv(year: int, quarter: int | None, region: str | None, out: Path | None, fmt: str | None, lang: str,
                settings: Settings) -> None:
     """Write the bulletin's data as tidy CSV (UTF-8 with BOM) or XLSX with its metadata."""
     from dashboard.report.build import build_data
 
-    for path in build_data(released(settings), year, quarter, region, out, fmt):
+    for path in build_data(released(settings), year, quarter, region, out, fmt, lang):
         click.echo(f"已导出 {path} | written {path}")
 
 

@@ -79,6 +79,23 @@ def test_report_csv_has_a_metadata_sidecar_with_definitions_sources_time_and_syn
     assert meta["sources"].str.len().gt(0).any()
 
 
+def test_report_csv_in_english_names_indicators_and_regions_in_english_with_the_same_values(report_csv,
+                                                                                           demo_warehouse, tmp_path):
+    result = run_dem("report", "csv", "--year", "2024", "--lang", "en", "--out",
+                     str(tmp_path / "x.csv"), db=demo_warehouse, today=TODAY)
+    assert result.returncode == 0, result.stderr
+    _, english = _read_csv(tmp_path / "x.csv")
+    _, chinese = _read_csv(report_csv)
+    assert english.drop(columns=["indicator_name", "region_name"]).equals(
+        chinese.drop(columns=["indicator_name", "region_name"]))
+    cat = default_catalogue()
+    assert set(english["indicator_name"]) == {cat.indicator(c).name_en for c in english["indicator_code"]}
+    assert set(english["region_name"]) == {cat.regions.by_code[c].name_en for c in english["region_code"]}
+    default = run_dem("report", "csv", "--year", "2024", "--lang", "en", db=demo_warehouse, today=TODAY,
+                      DEM_PATHS_EXPORTS=str(tmp_path / "exports"))
+    assert default.returncode == 0 and (tmp_path / "exports" / "monitoring_bulletin_150000_2024.csv").is_file()
+
+
 def test_report_xlsx_has_data_and_a_说明_sheet_with_numbers_as_numbers(demo_warehouse, tmp_path):
     out = tmp_path / "report.xlsx"
     result = run_dem("report", "csv", "--year", "2024", "--region", "锡盟", "--out", str(out), db=demo_warehouse,

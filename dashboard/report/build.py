@@ -142,21 +142,26 @@ def build_all(settings_or_db_path: Settings | Path | str | None, year: int, quar
 
 
 def build_data(settings_or_db_path: Settings | Path | str | None, year: int, quarter: int | None = None,
-               region: str | None = None, out: Path | str | None = None, fmt: str | None = None) -> list[Path]:
+               region: str | None = None, out: Path | str | None = None, fmt: str | None = None,
+               lang: str = "zh") -> list[Path]:
     """The bulletin's data as a tidy table — every fact (reported, aggregated, derived; all frequencies) of the
-    report region, the region and the 12 leagues for the years the bulletin draws on — with its metadata."""
+    report region, the region and the 12 leagues for the years the bulletin draws on — with its metadata; in the
+    English edition (`lang` en) the names are English and the file is monitoring_bulletin_<code>_<year>.csv."""
     from indicators.engine import export
 
     settings, cat = resolve_settings(settings_or_db_path), default_catalogue()
-    spec = ReportSpec(year, quarter, report_region(cat, region))
+    spec = ReportSpec(year, quarter, report_region(cat, region), lang=lang)
     suffix = f".{export.export_format(Path(out or 'x.csv'), fmt)}"
-    out = Path(out) if out else settings.paths.exports / default_name(spec.region, year, quarter).replace(".pdf", suffix)
+    out = Path(out) if out else settings.paths.exports / default_name(spec.region, year, quarter, lang).replace(
+        ".pdf", suffix)
     scope = list(dict.fromkeys([spec.region, cat.regions.root.code] + [r.code for r in cat.regions.leagues()]))
     with warehouse.reader(settings.paths.warehouse) as con:
         _check(spec, query.data_years(con))
-        frame = export.facts(con, cat, regions=scope)
+        frame = export.facts(con, cat, regions=scope, lang=lang)
         published = warehouse.publication_time(con)
     years = frame["period"].str[:4].astype(int)
     frame = frame[years.between(spec.annual_year - TREND_YEARS + 1, spec.year)].reset_index(drop=True)
-    description = f"{NAME} {cat.regions.by_code[spec.region].name_zh} {spec.period_label()} 数据"
+    place = cat.regions.by_code[spec.region].name(lang)
+    description = (f"Monitoring bulletin data: {place}, {spec.period_label()}" if lang == "en"
+                   else f"{NAME} {place} {spec.period_label()} 数据")
     return export.write_export(frame, out, cat, fmt, published, description)

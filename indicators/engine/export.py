@@ -66,11 +66,12 @@ FACT_COLUMNS = ["indicator_code", "indicator_name", "region_code", "region_name"
 
 
 def facts(con: duckdb.DuckDBPyConnection, cat: Catalogue, indicators: Sequence[str] = (), regions: Sequence[str] = (),
-          periods: Sequence[str] = ()) -> pd.DataFrame:
-    """Reported, aggregated and derived values with status and coverage ("11/12"), at every frequency."""
+          periods: Sequence[str] = (), lang: str = "zh") -> pd.DataFrame:
+    """Reported, aggregated and derived values with status and coverage ("11/12"), at every frequency; indicator
+    and region names in `lang` (codes, units and statuses are the same in both)."""
     from indicators.engine.query import label, values
 
-    frame = label(values(con, indicators, regions, periods, frequency=None), cat)
+    frame = label(values(con, indicators, regions, periods, frequency=None), cat, lang)
     frame["coverage"] = [f"{n}/{t}" if pd.notna(n) else "" for n, t in
                          zip(frame["coverage_n"], frame["coverage_total"], strict=True)]
     frame["region_level"] = frame["region_code"].map({c: r.level for c, r in cat.regions.by_code.items()})
