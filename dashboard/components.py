@@ -272,10 +272,24 @@ def missing_legend(lang: str) -> html.Span:
                      className="legend-item")
 
 
-# The grid's own texts (pagination, an empty table): neutral signs and both languages, as one grid serves both
-GRID_TEXTS = {"page": "", "of": "/", "to": "–", "more": "…", "firstPage": "首页 First page",
-              "previousPage": "上一页 Previous page", "nextPage": "下一页 Next page", "lastPage": "末页 Last page",
-              "noRowsToShow": "无数据 No rows"}
+# The grid's own words in the page's language, AG Grid's localeText key → text key (dashboard/i18n.py): what it
+# shows (pages "页码 1 / 3" / "Page 1 of 3", rows "1 – 25 / 36" / "1 to 25 of 36", an empty table) and what it
+# tells screen readers (the paging buttons, how to sort, the review queue's tick boxes and their state)
+GRID_LABELS = {"page": "grid_page", "of": "grid_of", "to": "grid_to", "more": "grid_more",
+               "firstPage": "grid_first_page", "previousPage": "grid_previous_page",
+               "nextPage": "grid_next_page", "lastPage": "grid_last_page", "noRowsToShow": "grid_no_rows",
+               "loadingOoo": "grid_loading", "ariaSortableColumn": "grid_sortable",
+               "ariaRowToggleSelection": "grid_select_row", "ariaRowSelect": "grid_row_select",
+               "ariaRowDeselect": "grid_row_deselect", "ariaHeaderSelection": "grid_select_page",
+               "ariaRowSelectAll": "grid_page_select", "ariaChecked": "grid_checked",
+               "ariaUnchecked": "grid_unchecked", "ariaIndeterminate": "grid_indeterminate"}
+
+
+def grid_texts(lang: str) -> dict[str, str]:
+    """A grid's localeText in `lang`: {"firstPage": "首页", …} or {"firstPage": "First page", …}."""
+    return {key: t(text, lang) for key, text in GRID_LABELS.items()}
+
+
 # the grid's look (AG Grid's Quartz theme, its <style> elements made in the browser): the site's font and focus
 GRID_THEME = {"function": "themeQuartz.withParams(" + json.dumps({
     "fontFamily": FONT_FAMILY, "fontSize": 14, "headerFontWeight": 600, "headerBackgroundColor": "#f2f4f7",
@@ -286,7 +300,7 @@ STATUS_COLOURS = {symbol: colour for colour, symbol, _ in STATUS_STYLE.values()}
 
 def table(table_id, frame: pd.DataFrame, columns: dict[str, str], page_size: int = 25, hidden: tuple = (),
           decimals: dict[str, int] | None = None, row_selectable: str | None = None, markdown: tuple = (),
-          statuses: tuple = (), **kwargs) -> dag.AgGrid:
+          statuses: tuple = (), *, lang: str, **kwargs) -> dag.AgGrid:
     """An accessible grid (dash-ag-grid) of `frame` with the given {column: header}, sorting by a click on a
     header and paged by `page_size` rows; long texts wrap. `hidden` columns travel in the rows without being shown
     (e.g. "id", the row id cellClicked reports whatever the sort order). Columns named in `decimals` are numbers of
@@ -294,7 +308,8 @@ def table(table_id, frame: pd.DataFrame, columns: dict[str, str], page_size: int
     decimals, '—' when missing), which travels beside them; columns mixing indicators are formatted text already.
     `markdown` columns hold links ('[详情](/indicator/DI-01)'); `statuses` columns progress statuses as
     status_text writes them, shown with the symbol in its colour. row_selectable="multi" adds a tick box per row
-    (selectedRows) and one in the header for the rows of the page shown."""
+    (selectedRows) and one in the header for the rows of the page shown. The grid's own words (paging, an empty
+    table, its labels for screen readers) are in the page's `lang`."""
     decimals = decimals or {}
     keep = list(columns) + [h for h in hidden if h in frame.columns and h not in columns]
     shown = frame[keep].assign(**{c: pd.to_numeric(frame[c], errors="coerce").round(d) for c, d in decimals.items()})
@@ -306,7 +321,7 @@ def table(table_id, frame: pd.DataFrame, columns: dict[str, str], page_size: int
     options = {"pagination": True, "paginationPageSize": page_size, "paginationPageSizeSelector": False,
                "domLayout": "autoHeight", "suppressRowVirtualisation": True, "suppressColumnVirtualisation": True,
                "ensureDomOrder": True, "enableCellTextSelection": True, "suppressFieldDotNotation": True,
-               "theme": GRID_THEME, "localeText": GRID_TEXTS}
+               "theme": GRID_THEME, "localeText": grid_texts(lang)}
     if row_selectable == "multi":
         # the header's box ticks the rows of the page shown, which the reviewer can see — not those of other pages
         options["rowSelection"] = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,

@@ -149,6 +149,27 @@ TEXTS: dict[str, tuple[str, str]] = {
     "dd_clear_search": ("清除搜索", "Clear search"),
     "dd_clear_selection": ("清除所选", "Clear selection"),
     "dd_no_options_found": ("没有匹配的选项", "No options found"),
+    # ── the grids' own words (components.GRID_LABELS): "页码 1 / 3", "Page 1 of 3" ──
+    "grid_page": ("页码", "Page"),
+    "grid_of": ("/", "of"),  # both of the page and of the rows
+    "grid_to": ("–", "to"),
+    "grid_more": ("更多", "more"),
+    "grid_first_page": ("首页", "First page"),
+    "grid_previous_page": ("上一页", "Previous page"),
+    "grid_next_page": ("下一页", "Next page"),
+    "grid_last_page": ("末页", "Last page"),
+    "grid_no_rows": ("无数据", "No rows"),
+    "grid_loading": ("加载中…", "Loading…"),
+    "grid_sortable": ("按回车键排序", "Press Enter to sort"),
+    "grid_select_row": ("选择此行", "Select row"),  # a row's tick box, with its state: "选择此行 (已选中)"
+    "grid_row_select": ("按空格键选择此行", "Press Space to select this row"),
+    "grid_row_deselect": ("按空格键取消选择此行", "Press Space to deselect this row"),
+    "grid_select_page": ("全选本页", "Select all on this page"),  # the header's tick box
+    "grid_page_select": ("按空格键选择或取消选择本页各行",
+                         "Press Space to select or deselect the rows of this page"),
+    "grid_checked": ("已选中", "checked"),
+    "grid_unchecked": ("未选中", "unchecked"),
+    "grid_indeterminate": ("部分选中", "partly checked"),
     "search": ("搜索指标（代码、名称、定义、部门）", "Search indicators (code, name, definition, department)"),
     "regulation": ("条例原文", "The regulation"),
     "matrix": ("报送情况（各指标最新统计期）", "Submissions (latest period of each indicator)"),

@@ -378,3 +378,28 @@ def test_english_pages_show_units_in_english_and_chinese_pages_as_the_catalogue_
 def test_the_overview_says_its_changes_are_the_latest_released_batchs_on_the_public_layer(client):
     page, _ = route(client, "/", "")
     assert "最近一批已发布数据的变化" in page and "最近一次入库的变化" not in page
+
+
+def _locale_texts(node) -> list[dict]:
+    """The localeText of every grid in a rendered page (its JSON, as the browser receives it)."""
+    if isinstance(node, dict):
+        found = [node["localeText"]] if isinstance(node.get("localeText"), dict) else []
+        return found + [x for v in node.values() for x in _locale_texts(v)]
+    if isinstance(node, list):
+        return [x for v in node for x in _locale_texts(v)]
+    return []
+
+
+@pytest.mark.parametrize("path", ["/", "/releases"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_pages_grids_say_their_own_words_in_the_pages_language_only(client, path, lang):
+    """The paging, the empty table and the screen reader's labels of a page's grids (the overview's changes, the
+    releases): no "First page" beside "首页", each language alone (components.GRID_LABELS)."""
+    from dashboard import components
+
+    page, _ = route(client, path, "?lang=en" if lang == "en" else "")
+    grids = _locale_texts(json.loads(page))
+    assert grids and all(texts == components.grid_texts(lang) for texts in grids)
+    other = components.grid_texts("en" if lang == "zh" else "zh")
+    assert [w for w in ("firstPage", "lastPage", "noRowsToShow") if json.dumps(other[w], ensure_ascii=False)
+            in page] == []

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from dashboard import components as c
-from dashboard import inputs, numbers
+from dashboard import i18n, inputs, numbers
 from dashboard.style import STATUS_STYLE
 
 FRAME = pd.DataFrame({"id": [11, 12, 13], "name": ["呼和浩特市", "包头市", "锡林郭勒盟"],
@@ -22,9 +22,9 @@ FRAME = pd.DataFrame({"id": [11, 12, 13], "name": ["呼和浩特市", "包头市
 COLUMNS = {"name": "地区", "value": "数值", "status": "进度", "link": "详情"}
 
 
-def grid(**kwargs):
+def grid(lang: str = "zh", **kwargs):
     return c.table("t", FRAME, COLUMNS, page_size=2, hidden=("id",), decimals={"value": 1}, markdown=("link",),
-                   statuses=("status",), **kwargs)
+                   statuses=("status",), lang=lang, **kwargs)
 
 
 def shown_text(table, column: str) -> list[str]:
@@ -47,7 +47,7 @@ def test_hidden_columns_travel_in_the_rows_unshown_and_the_id_is_the_row_id_a_cl
     assert [row["id"] for row in table.rowData] == [11, 12, 13]
     assert all("secret" not in row for row in table.rowData)  # neither shown nor hidden: not sent at all
     assert table.getRowId == "'' + params.data.id"  # AG Grid's row ids are text
-    assert not hasattr(c.table("u", FRAME, {"name": "地区"}), "getRowId")  # no id column: the grid numbers rows
+    assert not hasattr(c.table("u", FRAME, {"name": "地区"}, lang="zh"), "getRowId")  # no id column: the grid numbers rows
 
 
 def test_the_grid_pages_sorts_wraps_and_keeps_missing_cells_empty():
@@ -70,12 +70,33 @@ def test_links_and_statuses_have_their_renderers_and_the_status_colours_are_the_
 def test_a_long_text_column_gets_more_of_the_width_and_no_column_is_narrower_than_its_longest_number():
     defs = {d["field"]: d for d in c.table("t", pd.DataFrame({
         "code": ["DI-01"], "definition": ["年末5G基站数除以年末常住人口（万人）；各级均由本级基站数与人口重新计算。"],
-        "value": [1234567.891]}), {"code": "代码", "definition": "定义", "value": "数值"}, decimals={"value": 2}).columnDefs}
+        "value": [1234567.891]}), {"code": "代码", "definition": "定义", "value": "数值"}, decimals={"value": 2},
+        lang="zh").columnDefs}
     assert defs["definition"]["flex"] > defs["code"]["flex"]
     assert defs["definition"]["wrapText"] and defs["definition"]["autoHeight"]  # a long text wraps, the row grows
     assert "wrapText" not in defs["code"] and "wrapText" not in defs["value"]  # what fits one line is not measured
     assert defs["value"]["minWidth"] >= 8 * len("1,234,567.89")
     assert all(56 <= d["minWidth"] <= 200 for d in defs.values())
+
+
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+
+
+@pytest.mark.parametrize("row_selectable", [None, "multi"])
+def test_the_grids_own_words_are_in_the_pages_language_only_and_every_one_is_in_both(row_selectable):
+    """Paging ("页码 1 / 3" / "Page 1 of 3"), an empty table and the labels a screen reader reads (the review
+    queue's tick boxes): a Chinese page's grid says them in Chinese only, an English page's in English only."""
+    zh = grid(row_selectable=row_selectable).dashGridOptions["localeText"]
+    en = grid(row_selectable=row_selectable, lang="en").dashGridOptions["localeText"]
+    assert set(zh) == set(en) == set(c.GRID_LABELS) >= {"page", "of", "to", "firstPage", "lastPage", "noRowsToShow",
+                                                         "ariaRowToggleSelection", "ariaHeaderSelection",
+                                                         "ariaRowSelectAll", "ariaChecked", "ariaUnchecked"}
+    assert all(i18n.TEXTS[key][0].strip() and i18n.TEXTS[key][1].strip() for key in c.GRID_LABELS.values())
+    assert [text for text in zh.values() if re.search(r"[A-Za-z]", text)] == []
+    assert [text for text in en.values() if CJK.search(text)] == []
+    assert (zh["page"], zh["of"], zh["firstPage"], zh["noRowsToShow"]) == ("页码", "/", "首页", "无数据")
+    assert (en["page"], en["of"], en["to"], en["lastPage"]) == ("Page", "of", "to", "Last page")
+    assert (zh["ariaHeaderSelection"], en["ariaHeaderSelection"]) == ("全选本页", "Select all on this page")
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"row_selectable": "multi"}])

@@ -157,7 +157,8 @@ def units_table(frame: pd.DataFrame, lang: str):
     names = {r.code: r.name(lang) for r in data.catalogue().regions.regions}
     wide["region_name"] = wide["region_code"].map(names)
     return c.table(UNITS + "-table", wide, {"region_code": t("code", lang), "region_name": t("cal_unit", lang),
-                                            **{s: t("cal_" + s, lang) for s in ORDER}}, page_size=15)
+                                            **{s: t("cal_" + s, lang) for s in ORDER}},
+                   page_size=15, lang=lang)
 
 
 def obligations_table(frame: pd.DataFrame, lang: str) -> list:
@@ -175,7 +176,7 @@ def obligations_table(frame: pd.DataFrame, lang: str) -> list:
         "region_code": t("code", lang), "region_name": t("cal_unit", lang), "indicator_code": t("code", lang),
         "indicator_name": t("indicator_name", lang), "period": t("period", lang), "due": t("cal_due_date", lang),
         "status": t("state", lang), "days_overdue": t("cal_days_overdue", lang),
-        "received_at": t("cal_received_at", lang)}, page_size=25)]
+        "received_at": t("cal_received_at", lang)}, page_size=25, lang=lang)]
 
 
 @dash.callback(Output(COUNTS, "children"), Output(UNITS, "children"), Output(TABLE, "children"),

@@ -89,7 +89,7 @@ def update_table(text, lang):
         "code": t("code", lang), "name": t("indicator_name", lang), "chapter": t("chapter", lang),
         "articles": t("articles", lang), "unit": t("unit", lang), "frequency": t("frequency", lang),
         "department": t("department", lang), "definition": t("definition", lang), "link": t("details", lang)},
-        page_size=80, hidden=("id",), markdown=("link",))
+        page_size=80, hidden=("id",), markdown=("link",), lang=lang)
     return [html.P(f"{len(frame)} / {len(data.catalogue().indicators)}", role="status"), table]
 
 

@@ -96,7 +96,7 @@ def status_table(number: int, year: int, lang: str):
     return c.table("chapter-status", frame, {
         "code": t("code", lang), "indicator_name": t("indicator_name", lang), "value": t("value", lang),
         "unit": t("unit", lang), "year": t("year", lang), "status": t("status", lang), "link": t("details", lang)},
-        page_size=40, hidden=("id",), markdown=("link",), statuses=("status",))
+        page_size=40, hidden=("id",), markdown=("link",), statuses=("status",), lang=lang)
 
 
 @dash.callback(Output(ids.CHAPTER_TABLE, "children"), Input(ids.CHAPTER_YEAR, "value"), State("chapter-number", "data"),

@@ -176,7 +176,7 @@ def index_view(ev: document.Evaluation, lang: str) -> list:
                                                    rank=first["rank"], average=first["average"])
     return [html.P(sentence), c.table("evaluation-index", rows, {
         "part": t("ev_part", lang), "score": t("ev_score", lang), "rank": t("rank", lang),
-        "average": t("ev_average", lang), "best": t("ev_best", lang)}, page_size=12)]
+        "average": t("ev_average", lang), "best": t("ev_best", lang)}, page_size=12, lang=lang)]
 
 
 def progress_view(ev: document.Evaluation, lang: str) -> list:
@@ -202,7 +202,7 @@ def record_table(ev: document.Evaluation, lang: str, name: str, columns: tuple[s
         name=ev.record["region_code"].map({r.code: r.name(lang) for r in cat.regions.regions}),
         share=[document.share_text(v) for v in ev.record["on_time_share"]])
     headers = {"name": t("cal_unit", lang), **{k: t(f"ev_{k}", lang) for k in columns}}
-    return c.table(f"evaluation-{name}", frame, headers, page_size=20)
+    return c.table(f"evaluation-{name}", frame, headers, page_size=20, lang=lang)
 
 
 # ── the PDF, for the same users ───────────────────────────────────────────────────────────────────────────

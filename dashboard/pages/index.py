@@ -73,7 +73,8 @@ def coverage_table(scores, lang: str):
     columns = {"rank": t("rank", lang), "region_name": t("region_name", lang), 0: t("composite", lang)}
     columns.update({n: labels[n] for n in chapters() if n in wide.columns})
     wide.columns = [str(col) for col in wide.columns]
-    return c.table(ids.INDEX_COVERAGE + "-table", wide, {str(k): v for k, v in columns.items()}, page_size=12)
+    return c.table(ids.INDEX_COVERAGE + "-table", wide, {str(k): v for k, v in columns.items()}, page_size=12,
+                   lang=lang)
 
 
 @dash.callback(Output(ids.INDEX_GRAPH, "figure"), Output(ids.INDEX_COVERAGE, "children"), Input(ids.INDEX_YEAR, "value"),
@@ -120,7 +121,8 @@ def history(year: int, lang: str) -> list:
     return [c.graph(ids.INDEX_HISTORY + "-graph", figure, label=t("index_history", lang)),
             c.table(ids.INDEX_HISTORY + "-ranks", rank_changes(series, year, lang),
                     {"region_name": t("region_name", lang), "rank": f"{t('rank', lang)} {year}",
-                     "previous": f"{t('rank', lang)} {year - 1}", "change": t("rank_change", lang)}, page_size=12)]
+                     "previous": f"{t('rank', lang)} {year - 1}", "change": t("rank_change", lang)},
+                    page_size=12, lang=lang)]
 
 
 def rank_changes(series: pd.DataFrame, year: int, lang: str) -> pd.DataFrame:
@@ -159,9 +161,9 @@ def robustness(year: int, weights: tuple, lang: str) -> list:
     cover, cover_columns = sensitivity.coverage_frame(data.index_coverage(), basis, chapter_labels(cat, lang), years,
                                                       lang)
     return [html.P(warning, className="warning", role="note") if warning else None,
-            c.table(ids.INDEX_ROBUSTNESS + "-table", ranks, rank_columns, page_size=12),
+            c.table(ids.INDEX_ROBUSTNESS + "-table", ranks, rank_columns, page_size=12, lang=lang),
             html.H3(t("chapter_coverage", lang)),
-            c.table(ids.INDEX_ROBUSTNESS + "-coverage", cover, cover_columns, page_size=12)]
+            c.table(ids.INDEX_ROBUSTNESS + "-coverage", cover, cover_columns, page_size=12, lang=lang)]
 
 
 def method_panel(lang: str) -> html.Section:

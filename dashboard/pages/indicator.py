@@ -141,7 +141,7 @@ def table_tab(code: str, leagues: list[str], lang: str):
         "region_name": t("region_name", lang), "period": t("period", lang), "value": t("value", lang),
         "unit": t("unit", lang), "obs_status": t("obs_status", lang), "status": t("source", lang), "coverage": t("coverage", lang),
         "synthetic": t("synthetic_mark", lang)}, page_size=30,
-        decimals={"value": data.catalogue().indicator(code).decimals})
+        decimals={"value": data.catalogue().indicator(code).decimals}, lang=lang)
 
 
 def csv_frame(code: str, leagues: list[str], lang: str) -> pd.DataFrame:

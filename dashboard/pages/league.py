@@ -171,7 +171,7 @@ def tables(frame: pd.DataFrame, lang: str) -> list:
             {"type": ids.LEAGUE_TABLE, "chapter": int(chapter)},
             part.fillna({"value": t("not_reported", lang)}).assign(id=part["indicator_code"] + "|" +
                                                                      part["period"].fillna("")),
-            {k: headers[k] for k in COLUMNS}, page_size=50, hidden=("id",), statuses=("status",)),
+            {k: headers[k] for k in COLUMNS}, page_size=50, hidden=("id",), statuses=("status",), lang=lang),
             className="league-wide"),
             cards(part, headers, lang)], className="panel"))
     return out

@@ -104,7 +104,8 @@ def changes_table(lang: str):
         c.table(ids.OVERVIEW_CHANGES + "-table", labelled, {
             "change": t("change", lang), "indicator_name": t("indicator_name", lang),
             "region_name": t("region_name", lang), "period": t("period", lang), "value": t("value", lang),
-            "previous": t("previous", lang), "synthetic": t("synthetic_mark", lang)}, page_size=10)])
+            "previous": t("previous", lang), "synthetic": t("synthetic_mark", lang)},
+            page_size=10, lang=lang)])
 
 
 @dash.callback(Output(ids.OVERVIEW_CARDS, "children"), Output(ids.OVERVIEW_INDEX, "figure"),

@@ -80,7 +80,7 @@ def batches_table(lang: str):
         "loaded_at": t("last_loaded", lang), "submitter_name": t("region_name", lang), "rows_total": "rows",
         "rows_new": t("new", lang), "rows_revised": t("revised", lang), "rows_rejected": t("rejected", lang),
         "n_errors": "errors", "n_warnings": "warnings", "synthetic": t("synthetic_mark", lang)},
-        page_size=10, hidden=("id",))
+        page_size=10, hidden=("id",), lang=lang)
 
 
 def outliers_table(lang: str):
@@ -92,7 +92,7 @@ def outliers_table(lang: str):
     return c.table(ids.QUALITY_OUTLIERS, frame, {
         "indicator_name": t("indicator_name", lang), "region_name": t("region_name", lang),
         "period": t("period", lang), "value": t("value", lang), "message": t("message", lang),
-        "batch_id": t("batch", lang)}, page_size=10)
+        "batch_id": t("batch", lang)}, page_size=10, lang=lang)
 
 
 def reconciliation_table(lang: str):
@@ -105,7 +105,8 @@ def reconciliation_table(lang: str):
     return c.table(ids.QUALITY_RECONCILIATION, frame, {
         "indicator_name": t("indicator_name", lang), "region_name": t("region_name", lang),
         "period": t("period", lang), "reported_value": t("reported", lang),
-        "aggregated_value": t("aggregated", lang), "relative_diff": t("change", lang)}, page_size=10)
+        "aggregated_value": t("aggregated", lang), "relative_diff": t("change", lang)},
+        page_size=10, lang=lang)
 
 
 def _values(frame: pd.DataFrame, column: str) -> list[str]:
@@ -123,7 +124,7 @@ def freshness_table(lang: str):
         "indicator_name": t("indicator_name", lang), "frequency": t("frequency", lang),
         "latest_period": t("latest_period", lang), "due_period": t("due_period", lang),
         "behind": t("behind", lang), "regions": t("regions_reporting", lang),
-        "last_loaded": t("last_loaded", lang)}, page_size=20)
+        "last_loaded": t("last_loaded", lang)}, page_size=20, lang=lang)
 
 
 @dash.callback(Output(ids.QUALITY_PROBLEMS, "children"), Input(ids.QUALITY_BATCHES, "cellClicked"),
@@ -143,7 +144,7 @@ def show_batch(cell, lang):
     frame = frame.assign(message=frame["message_en" if lang == "en" else "message_zh"])
     return c.table("quality-problems-table", frame, {
         "line": "line", "column": "column", "value": t("value", lang), "rule": "rule", "severity": "severity",
-        "message": t("message", lang)}, page_size=15)
+        "message": t("message", lang)}, page_size=15, lang=lang)
 
 
 # the views, not the layout: the warmer has no signed-in user, and the layout sends anonymous visitors to the login

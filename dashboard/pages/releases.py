@@ -65,11 +65,11 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     body = [html.P(t("releases_intro", lang), className="hint"),
             html.Section(className="panel", children=[
                 html.H2(t("releases_upcoming", lang)),
-                c.table(ids.RELEASES_TABLE + "-upcoming", upcoming, columns_up) if not upcoming.empty
-                else html.P(t("releases_none_upcoming", lang))]),
+                c.table(ids.RELEASES_TABLE + "-upcoming", upcoming, columns_up, lang=lang)
+                if not upcoming.empty else html.P(t("releases_none_upcoming", lang))]),
             html.Section(className="panel", children=[
                 html.H2(t("releases_past", lang)),
-                c.table(ids.RELEASES_TABLE, past, columns_past) if not past.empty
+                c.table(ids.RELEASES_TABLE, past, columns_past, lang=lang) if not past.empty
                 else html.P(t("releases_none_past", lang)),
                 dcc.Link(t("revisions_link", lang), href=c.href("/revisions", lang), id="revisions-link")])]
     return c.page("releases", lang, "/releases", {"lang": lang}, t("releases_title", lang), *body)

@@ -55,7 +55,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                "obs_status": t("obs_status", lang),
                "reason": t("revision_reason", lang), "release": t("release_id", lang),
                "released_at": t("released_at", lang)}
-    table = (c.table(ids.REVISIONS_TABLE, revision_rows(found, lang), columns) if not found.empty
+    table = (c.table(ids.REVISIONS_TABLE, revision_rows(found, lang), columns, lang=lang) if not found.empty
              else html.P(t("revisions_none", lang), id=ids.REVISIONS_TABLE))
     body = [html.P(t("revisions_intro", lang), className="hint"),
             html.Section(className="panel", children=[table]),

@@ -38,7 +38,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                   html.Section(className="panel", children=[
                       dcc.Link(t("portal_submit", lang), href=c.href("/submit", lang)),
                       html.P(t("portal_show_report", lang), className="hint"),
-                      c.table(pid.LIST, frame, columns(lang), page_size=25, hidden=("id",)),
+                      c.table(pid.LIST, frame, columns(lang), page_size=25, hidden=("id",), lang=lang),
                       html.P(t("portal_none", lang), className="hint") if frame.empty else None,
                       dcc.Interval(id=pid.TICK, interval=REFRESH_MS),
                       html.Div(id=pid.DETAIL, role="region", **{"aria-live": "polite"})]))

@@ -134,7 +134,8 @@ def problems_table(table_id: str, problems: list[dict], lang: str):
     frame = pd.DataFrame(problems)
     return c.table(table_id, frame, {
         "line": t("portal_line", lang), "column": t("portal_column", lang), "value": t("portal_value", lang),
-        "rule": t("portal_rule", lang), "message_zh": "说明", "message_en": "Message"}, page_size=20)
+        "rule": t("portal_rule", lang), "message_zh": "说明", "message_en": "Message"},
+        page_size=20, lang=lang)
 
 
 def warnings_list(warnings: list[dict], lang: str, explain: bool, explained: dict) -> html.Ol:

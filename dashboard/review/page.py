@@ -50,7 +50,8 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         html.P(t("review_bulk_hint", lang), className="hint"),
         c.labelled(t("review_select_period", lang), rid.PERIOD,
                    dcc.Dropdown(id=rid.PERIOD, options=period_options(frame), value=None, clearable=True)),
-        c.table(rid.QUEUE, frame, columns(lang), page_size=25, hidden=("id",), row_selectable="multi"),
+        c.table(rid.QUEUE, frame, columns(lang), page_size=25, hidden=("id",), row_selectable="multi",
+                lang=lang),
         html.P(t("review_none", lang), className="hint") if frame.empty else None,
         dcc.Store(id=rid.SELECTED),
         html.Div(id=rid.DETAIL, role="region", **{"aria-live": "polite"}),
@@ -117,7 +118,7 @@ def detail(found: queue.Item, lang: str) -> html.Div:
                 f"{state_text(found.state, found.batch.steps, lang)}"),
         html.P(counts),
         html.H3(t("review_changes", lang)),
-        c.table(rid.CHANGES, changed, change_columns, page_size=20) if not changed.empty
+        c.table(rid.CHANGES, changed, change_columns, page_size=20, lang=lang) if not changed.empty
         else html.P(t("review_no_changes", lang), className="hint"),
         html.H3(t("review_warnings", lang)),
         warnings_list(found, lang),

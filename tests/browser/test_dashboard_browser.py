@@ -4,6 +4,7 @@ warehouse shows without a restart — and no page logs a console error or sends 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -111,6 +112,11 @@ def test_indicator_state_in_the_url_reproduces_table_and_leagues(page, app_url):
     open_page(page, app_url + "/indicator/DI-02?leagues=150100,152500&tab=table&lang=en", "#indicator-table .ag-cell")
     body = page.locator("#indicator-table").inner_text()
     assert "Hohhot" in body and "Xilingol" in body and "Baotou" not in body
+    # the grid's own words in English only (components.GRID_LABELS): its paging, its buttons' names
+    paging = page.locator("#indicator-table .ag-paging-panel")
+    assert "Page 1 of 1" in paging.inner_text() and not re.search(r"[\u3000-\u9fff]", paging.inner_text())
+    assert [b.get_attribute("aria-label") for b in paging.locator(".ag-paging-button").all()] == [
+        "First page", "Previous page", "Next page", "Last page"]
     assert_clean(page)
 
 
@@ -126,7 +132,8 @@ def test_a_tables_numbers_sort_as_numbers_and_show_with_separators(page, app_url
     amounts = [float(t.replace(",", "")) for t in shown]
     assert len(cells) == 30 and cells[:len(cells) - len(shown)] == ["—"] * (len(cells) - len(shown))  # a page
     assert amounts == sorted(amounts) and any("," in t for t in shown)
-    assert "1 – 30 / 36" in page.locator("#indicator-table .ag-paging-panel").inner_text()
+    paging = page.locator("#indicator-table .ag-paging-panel").inner_text()
+    assert "1 – 30 / 36" in paging and "页码 1 / 2" in paging and not re.search("[A-Za-z]", paging)
     assert_clean(page)
 
 

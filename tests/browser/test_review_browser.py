@@ -64,7 +64,7 @@ def open_batch(tab) -> None:
     """Click the batch's row on /review, the only one of 东河区 (the queue is oldest first: the new batch is on its
     last page; the warehouse knows the file by its stored name, the unit names the row)."""
     tab.wait_for_selector("#review-queue .ag-cell")
-    last = tab.locator("#review-queue .ag-paging-button[aria-label*='Last page']")
+    last = tab.locator("#review-queue .ag-paging-button[aria-label='末页']")
     if last.count() and last.get_attribute("aria-disabled") != "true":
         last.click()
     tab.locator("#review-queue .ag-cell", has_text="150202").first.click()
