@@ -61,9 +61,10 @@ def story(e: Explanation, cat: Catalogue, lang: str, internal: bool) -> list:
     f = e.fact
     kind = t("prov_synthetic", lang) if f["synthetic"] else t("prov_real", lang)
     value = numbers.value(f["value"], ind.decimals) if pd.notna(f["value"]) else numbers.DASH
-    caveat = obs_status.label(f.get("obs_status"), lang)  # 初步数 | provisional; nothing for a normal value
+    # “(真实数据，初步数)” | “(real data, provisional)”; a normal value's status says nothing
+    about = ("，" if lang == "zh" else ", ").join(x for x in (kind, obs_status.label(f.get("obs_status"), lang)) if x)
     out = [title, html.P([html.Strong(f"{t('prov_value', lang)}: {value} {ind.unit_label(lang)}".rstrip()),
-                          f" ({kind}{'，' if lang == 'zh' else ', '}{caveat})" if caveat else f" ({kind})"]),
+                          f" ({about})"]),
            *_how(e, cat, lang, internal, where)]
     out += _sources(e, lang)
     if len(e.vintages) > 1:

@@ -254,20 +254,22 @@ def test_check_of_a_clean_file_exits_0_in_a_real_process(base_warehouse):
     assert "校验通过" in result.stdout and "check passes" in result.stdout
 
 
-def test_warnings_name_the_catalogue_unit_in_the_language_of_each_half(base_warehouse):
+def _assert_pinned(folder, messages: dict, severity: str, db) -> list:
+    """Check each file of `messages` and compare its one problem of `severity` with the pinned (zh, en) words."""
     with pinned_today():
-        results = check_files([WARN / n for n in WARNING_MESSAGES], default_catalogue(), settings_for(base_warehouse))
-    for name, result in zip(WARNING_MESSAGES, results, strict=True):
-        [warning] = result.warnings
-        assert (warning.message_zh, warning.message_en) == WARNING_MESSAGES[name], name
+        results = check_files([folder / n for n in messages], default_catalogue(), settings_for(db))
+    for name, result in zip(messages, results, strict=True):
+        [problem] = result.warnings if severity == P.WARNING else result.errors
+        assert (problem.message_zh, problem.message_en) == messages[name], name
+    return results
+
+
+def test_warnings_name_the_catalogue_unit_in_the_language_of_each_half(base_warehouse):
+    _assert_pinned(WARN, WARNING_MESSAGES, P.WARNING, base_warehouse)
 
 
 def test_messages_say_what_failed_where_and_what_to_do_in_chinese_and_english(base_warehouse):
-    with pinned_today():
-        results = check_files([BAD / n for n in MESSAGES], default_catalogue(), settings_for(base_warehouse))
-    for name, result in zip(MESSAGES, results, strict=True):
-        [error] = result.errors
-        assert (error.message_zh, error.message_en) == MESSAGES[name], name
+    results = _assert_pinned(BAD, MESSAGES, P.ERROR, base_warehouse)
     problem = results[list(MESSAGES).index("bad-period.csv")].errors[0]
     assert problem.text() == ("第3行 “period”列：“2023-13”不是可识别的统计期（示例：2023、2023Q1、2023年第一季度、2023-03、"
                               "2023年3月） | line 3, column period: '2023-13' is not a period (e.g. 2023, 2023Q1, "
